@@ -1,0 +1,46 @@
+"""Run every benchmark and print its figures: ``make bench``.
+
+Each ``bench/bench_*.py`` module has ``main() -> None`` that builds its data set and prints
+lines ``<figure>: <value> <unit>``. Benchmarks run against a throw-away database: a fresh
+PostgreSQL database when DATABASE_URL points at PostgreSQL, else a temporary SQLite file.
+Figures are medians over several runs; the machine's noise is in the spread printed beside them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("ONTHAAL_DATA_DIR", tempfile.mkdtemp(prefix="onthaal-bench-"))
+
+
+def main(selected: list[str]) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    try:
+        for path in sorted(HERE.glob("bench_*.py")):
+            name = path.stem
+            if selected and name.removeprefix("bench_") not in selected:
+                continue
+            print(f"\n== {name.removeprefix('bench_')} ==", flush=True)
+            importlib.import_module(f"bench.{name}").main()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

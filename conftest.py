@@ -1,0 +1,29 @@
+"""Test configuration shared by every app.
+
+Tests run against SQLite by default and against PostgreSQL when DATABASE_URL points there
+(CI does both). Tests marked ``postgres`` need PostgreSQL's own behaviour (triggers, advisory
+locks, many concurrent connections) and are skipped, with that reason, on SQLite.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (CI does)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: object) -> None:
+    """Hash test passwords with a fast hasher; production keeps Django's default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -1,0 +1,138 @@
+"""Access control in one place: who may do what, in which department.
+
+Views, API endpoints, selectors and the admin ask here; none of them checks roles itself.
+A refusal raises ``AccessDenied`` and is written to the audit log in a way that survives the
+rollback of the refused request (``onthaal.audit.services.record_refusal``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from onthaal.accounts.models import Membership, Role
+from onthaal.core.errors import AccessDenied
+
+if TYPE_CHECKING:
+    from onthaal.organisation.models import Department
+
+# Capability -> roles that have it (within their department scope).
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "catalogue.change": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
+    "hours.change": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
+    "organisation.change": frozenset({Role.ADMIN}),
+    "accounts.change": frozenset({Role.ADMIN}),
+    "audit.view": frozenset({Role.AUDITOR}),
+    "staff.start": frozenset(Role.values),
+}
+
+# The start page of each role, in order of precedence when a user has several.
+START_PAGES: list[tuple[str, str]] = [
+    (Role.ADMIN, "admin:index"),
+    (Role.AUDITOR, "audit:search"),
+    (Role.MANAGER, "accounts:start"),
+    (Role.TEAM_LEAD, "accounts:start"),
+    (Role.SOCIAL_WORKER, "accounts:start"),
+    (Role.DESK_AGENT, "accounts:start"),
+    (Role.RECEPTIONIST, "accounts:start"),
+    (Role.MAIL_CLERK, "accounts:start"),
+]
+
+
+def memberships(user: Any) -> list[Membership]:
+    """The user's memberships, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached: list[Membership] | None = getattr(user, "_onthaal_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("department"))
+        user._onthaal_memberships = cached
+    return cached
+
+
+def roles(user: Any) -> set[str]:
+    return {m.role for m in memberships(user)}
+
+
+def has_role(user: Any, *wanted: str) -> bool:
+    return bool(roles(user) & set(wanted))
+
+
+def _covers(membership: Membership, department: Department | None) -> bool:
+    if department is None:
+        return True
+    if membership.department_id == department.pk:
+        return True
+    # An administration-wide role covers every department except confidential ones.
+    return membership.department_id is None and not department.confidential
+
+
+def can(user: Any, capability: str, department: Department | None = None) -> bool:
+    """May ``user`` use ``capability`` (in ``department``, when given)?"""
+    allowed = CAPABILITIES[capability]
+    return any(m.role in allowed and _covers(m, department) for m in memberships(user))
+
+
+def require(
+    user: Any,
+    capability: str,
+    department: Department | None = None,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+) -> None:
+    """Raise ``AccessDenied`` (and audit the refusal) unless ``can(...)``."""
+    if can(user, capability, department):
+        return
+    from onthaal.audit.services import record_refusal
+
+    record_refusal(
+        actor=user,
+        capability=capability,
+        department=department,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    raise AccessDenied(_("You do not have access to this."))
+
+
+def departments_with(user: Any, capability: str) -> QuerySet[Department]:
+    """The departments in which ``user`` has ``capability``."""
+    from onthaal.organisation.models import Department
+
+    allowed = CAPABILITIES[capability]
+    scoped = [m for m in memberships(user) if m.role in allowed]
+    if not scoped:
+        return Department.objects.none()
+    condition = Q(pk__in=[m.department_id for m in scoped if m.department_id is not None])
+    if any(m.department_id is None for m in scoped):
+        condition |= Q(confidential=False)
+    return Department.objects.filter(condition)
+
+
+def visible_departments(user: Any) -> QuerySet[Department]:
+    """Departments whose data ``user`` may see: own departments, and every non-confidential
+    department for administration-wide roles."""
+    from onthaal.organisation.models import Department
+
+    ms = memberships(user)
+    condition = Q(pk__in=[m.department_id for m in ms if m.department_id is not None])
+    if any(m.department_id is None for m in ms):
+        condition |= Q(confidential=False)
+    return Department.objects.filter(condition) if ms else Department.objects.none()
+
+
+def start_page(user: Any) -> str:
+    """URL name of the start page for the user's most significant role."""
+    user_roles = roles(user)
+    for role, url_name in START_PAGES:
+        if role in user_roles:
+            return url_name
+    return "accounts:start"
+
+
+def role_labels(values: Iterable[str]) -> list[str]:
+    return [str(Role(v).label) for v in values]

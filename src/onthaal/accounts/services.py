@@ -1,0 +1,92 @@
+"""Logins and lockout.
+
+A user name is locked for ``LOCKOUT_MINUTES`` after ``LOCKOUT_ATTEMPTS`` failed logins within
+that period. Every failure, lockout and login is an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+
+from onthaal.accounts.models import LoginFailure
+from onthaal.audit.models import Action
+from onthaal.audit.services import record_event
+from onthaal.core import clock
+
+
+class LoginRefused(Exception):
+    def __init__(self, *, locked: bool, minutes_left: int = 0) -> None:
+        super().__init__("locked" if locked else "invalid")
+        self.locked = locked
+        self.minutes_left = minutes_left
+
+
+def _window_start() -> dt.datetime:
+    return clock.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
+
+
+def lock_remaining(username: str) -> int:
+    """Minutes the user name stays locked (0 when it is not locked)."""
+    failures = LoginFailure.objects.filter(username__iexact=username, at__gte=_window_start())
+    times = list(failures.order_by("-at").values_list("at", flat=True)[: settings.LOCKOUT_ATTEMPTS])
+    if len(times) < settings.LOCKOUT_ATTEMPTS:
+        return 0
+    unlock_at = times[0] + dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
+    seconds = (unlock_at - clock.now()).total_seconds()
+    return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
+
+
+def login_attempt(*, request: HttpRequest, username: str, password: str) -> Any:
+    """Authenticate a staff member; raise ``LoginRefused`` for a wrong password or a lock."""
+    username = username.strip()
+    minutes = lock_remaining(username)
+    if minutes:
+        record_event(
+            action=Action.LOCKED_OUT,
+            actor="anonymous",
+            object_type="user",
+            object_id=username[:100],
+            details={"reason": "attempt while locked"},
+            request=request,
+        )
+        raise LoginRefused(locked=True, minutes_left=minutes)
+    user = authenticate(request, username=username, password=password)
+    if user is not None:
+        with transaction.atomic():
+            LoginFailure.objects.filter(username__iexact=username).delete()
+            record_event(
+                action=Action.LOGIN,
+                actor=user,
+                object_type="user",
+                object_id=user.pk,
+                request=request,
+            )
+        return user
+    with transaction.atomic():
+        LoginFailure.objects.create(
+            username=username[:150], at=clock.now(), ip=request.META.get("REMOTE_ADDR") or None
+        )
+        record_event(
+            action=Action.LOGIN_FAILED,
+            actor="anonymous",
+            object_type="user",
+            object_id=username[:100],
+            request=request,
+        )
+        minutes = lock_remaining(username)
+        if minutes:
+            record_event(
+                action=Action.LOCKED_OUT,
+                actor="anonymous",
+                object_type="user",
+                object_id=username[:100],
+                details={"attempts": settings.LOCKOUT_ATTEMPTS, "minutes": minutes},
+                request=request,
+            )
+    raise LoginRefused(locked=bool(minutes), minutes_left=minutes)

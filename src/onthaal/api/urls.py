@@ -1,0 +1,14 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from onthaal.api import views
+
+urlpatterns = [
+    path("locations/", views.LocationList.as_view(), name="api-locations"),
+    path("departments/", views.DepartmentList.as_view(), name="api-departments"),
+    path("products/", views.ProductList.as_view(), name="api-products"),
+    path("me/", views.Me.as_view(), name="api-me"),
+    path("", include("onthaal.hours.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]

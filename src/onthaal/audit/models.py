@@ -1,0 +1,65 @@
+"""The audit log: one append-only, hash-chained table of every action and consultation."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("create")
+    UPDATE = "update", _("update")
+    DELETE = "delete", _("delete")
+    VIEW = "view", _("view")
+    DOWNLOAD = "download", _("download")
+    SEARCH = "search", _("search")
+    EXPORT = "export", _("export")
+    LOGIN = "login", _("login")
+    LOGOUT = "logout", _("logout")
+    LOGIN_FAILED = "login_failed", _("failed login")
+    LOCKED_OUT = "locked_out", _("account locked")
+    PERMISSION_DENIED = "permission_denied", _("access refused")
+    TRANSITION = "transition", _("state change")
+
+
+class ActorType(models.TextChoices):
+    STAFF = "staff", _("staff member")
+    CITIZEN = "citizen", _("citizen")
+    SYSTEM = "system", _("system")
+    ANONYMOUS = "anonymous", _("anonymous")
+
+
+class AuditEvent(models.Model):
+    """One audit event. Never updated or deleted (a PostgreSQL trigger refuses it).
+
+    ``hash`` is the SHA-256 of the canonical content (see ``onthaal.audit.chain``), which
+    includes ``prev_hash``, the hash of the event before it: changing, deleting or inserting a
+    row breaks the chain at that row.
+    """
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor_type = models.CharField(_("actor type"), max_length=20, choices=ActorType.choices)
+    actor_id = models.CharField(_("actor id"), max_length=64, blank=True, db_index=True)
+    actor_label = models.CharField(_("actor"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=100, blank=True)
+    organisation_id = models.BigIntegerField(_("organisation"), null=True, blank=True)
+    department_id = models.BigIntegerField(_("department"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    # Unique: two events can never follow the same event, so the chain cannot fork.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}"

@@ -1,0 +1,183 @@
+"""Writing audit events.
+
+``record_event`` appends one event to the chain inside the caller's transaction, so a write and
+its event commit or roll back together. Appends are serialised so the chain never forks:
+on PostgreSQL by a transaction-scoped advisory lock taken before the chain head is read (held
+until commit, so the next writer reads the committed head); on SQLite by the database's single
+writer (transactions begin IMMEDIATE, see settings).
+
+``record_refusal`` records a refused access so that it survives the rollback of the refused
+request: outside a transaction it is written at once; inside one it is kept aside and written
+by ``AuditRefusalMiddleware`` (or ``flush_pending_refusals``) after the request's transactions
+have ended.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections, router, transaction
+
+from onthaal.audit import chain
+from onthaal.audit.models import Action, ActorType, AuditEvent
+from onthaal.core import clock, context
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from onthaal.organisation.models import Department
+
+# Any constant; identifies the audit chain's advisory lock on PostgreSQL.
+CHAIN_LOCK_KEY = 0x0A0D17
+
+# Fields whose values must never be written to the log (only that they changed).
+SECRET_FIELDS = frozenset({"password", "token", "secret", "key", "manage_token", "token_hash"})
+
+_pending_refusals: ContextVar[list[dict[str, Any]] | None] = ContextVar(
+    "pending_refusals", default=None
+)
+
+
+def _actor_fields(actor: Any) -> dict[str, str]:
+    if actor is None:
+        return {"actor_type": ActorType.SYSTEM, "actor_id": "", "actor_label": "system"}
+    if isinstance(actor, str):
+        # A citizen acting through a token, or a named system component.
+        kind, _, ident = actor.partition(":")
+        if kind == ActorType.CITIZEN:
+            return {"actor_type": ActorType.CITIZEN, "actor_id": ident[:64], "actor_label": ""}
+        return {"actor_type": ActorType.SYSTEM, "actor_id": "", "actor_label": actor[:200]}
+    if not getattr(actor, "is_authenticated", False):
+        return {"actor_type": ActorType.ANONYMOUS, "actor_id": "", "actor_label": ""}
+    return {
+        "actor_type": ActorType.STAFF,
+        "actor_id": str(actor.pk),
+        "actor_label": actor.get_username()[:200],
+    }
+
+
+def _role_of(actor: Any) -> str:
+    if actor is None or isinstance(actor, str) or not getattr(actor, "is_authenticated", False):
+        return ""
+    from onthaal.accounts.access import roles
+
+    return ",".join(sorted(roles(actor)))[:100]
+
+
+def _request_fields(request: HttpRequest | None) -> dict[str, Any]:
+    if request is None:
+        return {"request_id": "", "ip": None, "user_agent": ""}
+    return {
+        "request_id": getattr(request, "request_id", "")[:64],
+        "ip": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.headers.get("User-Agent", "")[:300],
+    }
+
+
+def scrub(details: dict[str, Any]) -> dict[str, Any]:
+    """Replace secret values by a marker; keep the fact that they were there."""
+    clean: dict[str, Any] = {}
+    for key, value in details.items():
+        if any(secret in key.lower() for secret in SECRET_FIELDS):
+            clean[key] = "***"
+        elif isinstance(value, dict):
+            clean[key] = scrub(value)
+        else:
+            clean[key] = value
+    return clean
+
+
+def _lock_chain(using: str) -> None:
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def _append(fields: dict[str, Any]) -> AuditEvent:
+    using = router.db_for_write(AuditEvent)
+    with transaction.atomic(using=using):
+        _lock_chain(using)
+        head = AuditEvent.objects.using(using).order_by("-pk").values_list("hash", flat=True)
+        fields["prev_hash"] = head.first() or chain.GENESIS
+        fields["at"] = clock.now()
+        fields["hash"] = chain.event_hash(fields)
+        return AuditEvent.objects.using(using).create(**fields)
+
+
+def record_event(
+    *,
+    action: str,
+    actor: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    department: Department | None = None,
+    organisation_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append an event to the chain, in the caller's transaction.
+
+    ``actor`` is a user, ``"citizen:<reference>"`` for a citizen acting with a token, or
+    ``None`` for the system. ``request`` defaults to the request being served.
+    """
+    if request is None:
+        request = context.current_request.get()
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    if organisation_id is None and department is not None:
+        organisation_id = department.organisation_id
+    fields: dict[str, Any] = {
+        **_actor_fields(actor),
+        "role": _role_of(actor),
+        "action": str(action),
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id not in (None, "") else "",
+        "organisation_id": organisation_id,
+        "department_id": department.pk if department is not None else None,
+        **_request_fields(request),
+        "details": scrub(details or {}),
+    }
+    return _append(fields)
+
+
+def record_refusal(
+    *,
+    actor: Any,
+    capability: str = "",
+    department: Department | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record a refused access so that it survives the rollback of the refused request."""
+    event = {
+        "action": Action.PERMISSION_DENIED,
+        "actor": actor,
+        "object_type": object_type,
+        "object_id": object_id,
+        "department": department,
+        "details": {**(details or {}), **({"capability": capability} if capability else {})},
+        "request": context.current_request.get(),
+    }
+    using = router.db_for_write(AuditEvent)
+    if not connections[using].in_atomic_block:
+        record_event(**event)
+        return
+    pending = _pending_refusals.get()
+    if pending is None:
+        pending = []
+        _pending_refusals.set(pending)
+    pending.append(event)
+
+
+def flush_pending_refusals() -> int:
+    """Write refusals kept aside during a transaction. Call outside any transaction."""
+    pending = _pending_refusals.get()
+    if not pending:
+        return 0
+    _pending_refusals.set(None)
+    for event in pending:
+        record_event(**event)
+    return len(pending)

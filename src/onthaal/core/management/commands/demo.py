@@ -1,0 +1,63 @@
+"""One command for the whole demo: migrate, load Zonnedoorn, serve and run the worker.
+
+Ctrl-C stops the server and the worker together.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo municipality, serve it and run the task worker."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--no-serve", action="store_true", help="Prepare only; do not serve.")
+
+    def handle(self, *args: Any, port: int, no_serve: bool, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database ready: {}".format(settings.DATABASES["default"]["NAME"]))
+        call_command("load_demo")
+        if no_serve:
+            return
+        env = {**os.environ, "DEBUG": "1" if settings.DEBUG else "0"}
+        onthaal = [sys.executable, "-m", "onthaal.cli"]
+        procs = [
+            subprocess.Popen([*onthaal, "serve", "--port", str(port)], env=env),  # noqa: S603
+            subprocess.Popen([*onthaal, "worker"], env=env),  # noqa: S603
+        ]
+        base = f"http://127.0.0.1:{port}"
+        self.stdout.write(
+            self.style.SUCCESS(f"\nOnthaal Zonnedoorn runs on {base}/ — Ctrl-C stops it.\n")
+            + "\nWhere to click:\n"
+            f"  {base}/locations/                          opening hours (public)\n"
+            f"  {base}/locations/administratief-centrum/   one location, with iCal and JSON-LD\n"
+            f"  {base}/staff/login/                        staff login (accounts above)\n"
+            f"  {base}/admin/                              configuration (admin, teamlead)\n"
+            f"  {base}/staff/audit/                        audit log (auditor)\n"
+            f"  {base}/api/v1/docs/                        API documentation\n"
+        )
+        try:
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGINT)
+            for p in procs:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()

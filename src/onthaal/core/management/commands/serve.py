@@ -1,0 +1,30 @@
+"""Serve Onthaal with uvicorn (ASGI), optionally with several worker processes."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Onthaal on an ASGI server (uvicorn)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
+
+    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        import uvicorn
+
+        uvicorn.run(
+            "onthaal.asgi:application",
+            host=host,
+            port=port,
+            workers=workers if workers > 1 else None,
+            log_level="info",
+            proxy_headers=True,
+            lifespan="off",
+        )

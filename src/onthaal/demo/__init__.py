@@ -1,0 +1,1 @@
+"""The fictional demo municipality: Gemeente en OCMW Zonnedoorn."""

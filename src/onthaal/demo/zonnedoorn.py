@@ -1,0 +1,342 @@
+"""Build Gemeente Zonnedoorn and OCMW Zonnedoorn: locations, departments, products, desks,
+opening hours and one demo user per role. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from onthaal.accounts.backends import DEMO_PASSWORD
+from onthaal.accounts.models import Membership, Role
+from onthaal.audit.models import Action
+from onthaal.audit.services import record_event
+from onthaal.catalogue.models import Channel, Product, ProductChannel
+from onthaal.organisation.models import Department, Desk, Location, Organisation
+
+A, W, Q, E, P = (
+    Channel.APPOINTMENT,
+    Channel.WALK_IN,
+    Channel.QUICK_COUNTER,
+    Channel.ELOKET,
+    Channel.PHONE,
+)
+
+# (department, slug, nl, fr, en, {channel: minutes}, documents, price, IPDC concept id)
+PRODUCTS: list[tuple[str, str, str, str, str, dict[str, int], list[str], str, str]] = [
+    (
+        "burgerzaken",
+        "eid-aanvragen",
+        "Identiteitskaart aanvragen",
+        "Demander une carte d'identité",
+        "Apply for an identity card",
+        {A: 15, W: 15},
+        ["Huidige identiteitskaart", "Recente pasfoto (ICAO-norm)"],
+        "€ 25,80 (spoedprocedure duurder)",
+        "1b5d7a7e-eid",
+    ),
+    (
+        "burgerzaken",
+        "eid-afhalen",
+        "Identiteitskaart afhalen",
+        "Retirer une carte d'identité",
+        "Collect an identity card",
+        {A: 5, Q: 5},
+        ["Oproepingsbrief met PIN- en PUK-code", "Oude identiteitskaart"],
+        "",
+        "1b5d7a7e-eid-afhalen",
+    ),
+    (
+        "burgerzaken",
+        "kids-id",
+        "Kids-ID aanvragen",
+        "Demander une Kids-ID",
+        "Apply for a Kids-ID",
+        {A: 10},
+        ["Recente pasfoto van het kind", "Het kind komt mee"],
+        "€ 8,30",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "reispas-aanvragen",
+        "Reispas aanvragen",
+        "Demander un passeport",
+        "Apply for a passport",
+        {A: 20},
+        ["Identiteitskaart", "Oude reispas (indien je er een had)"],
+        "€ 75 (volwassene, normale procedure)",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "reispas-afhalen",
+        "Reispas afhalen",
+        "Retirer un passeport",
+        "Collect a passport",
+        {A: 5, Q: 5},
+        ["Identiteitskaart", "Ontvangstbewijs"],
+        "",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "rijbewijs",
+        "Rijbewijs aanvragen",
+        "Demander un permis de conduire",
+        "Apply for a driving licence",
+        {A: 15},
+        ["Identiteitskaart", "Slaagbewijs examen", "Pasfoto"],
+        "€ 30",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "internationaal-rijbewijs",
+        "Internationaal rijbewijs",
+        "Permis de conduire international",
+        "International driving permit",
+        {A: 10},
+        ["Identiteitskaart", "Belgisch rijbewijs", "Pasfoto"],
+        "€ 20",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "strafregister",
+        "Uittreksel uit het strafregister",
+        "Extrait du casier judiciaire",
+        "Extract from the criminal record",
+        {E: 5, Q: 5},
+        ["Identiteitskaart"],
+        "Gratis",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "adreswijziging",
+        "Adreswijziging",
+        "Changement d'adresse",
+        "Change of address",
+        {A: 15, E: 10},
+        ["Identiteitskaart van alle verhuizende personen"],
+        "Gratis",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "huwelijksaangifte",
+        "Huwelijksaangifte",
+        "Déclaration de mariage",
+        "Declaration of marriage",
+        {A: 45},
+        ["Identiteitskaarten van beide partners", "Afschrift geboorteakte (indien niet in DABS)"],
+        "Gratis",
+        "",
+    ),
+    (
+        "burgerzaken",
+        "uittreksel-burgerlijke-stand",
+        "Uittreksel of afschrift burgerlijke stand",
+        "Extrait ou copie d'acte d'état civil",
+        "Extract from the civil registry",
+        {E: 5, Q: 5},
+        ["Identiteitskaart"],
+        "Gratis",
+        "",
+    ),
+    (
+        "sociale-dienst",
+        "sociale-intake",
+        "Intakegesprek sociale dienst",
+        "Entretien d'accueil au service social",
+        "Intake with a social worker",
+        {A: 60, P: 20},
+        ["Identiteitskaart", "Bewijs van inkomsten", "Huurcontract"],
+        "Gratis",
+        "",
+    ),
+    (
+        "sociale-dienst",
+        "leefloon",
+        "Leefloon aanvragen",
+        "Demander le revenu d'intégration",
+        "Apply for the living wage (leefloon)",
+        {A: 60},
+        ["Identiteitskaart", "Bankuittreksels van de laatste 3 maanden", "Huurcontract"],
+        "Gratis",
+        "",
+    ),
+    (
+        "sociale-dienst",
+        "energie-ondersteuning",
+        "Energie-ondersteuning en stookoliefonds",
+        "Aide énergie et fonds mazout",
+        "Energy support and heating-oil allowance",
+        {A: 30, P: 15},
+        ["Identiteitskaart", "Factuur energie of stookolie"],
+        "Gratis",
+        "",
+    ),
+    (
+        "omgeving",
+        "omgevingsvergunning-info",
+        "Informatie over een omgevingsvergunning",
+        "Information sur un permis d'environnement",
+        "Information on a building permit",
+        {A: 30, P: 15},
+        ["Plannen of schetsen van je project", "Kadastrale gegevens"],
+        "Gratis",
+        "",
+    ),
+    (
+        "omgeving",
+        "stedenbouwkundig-uittreksel",
+        "Stedenbouwkundig uittreksel",
+        "Extrait urbanistique",
+        "Planning extract",
+        {E: 10},
+        ["Kadastrale gegevens van het perceel"],
+        "€ 75",
+        "",
+    ),
+    (
+        "onthaal",
+        "huisvuilzakken",
+        "Huisvuilzakken en afvalkalender",
+        "Sacs poubelle et calendrier des déchets",
+        "Refuse bags and waste calendar",
+        {Q: 5, W: 5},
+        [],
+        "€ 1,50 per zak",
+        "",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    department: str | None
+
+
+DEMO_USERS: list[DemoUser] = [
+    DemoUser("onthaal", "Ilse", "Onthaal", Role.RECEPTIONIST, "onthaal"),
+    DemoUser("balie", "Bart", "Balie", Role.DESK_AGENT, "burgerzaken"),
+    DemoUser("mw", "Mira", "Maatschappelijk", Role.SOCIAL_WORKER, "sociale-dienst"),
+    DemoUser("teamlead", "Tom", "Teamleider", Role.TEAM_LEAD, "burgerzaken"),
+    DemoUser("post", "Paula", "Post", Role.MAIL_CLERK, "onthaal"),
+    DemoUser("manager", "Marc", "Manager", Role.MANAGER, None),
+    DemoUser("auditor", "Anna", "Auditor", Role.AUDITOR, None),
+    DemoUser("admin", "Ali", "Admin", Role.ADMIN, None),
+]
+
+
+def credentials() -> list[tuple[str, str, str]]:
+    """(user name, password, role) of each demo user, for printing at start-up."""
+    return [(u.username, DEMO_PASSWORD, str(Role(u.role).label)) for u in DEMO_USERS]
+
+
+def is_loaded() -> bool:
+    return Organisation.objects.filter(name="Gemeente Zonnedoorn").exists()
+
+
+@transaction.atomic
+def load() -> bool:
+    """Build the demo. Returns False when it was already there."""
+    if is_loaded():
+        return False
+    gemeente = Organisation.objects.create(
+        name="Gemeente Zonnedoorn", kind=Organisation.Kind.MUNICIPALITY
+    )
+    ocmw = Organisation.objects.create(name="OCMW Zonnedoorn", kind=Organisation.Kind.OCMW)
+    ac = Location.objects.create(
+        name="Administratief Centrum",
+        slug="administratief-centrum",
+        street="Marktplein 1",
+        postal_code="9999",
+        city="Zonnedoorn",
+        phone="+32 9 000 00 00",
+        email="onthaal@zonnedoorn.example",
+    )
+    sh = Location.objects.create(
+        name="Sociaal Huis",
+        slug="sociaal-huis",
+        street="Zonnestraat 12",
+        postal_code="9999",
+        city="Zonnedoorn",
+        phone="+32 9 000 00 50",
+        email="sociaalhuis@zonnedoorn.example",
+    )
+    departments = {
+        "burgerzaken": Department.objects.create(
+            organisation=gemeente, name="Burgerzaken", slug="burgerzaken"
+        ),
+        "onthaal": Department.objects.create(organisation=gemeente, name="Onthaal", slug="onthaal"),
+        "omgeving": Department.objects.create(
+            organisation=gemeente, name="Omgeving", slug="omgeving"
+        ),
+        "sociale-dienst": Department.objects.create(
+            organisation=ocmw, name="Sociale Dienst", slug="sociale-dienst", confidential=True
+        ),
+    }
+    for slug in ("burgerzaken", "onthaal", "omgeving"):
+        departments[slug].locations.add(ac)
+    departments["onthaal"].locations.add(sh)
+    departments["sociale-dienst"].locations.add(sh)
+
+    for dept, slug, nl, fr, en, channels, documents, price, ipdc in PRODUCTS:
+        product = Product.objects.create(
+            department=departments[dept],
+            slug=slug,
+            name_nl=nl,
+            name_fr=fr,
+            name_en=en,
+            required_documents="\n".join(documents),
+            price_text=price,
+            ipdc_concept_id=ipdc,
+        )
+        ProductChannel.objects.bulk_create(
+            ProductChannel(product=product, channel=channel, duration_minutes=minutes)
+            for channel, minutes in channels.items()
+        )
+
+    def desk(location: Location, name: str, kind: str, *served: str) -> None:
+        d = Desk.objects.create(location=location, name=name, kind=kind)
+        d.departments.set([departments[s] for s in served])
+
+    desk(ac, "Onthaal", Desk.Kind.RECEPTION, "onthaal")
+    desk(ac, "Snelbalie", Desk.Kind.QUICK, "onthaal", "burgerzaken")
+    for n in range(1, 5):
+        desk(ac, f"Balie {n}", Desk.Kind.DESK, "burgerzaken")
+    desk(ac, "Balie 5", Desk.Kind.DESK, "omgeving")
+    desk(sh, "Onthaal Sociaal Huis", Desk.Kind.RECEPTION, "onthaal")
+    for n in range(1, 4):
+        desk(sh, f"Spreekkamer {n}", Desk.Kind.PRIVATE_OFFICE, "sociale-dienst")
+
+    user_model = get_user_model()
+    for demo_user in DEMO_USERS:
+        user = user_model.objects.create_user(
+            username=demo_user.username,
+            password=DEMO_PASSWORD,
+            first_name=demo_user.first_name,
+            last_name=demo_user.last_name,
+            email=f"{demo_user.username}@zonnedoorn.example",
+        )
+        department = departments[demo_user.department] if demo_user.department else None
+        Membership.objects.create(user=user, department=department, role=demo_user.role)
+
+    from onthaal.hours.demo import load_demo_hours
+
+    load_demo_hours(locations={"ac": ac, "sh": sh}, departments=departments)
+    record_event(
+        action=Action.CREATE,
+        object_type="demo",
+        object_id="zonnedoorn",
+        details={"what": "demo municipality loaded"},
+    )
+    return True

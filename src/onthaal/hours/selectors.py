@@ -1,0 +1,56 @@
+"""Reading opening hours: load a location's rules and exceptions in two queries, compute."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.translation import get_language
+
+from onthaal.hours import compute
+from onthaal.hours.holidays import public_holidays
+from onthaal.hours.models import OpeningException, OpeningRule
+from onthaal.organisation.models import Department, Location
+
+
+def hours_data(location: Location, start: dt.date, end: dt.date) -> compute.HoursData:
+    """Everything needed to compute ``location``'s hours from ``start`` to ``end``.
+
+    Two queries whatever the range: the rules valid in it, and the exceptions in it.
+    """
+    rules = OpeningRule.objects.filter(location=location, valid_from__lte=end).exclude(
+        valid_until__lt=start
+    )
+    exceptions = OpeningException.objects.filter(location=location, date__range=(start, end))
+    language = (get_language() or "nl")[:2]
+    return compute.HoursData(
+        rules=tuple(r.as_rule() for r in rules),
+        exceptions=tuple(e.as_exception() for e in exceptions),
+        holidays=public_holidays(start, end, language),
+    )
+
+
+def location_schedule(
+    location: Location,
+    start: dt.date,
+    end: dt.date,
+    *,
+    department: Department | None = None,
+    channels: tuple[str, ...] = compute.CHANNELS,
+) -> list[compute.DaySchedule]:
+    data = hours_data(location, start, end)
+    return compute.schedule(
+        data,
+        start,
+        end,
+        channels=channels,
+        department_id=department.pk if department else None,
+    )
+
+
+def upcoming_closures(
+    location: Location, start: dt.date, days: int = 60
+) -> list[compute.DaySchedule]:
+    """Days in the coming period that are closed or special for a reason (holidays, closure
+    days, special hours) — not the ordinary weekends."""
+    end = start + dt.timedelta(days=days)
+    return [d for d in location_schedule(location, start, end) if d.reason]

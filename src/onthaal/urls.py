@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("onthaal.api.urls")),
+    path("", include("onthaal.hours.urls")),
+    path("staff/", include("onthaal.accounts.urls")),
+    path("staff/audit/", include("onthaal.audit.urls")),
+    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="hours:index", permanent=False), name="home"),
+]
+
+if settings.DEBUG:  # pragma: no cover - development only
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
