@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "onthaal.accounts",
     "onthaal.catalogue",
     "onthaal.hours",
+    "onthaal.queue",
     "onthaal.api",
 ]
 

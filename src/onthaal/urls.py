@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("onthaal.api.urls")),
     path("", include("onthaal.hours.urls")),
+    path("", include("onthaal.queue.urls")),
     path("staff/", include("onthaal.accounts.urls")),
     path("staff/audit/", include("onthaal.audit.urls")),
     path("admin/", admin.site.urls),

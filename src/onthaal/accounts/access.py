@@ -27,6 +27,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "accounts.change": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.AUDITOR}),
     "staff.start": frozenset(Role.values),
+    # Customer guidance: issue tickets and hand over (reception), serve at a desk, lead a team.
+    "queue.issue": frozenset({Role.RECEPTIONIST, Role.DESK_AGENT, Role.TEAM_LEAD, Role.ADMIN}),
+    "queue.serve": frozenset(
+        {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}
+    ),
+    "queue.lead": frozenset({Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN}),
+    "queue.change": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
+    "queue.kiosk": frozenset({Role.RECEPTIONIST, Role.TEAM_LEAD, Role.ADMIN}),
+    "queue.read_note": frozenset({Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}),
 }
 
 # The start page of each role, in order of precedence when a user has several.

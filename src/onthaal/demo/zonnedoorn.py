@@ -333,6 +333,9 @@ def load() -> bool:
     from onthaal.hours.demo import load_demo_hours
 
     load_demo_hours(locations={"ac": ac, "sh": sh}, departments=departments)
+    from onthaal.queue.demo import load_demo_queues
+
+    load_demo_queues()
     record_event(
         action=Action.CREATE,
         object_type="demo",

@@ -1,0 +1,307 @@
+"""Customer guidance in the API: tickets (kiosk, reception), desks, and what a screen shows.
+
+Staff and devices authenticate with a session or a token; the display is public (numbers only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from onthaal.accounts import access
+from onthaal.api.errors import ErrorSerializer
+from onthaal.catalogue.models import Product
+from onthaal.core.errors import DomainError, NotFound
+from onthaal.organisation.models import Desk, Location
+from onthaal.queue import selectors, services
+from onthaal.queue.models import Queue, Source, Ticket
+
+
+class TicketSerializer(serializers.ModelSerializer[Ticket]):
+    queue = serializers.CharField(source="queue.prefix", read_only=True)
+    desk = serializers.CharField(source="desk.name", read_only=True, default=None)
+    status_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "code",
+            "public_id",
+            "queue",
+            "status",
+            "source",
+            "priority",
+            "desk",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "status_url",
+        ]
+        read_only_fields = fields
+
+    def get_status_url(self, ticket: Ticket) -> str:
+        from django.urls import reverse
+
+        return reverse("queue:ticket", args=[ticket.public_id])
+
+
+class TicketCreate(serializers.Serializer[Any]):
+    location = serializers.IntegerField(min_value=1)
+    queue = serializers.IntegerField(min_value=1)
+    products = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10
+    )
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=[Source.KIOSK, Source.RECEPTION, Source.API], default=Source.KIOSK
+    )
+    priority = serializers.BooleanField(default=False)
+
+
+class Finish(serializers.Serializer[Any]):
+    delivered = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=services.MAX_QUANTITY),
+        required=False,
+        help_text="Product id -> quantity delivered.",
+    )
+
+
+class Transfer(serializers.Serializer[Any]):
+    queue = serializers.IntegerField(min_value=1, required=False)
+    desk = serializers.IntegerField(min_value=1, required=False)
+    user = serializers.IntegerField(min_value=1, required=False)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class DeskRef(serializers.Serializer[Any]):
+    desk = serializers.IntegerField(min_value=1)
+
+
+def _desk(pk: Any) -> Desk:
+    desk = Desk.objects.select_related("location").filter(pk=pk).first()
+    if desk is None:
+        raise NotFound(_("This desk does not exist."))
+    return desk
+
+
+class TicketCreateView(APIView):
+    """Issue a ticket (kiosk or reception). The kiosk is refused when walk-in is closed."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=TicketCreate,
+        responses={201: TicketSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = TicketCreate(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        location = Location.objects.filter(pk=values["location"]).first()
+        queue = Queue.objects.select_related("department").filter(pk=values["queue"]).first()
+        errors: dict[str, list[str]] = {}
+        if location is None:
+            errors["location"] = [_("Unknown location.")]
+        if queue is None:
+            errors["queue"] = [_("Unknown queue.")]
+        products = list(Product.objects.filter(pk__in=values.get("products", [])))
+        if len(products) != len(set(values.get("products", []))):
+            errors["products"] = [_("Unknown product.")]
+        if errors:
+            raise DomainError(_("The ticket cannot be issued."), fields=errors)
+        assert location is not None and queue is not None
+        capability = "queue.kiosk" if values["source"] == Source.KIOSK else "queue.issue"
+        # Reception issues tickets for every department of the location (numbers only).
+        access.require(
+            request.user,
+            capability,
+            object_type="queue.queue",
+            object_id=str(queue.pk),
+        )
+        ticket = services.issue_ticket(
+            location=location,
+            queue=queue,
+            products=products,
+            source=values["source"],
+            priority=values["priority"],
+            actor=request.user,
+            check_hours=values["source"] == Source.KIOSK,
+        )
+        return Response(TicketSerializer(ticket).data, status=201)
+
+
+class CallNextView(APIView):
+    """Call the next visitor to the desk. 200 with the ticket, 204 when nobody waits."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: TicketSerializer,
+            204: None,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request, desk_id: int) -> Response:
+        ticket = services.call_next(desk=_desk(desk_id), actor=request.user)
+        if ticket is None:
+            return Response(status=204)
+        return Response(TicketSerializer(ticket).data)
+
+
+class TicketActionView(APIView):
+    """start, finish, no-show, recall or transfer a ticket at the caller's desk."""
+
+    permission_classes = [IsAuthenticated]
+    action_name = ""
+    body: type[serializers.Serializer[Any]] = DeskRef
+
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = services.get_ticket(ticket_id)
+        body = self.body(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        desk = _desk(values["desk"]) if values.get("desk") else None
+        user = request.user
+        if self.action_name == "transfer":
+            ticket = self._transfer(request, ticket, values)
+        else:
+            if desk is None:
+                raise DomainError(
+                    _("Say at which desk."), fields={"desk": [_("This field is required.")]}
+                )
+            if self.action_name == "start":
+                ticket = services.start(ticket=ticket, desk=desk, actor=user)
+            elif self.action_name == "recall":
+                ticket = services.recall(ticket=ticket, desk=desk, actor=user)
+            elif self.action_name == "no-show":
+                ticket = services.no_show(ticket=ticket, desk=desk, actor=user)
+            elif self.action_name == "finish":
+                delivered = {
+                    int(k): v for k, v in values.get("delivered", {}).items() if str(k).isdigit()
+                }
+                if len(delivered) != len(values.get("delivered", {})):
+                    raise DomainError(
+                        _("The products are not valid."),
+                        fields={"delivered": [_("Unknown product.")]},
+                    )
+                ticket = services.finish(ticket=ticket, desk=desk, actor=user, delivered=delivered)
+        return Response(TicketSerializer(ticket).data)
+
+    def _transfer(self, request: Request, ticket: Ticket, values: dict[str, Any]) -> Ticket:
+        from_desk = services.current_ticket_desk(ticket, request.user)
+        errors: dict[str, list[str]] = {}
+        queue = to_desk = to_user = None
+        if values.get("queue"):
+            queue = Queue.objects.filter(pk=values["queue"]).first()
+            if queue is None:
+                errors["queue"] = [_("Unknown queue.")]
+        if values.get("desk"):
+            to_desk = Desk.objects.filter(pk=values["desk"]).first()
+            if to_desk is None:
+                errors["desk"] = [_("This desk does not exist.")]
+        if values.get("user"):
+            to_user = get_user_model().objects.filter(pk=values["user"], is_active=True).first()
+            if to_user is None:
+                errors["user"] = [_("Unknown staff member.")]
+        if errors:
+            raise DomainError(_("The hand-off is not possible."), fields=errors)
+        return services.transfer(
+            ticket=ticket,
+            actor=request.user,
+            queue=queue,
+            to_desk=to_desk,
+            to_user=to_user,
+            note=values.get("note", ""),
+            from_desk=from_desk,
+        )
+
+
+def _action_view(name: str, body: type[serializers.Serializer[Any]]) -> Any:
+    view = type(
+        f"Ticket{name.title().replace('-', '')}View",
+        (TicketActionView,),
+        {"action_name": name, "body": body, "__doc__": f"{name} a ticket."},
+    )
+    return extend_schema(
+        request=body,
+        responses={
+            200: TicketSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        operation_id=f"tickets_{name.replace('-', '_')}",
+    )(view)
+
+
+class FinishBody(DeskRef, Finish):
+    pass
+
+
+StartView = _action_view("start", DeskRef)
+RecallView = _action_view("recall", DeskRef)
+NoShowView = _action_view("no-show", DeskRef)
+FinishView = _action_view("finish", FinishBody)
+TransferView = _action_view("transfer", Transfer)
+
+CallSerializer = inline_serializer(
+    name="DisplayCall",
+    many=True,
+    fields={
+        "ticket": serializers.CharField(),
+        "code": serializers.CharField(),
+        "queue": serializers.CharField(),
+        "desk": serializers.CharField(),
+        "called_at": serializers.DateTimeField(),
+        "status": serializers.CharField(),
+    },
+)
+
+
+class DisplayView(APIView):
+    """What a waiting-room screen shows: the latest called numbers and their desks."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                name="Display",
+                fields={
+                    "location": inline_serializer(
+                        name="DisplayLocation",
+                        fields={
+                            "id": serializers.IntegerField(),
+                            "name": serializers.CharField(),
+                            "slug": serializers.CharField(),
+                        },
+                    ),
+                    "at": serializers.DateTimeField(),
+                    "waiting": serializers.IntegerField(),
+                    "calls": CallSerializer,
+                },
+            ),
+            404: ErrorSerializer,
+        }
+    )
+    def get(self, request: Request, location_id: int) -> Response:
+        location = Location.objects.filter(pk=location_id).first()
+        if location is None:
+            raise NotFound(_("Unknown location."))
+        return Response(selectors.display_state(location))

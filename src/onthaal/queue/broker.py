@@ -1,0 +1,142 @@
+"""Live events for screens and desks: published after commit, fanned out to listeners.
+
+Two brokers behind one interface:
+
+* ``LocalBroker`` — in-process, for the embedded default (one app process). Publishers may be
+  in any thread; each listener is an ``asyncio.Queue`` fed through its own event loop.
+* ``RedisBroker`` — Redis pub/sub, when ``REDIS_URL`` is set, so a call made in one app process
+  reaches screens connected to another.
+
+Live events are a convenience, never the truth: a listener that (re)connects first reads the
+state from the database, and when the broker is down, publishing logs and carries on (desks keep
+working) while screens fall back to polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def channel_for(location_id: int) -> str:
+    return f"onthaal:location:{location_id}"
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached; listeners should fall back to polling."""
+
+
+class LocalBroker:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]]] = {}
+
+    def publish(self, channel: str, message: str) -> None:
+        with self._lock:
+            listeners = list(self._listeners.get(channel, ()))
+        for loop, queue in listeners:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, message)
+            except RuntimeError:  # the listener's loop has closed
+                self._remove(channel, (loop, queue))
+
+    def _remove(
+        self, channel: str, entry: tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]
+    ) -> None:
+        with self._lock:
+            self._listeners.get(channel, set()).discard(entry)
+
+    async def listen(self, channel: str) -> AsyncGenerator[str, None]:
+        entry = (asyncio.get_running_loop(), asyncio.Queue[str]())
+        with self._lock:
+            self._listeners.setdefault(channel, set()).add(entry)
+        try:
+            while True:
+                yield await entry[1].get()
+        finally:
+            self._remove(channel, entry)
+
+    def listener_count(self, channel: str) -> int:
+        with self._lock:
+            return len(self._listeners.get(channel, ()))
+
+
+class RedisBroker:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.url = url
+        self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+    def publish(self, channel: str, message: str) -> None:
+        self._client.publish(channel, message)
+
+    async def listen(self, channel: str) -> AsyncGenerator[str, None]:
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1)
+        pubsub = client.pubsub()
+        try:
+            try:
+                await pubsub.subscribe(channel)
+            except (RedisError, OSError) as error:
+                raise BrokerUnavailable(str(error)) from error
+            while True:
+                try:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
+                except (RedisError, OSError) as error:
+                    raise BrokerUnavailable(str(error)) from error
+                if message is not None and message["type"] == "message":
+                    data = message["data"]
+                    yield data.decode() if isinstance(data, bytes) else str(data)
+        finally:
+            try:
+                await pubsub.aclose()
+                await client.aclose()
+            except Exception:  # closing a broken connection
+                log.debug("closing the Redis listener failed", exc_info=True)
+
+
+_broker: LocalBroker | RedisBroker | None = None
+_broker_lock = threading.Lock()
+
+
+def get_broker() -> LocalBroker | RedisBroker:
+    global _broker
+    with _broker_lock:
+        if _broker is None:
+            url = getattr(settings, "REDIS_URL", "")
+            _broker = RedisBroker(url) if url else LocalBroker()
+        return _broker
+
+
+def reset_broker() -> None:
+    """Forget the broker (tests that change ``REDIS_URL``)."""
+    global _broker
+    with _broker_lock:
+        _broker = None
+
+
+def publish_now(location_id: int, event: dict[str, Any]) -> bool:
+    """Publish at once; a broker failure is logged, never raised (desks keep working)."""
+    try:
+        get_broker().publish(channel_for(location_id), json.dumps(event))
+    except Exception:
+        log.warning("live event not published (broker unavailable)", exc_info=True)
+        return False
+    return True
+
+
+def publish(location_id: int, event: dict[str, Any]) -> None:
+    """Publish ``event`` to the location's listeners once the current transaction commits."""
+    transaction.on_commit(lambda: publish_now(location_id, event))

@@ -1,0 +1,565 @@
+"""Use cases of customer guidance. Each runs in one transaction and writes its audit event.
+
+Correctness under concurrency is the database's job, on PostgreSQL and SQLite alike:
+
+* a ticket number comes from ``TicketCounter``, incremented with an UPDATE in the issuing
+  transaction (the row lock serialises issuers; the unique constraint is the last line);
+* a transition is a conditional UPDATE (``WHERE status IN <allowed from>``): of two requests
+  that race for the same ticket, exactly one changes a row; the other sees 0 rows;
+* call-next ranks the waiting tickets with the pure routing function and claims the first one
+  whose conditional UPDATE succeeds — two desks calling at the same instant never get the same
+  ticket, and a desk that loses a race takes the next, so none is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from onthaal.accounts import access
+from onthaal.audit.models import Action
+from onthaal.audit.services import record_event
+from onthaal.catalogue.models import Product
+from onthaal.core import clock
+from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.hours import compute as hours_compute
+from onthaal.hours.selectors import hours_data
+from onthaal.organisation.models import Desk, Location
+from onthaal.queue import broker, routing
+from onthaal.queue.models import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    DeliveredProduct,
+    DeskSession,
+    HandoffNote,
+    Queue,
+    Source,
+    Status,
+    Ticket,
+    TicketCounter,
+)
+
+POLICY = routing.Policy()
+MAX_QUANTITY = 20
+
+
+def _event(ticket: Ticket, action: str, actor: Any, **details: Any) -> None:
+    record_event(
+        action=Action.TRANSITION if action not in ("issue",) else Action.CREATE,
+        actor=actor,
+        object_type="queue.ticket",
+        object_id=ticket.pk,
+        department=ticket.queue.department,
+        details={"transition": action, "code": ticket.code, "status": ticket.status, **details},
+    )
+
+
+def _live(ticket: Ticket, kind: str) -> None:
+    """Tell the location's screens and desks, after commit. Numbers only, never a name."""
+    desk = ticket.desk
+    broker.publish(
+        ticket.location_id,
+        {
+            "type": kind,
+            "ticket": ticket.public_id,
+            "code": ticket.code,
+            "queue": ticket.queue.prefix,
+            "desk": desk.name if desk is not None and kind in ("called", "recalled") else "",
+            "status": ticket.status,
+            "at": clock.now().isoformat(),
+        },
+    )
+
+
+# --- walk-in channel -----------------------------------------------------------------------
+
+
+def walk_in_status(location: Location, queue: Queue) -> tuple[bool, dt.datetime | None]:
+    """Is the walk-in channel of ``queue``'s department open now, and if not, when next?"""
+    now = clock.now()
+    today = clock.today()
+    data = hours_data(location, today, today + dt.timedelta(days=31))
+    is_open = hours_compute.is_open(
+        data, now, channel=hours_compute.WALK_IN, department_id=queue.department_id
+    )
+    if is_open:
+        return True, None
+    return False, hours_compute.next_opening(
+        data,
+        now,
+        channel=hours_compute.WALK_IN,
+        department_id=queue.department_id,
+        horizon_days=30,
+    )
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+def _next_number(location: Location, service_day: dt.date) -> int:
+    counter, _created = TicketCounter.objects.get_or_create(
+        location=location, service_day=service_day
+    )
+    TicketCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
+    return TicketCounter.objects.values_list("last_number", flat=True).get(pk=counter.pk)
+
+
+def issue_ticket(
+    *,
+    location: Location,
+    queue: Queue,
+    source: str,
+    actor: Any,
+    products: Iterable[Product] = (),
+    priority: bool = False,
+    appointment_at: dt.datetime | None = None,
+    check_hours: bool = True,
+) -> Ticket:
+    """Issue a numbered ticket in ``queue``.
+
+    From the kiosk the walk-in channel must be open (``check_hours``); reception may issue at
+    any time the building is staffed.
+    """
+    errors: dict[str, list[str]] = {}
+    if queue.location_id != location.pk or not queue.active:
+        errors["queue"] = [_("This queue does not exist at this location.")]
+    product_list = list(products)
+    if product_list and not errors:
+        offered = set(queue.products.values_list("pk", flat=True))
+        if any(p.pk not in offered for p in product_list):
+            errors["products"] = [_("This product is not served in this queue.")]
+    if source not in Source.values:
+        errors["source"] = [_("Unknown source.")]
+    if errors:
+        raise DomainError(_("The ticket cannot be issued."), fields=errors)
+    if check_hours:
+        is_open, opens = walk_in_status(location, queue)
+        if not is_open:
+            when = (
+                opens.astimezone(clock.BRUSSELS).strftime("%d/%m %H:%M") if opens else _("unknown")
+            )
+            raise DomainError(
+                _("Walk-in is closed now. It opens again on %(when)s.") % {"when": when},
+                code="closed",
+                fields={"queue": [_("Walk-in is closed now.")]},
+            )
+    now = clock.now()
+    service_day = now.astimezone(clock.BRUSSELS).date()
+    with transaction.atomic():
+        number = _next_number(location, service_day)
+        ticket = Ticket.objects.create(
+            location=location,
+            queue=queue,
+            service_day=service_day,
+            number=number,
+            code=f"{queue.prefix}{number:03d}",
+            source=source,
+            priority=priority,
+            appointment_at=appointment_at,
+            issued_at=now,
+            waiting_since=now,
+        )
+        if product_list:
+            ticket.products.set(product_list)
+        _event(ticket, "issue", actor, source=source, priority=priority)
+        _live(ticket, "issued")
+    return ticket
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
+    """Apply a transition with a conditional UPDATE; Conflict when the ticket has moved on."""
+    allowed_from, to = TRANSITIONS[action]
+    updated = Ticket.objects.filter(pk=ticket.pk, status__in=allowed_from).update(
+        status=to, **changes
+    )
+    if updated != 1:
+        current = Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first()
+        label = Status(current).label if current else _("unknown")
+        raise Conflict(
+            _("Ticket %(code)s is %(status)s; this is no longer possible.")
+            % {"code": ticket.code, "status": label},
+            code="invalid_state",
+        )
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _require_desk(user: Any, desk: Desk) -> DeskSession:
+    """The user may serve at ``desk`` and has it open."""
+    departments = list(desk.departments.all())
+    if not any(access.can(user, "queue.serve", d) for d in departments):
+        access.require(
+            user,
+            "queue.serve",
+            departments[0] if departments else None,
+            object_type="organisation.desk",
+            object_id=str(desk.pk),
+        )
+    session = DeskSession.objects.filter(desk=desk).first()
+    if session is None or session.state == DeskSession.State.CLOSED:
+        raise DomainError(_("Open the desk first."), code="desk_closed")
+    if session.user_id != getattr(user, "pk", None):
+        raise Conflict(_("Another staff member works at this desk."), code="desk_taken")
+    return session
+
+
+def _require_own(ticket: Ticket, desk: Desk) -> None:
+    if ticket.desk_id != desk.pk:
+        raise Conflict(
+            _("Ticket %(code)s is not at this desk.") % {"code": ticket.code}, code="other_desk"
+        )
+
+
+def current_ticket(desk: Desk) -> Ticket | None:
+    return (
+        Ticket.objects.select_related("queue", "queue__department", "desk")
+        .filter(desk=desk, status__in=[Status.CALLED, Status.SERVING])
+        .order_by("-called_at")
+        .first()
+    )
+
+
+def current_ticket_desk(ticket: Ticket, user: Any) -> Desk | None:
+    """The desk where ``user`` is serving ``ticket`` now, if any (a transfer from a desk)."""
+    if ticket.desk_id is None or ticket.status not in (Status.CALLED, Status.SERVING):
+        return None
+    user_id = getattr(user, "pk", None)
+    if user_id is None:
+        return None
+    at_desk = DeskSession.objects.filter(desk_id=ticket.desk_id, user_id=user_id).exclude(
+        state=DeskSession.State.CLOSED
+    )
+    return ticket.desk if at_desk.exists() else None
+
+
+def desk_view(desk: Desk, user_id: int | None) -> routing.DeskView:
+    return routing.DeskView(
+        desk_id=desk.pk,
+        user_id=user_id,
+        queue_ids=frozenset(desk.queues.filter(active=True).values_list("pk", flat=True)),
+    )
+
+
+def waiting_candidates(location_id: int, service_day: dt.date) -> list[routing.Candidate]:
+    """All waiting tickets of a location's service day, as routing candidates (2 queries)."""
+    tickets = Ticket.objects.filter(
+        location_id=location_id, service_day=service_day, status=Status.WAITING
+    ).prefetch_related("products")
+    return [t.as_candidate(frozenset(p.pk for p in t.products.all())) for t in tickets]
+
+
+def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
+    """Call the next visitor to ``desk``; None when nobody is waiting for it."""
+    session = _require_desk(actor, desk)
+    if session.state != DeskSession.State.OPEN:
+        raise DomainError(_("The desk is paused. Resume it first."), code="desk_paused")
+    busy = current_ticket(desk)
+    if busy is not None:
+        raise Conflict(_("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy")
+    view = desk_view(desk, actor.pk)
+    now = clock.now()
+    ranked = routing.rank(view, waiting_candidates(desk.location_id, clock.today()), now, POLICY)
+    for candidate in ranked:
+        with transaction.atomic():
+            claimed = Ticket.objects.filter(pk=candidate.id, status=Status.WAITING).update(
+                status=Status.CALLED,
+                desk=desk,
+                served_by=actor,
+                called_at=now,
+                assigned_user=None,
+                assigned_desk=None,
+            )
+            if claimed != 1:
+                continue  # another desk was quicker: take the next one
+            ticket = Ticket.objects.select_related("queue", "queue__department", "desk").get(
+                pk=candidate.id
+            )
+            _event(ticket, "call", actor, desk=desk.pk)
+            _live(ticket, "called")
+            return ticket
+    return None
+
+
+def recall(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
+    _require_desk(actor, desk)
+    _require_own(ticket, desk)
+    with transaction.atomic():
+        ticket = _apply(ticket, "recall", recalled_at=clock.now(), recalls=F("recalls") + 1)
+        _event(ticket, "recall", actor, desk=desk.pk)
+        _live(ticket, "recalled")
+    return ticket
+
+
+def start(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
+    _require_desk(actor, desk)
+    _require_own(ticket, desk)
+    with transaction.atomic():
+        ticket = _apply(ticket, "start", started_at=clock.now())
+        _event(ticket, "start", actor, desk=desk.pk)
+        _live(ticket, "started")
+    return ticket
+
+
+def _clean_delivered(ticket: Ticket, delivered: Mapping[int, int]) -> list[tuple[Product, int]]:
+    wanted = {int(k): int(v) for k, v in delivered.items() if int(v) != 0}
+    if any(q < 0 or q > MAX_QUANTITY for q in wanted.values()):
+        raise DomainError(
+            _("The quantities are not valid."),
+            fields={
+                "products": [_("A quantity is between 0 and %(max)s.") % {"max": MAX_QUANTITY}]
+            },
+        )
+    products = {p.pk: p for p in Product.objects.filter(pk__in=wanted)}
+    if len(products) != len(wanted):
+        raise DomainError(
+            _("The products are not valid."), fields={"products": [_("Unknown product.")]}
+        )
+    return [(products[pk], qty) for pk, qty in wanted.items()]
+
+
+def finish(
+    *, ticket: Ticket, desk: Desk, actor: Any, delivered: Mapping[int, int] | None = None
+) -> Ticket:
+    """Close the service and record what was delivered (product -> quantity)."""
+    _require_desk(actor, desk)
+    _require_own(ticket, desk)
+    items = _clean_delivered(ticket, delivered or {})
+    now = clock.now()
+    with transaction.atomic():
+        ticket = _apply(
+            ticket,
+            "finish",
+            finished_at=now,
+            started_at=ticket.started_at or now,
+        )
+        DeliveredProduct.objects.bulk_create(
+            [DeliveredProduct(ticket=ticket, product=p, quantity=q) for p, q in items]
+        )
+        _event(ticket, "finish", actor, delivered={p.slug: q for p, q in items})
+        _live(ticket, "finished")
+    return ticket
+
+
+def no_show(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
+    _require_desk(actor, desk)
+    _require_own(ticket, desk)
+    with transaction.atomic():
+        ticket = _apply(ticket, "no_show", finished_at=clock.now())
+        _event(ticket, "no_show", actor)
+        _live(ticket, "no_show")
+    return ticket
+
+
+def transfer(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    queue: Queue | None = None,
+    to_desk: Desk | None = None,
+    to_user: Any = None,
+    note: str = "",
+    from_desk: Desk | None = None,
+) -> Ticket:
+    """Hand the visitor over to a queue, a desk or a named staff member, keeping the number.
+
+    A note goes only to the receiving department. Refused when the receiving desk is closed.
+    """
+    if from_desk is not None:
+        _require_desk(actor, from_desk)
+        _require_own(ticket, from_desk)
+    else:
+        access.require(
+            actor,
+            "queue.issue",
+            object_type="queue.ticket",
+            object_id=str(ticket.pk),
+        )
+    target_queue = queue or ticket.queue
+    errors: dict[str, list[str]] = {}
+    if queue is None and to_desk is None and to_user is None:
+        errors["queue"] = [_("Choose a queue, a desk or a staff member.")]
+    if target_queue.location_id != ticket.location_id or not target_queue.active:
+        errors["queue"] = [_("This queue does not exist at this location.")]
+    if to_desk is not None:
+        open_session = DeskSession.objects.filter(
+            desk=to_desk, state=DeskSession.State.OPEN
+        ).exists()
+        if to_desk.location_id != ticket.location_id:
+            errors["desk"] = [_("This desk is at another location.")]
+        elif not open_session:
+            errors["desk"] = [_("This desk is closed now.")]
+        elif queue is None:
+            served = list(to_desk.queues.filter(active=True))
+            target_queue = served[0] if served else target_queue
+    if to_user is not None:
+        member_of = set(access.memberships(to_user))
+        if not any(m.department_id == target_queue.department_id for m in member_of):
+            errors["user"] = [_("This staff member does not work in the receiving department.")]
+    note = note.strip()
+    if len(note) > 500:
+        errors["note"] = [_("Keep the note under 500 characters.")]
+    if errors:
+        raise DomainError(_("The hand-off is not possible."), fields=errors)
+    now = clock.now()
+    with transaction.atomic():
+        ticket = _apply(
+            ticket,
+            "transfer",
+            queue=target_queue,
+            assigned_user=to_user,
+            assigned_desk=to_desk,
+            waiting_since=now,
+            desk=None,
+            called_at=None,
+            started_at=None,
+            transfers=F("transfers") + 1,
+        )
+        if note:
+            HandoffNote.objects.create(
+                ticket=ticket,
+                department=target_queue.department,
+                author=actor,
+                text=note,
+                created_at=now,
+            )
+        _event(
+            ticket,
+            "transfer",
+            actor,
+            queue=target_queue.pk,
+            desk=to_desk.pk if to_desk else None,
+            user=to_user.pk if to_user else None,
+            with_note=bool(note),
+        )
+        _live(ticket, "transferred")
+    return ticket
+
+
+def set_priority(*, ticket: Ticket, actor: Any, priority: bool) -> Ticket:
+    access.require(
+        actor,
+        "queue.issue",
+        object_type="queue.ticket",
+        object_id=str(ticket.pk),
+    )
+    with transaction.atomic():
+        updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
+            priority=priority
+        )
+        if updated != 1:
+            raise Conflict(_("Only a waiting ticket can get priority."), code="invalid_state")
+        ticket.refresh_from_db()
+        _event(ticket, "priority", actor, priority=priority)
+        _live(ticket, "updated")
+    return ticket
+
+
+def cancel(*, ticket: Ticket, actor: Any, reason: str) -> Ticket:
+    with transaction.atomic():
+        ticket = _apply(ticket, "cancel", finished_at=clock.now(), close_reason=reason[:200])
+        _event(ticket, "cancel", actor, reason=reason[:200])
+        _live(ticket, "cancelled")
+    return ticket
+
+
+# --- desks ---------------------------------------------------------------------------------
+
+
+def open_desk(*, desk: Desk, actor: Any) -> DeskSession:
+    """Sign in at a desk. Refused when someone else works there."""
+    departments = list(desk.departments.all())
+    if not any(access.can(actor, "queue.serve", d) for d in departments):
+        access.require(
+            actor,
+            "queue.serve",
+            departments[0] if departments else None,
+            object_type="organisation.desk",
+            object_id=str(desk.pk),
+        )
+    with transaction.atomic():
+        session, _created = DeskSession.objects.select_for_update().get_or_create(
+            desk=desk, defaults={"since": clock.now(), "user": actor}
+        )
+        if session.state != DeskSession.State.CLOSED and session.user_id not in (None, actor.pk):
+            raise Conflict(_("Another staff member works at this desk."), code="desk_taken")
+        # One desk per person: close any other desk this user had open.
+        DeskSession.objects.filter(user=actor).exclude(desk=desk).update(
+            state=DeskSession.State.CLOSED, since=clock.now()
+        )
+        session.user = actor
+        session.state = DeskSession.State.OPEN
+        session.since = clock.now()
+        session.save()
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            object_type="organisation.desk",
+            object_id=desk.pk,
+            details={"state": "open"},
+        )
+    broker.publish(desk.location_id, {"type": "desk", "desk": desk.name, "state": "open"})
+    return session
+
+
+def set_desk_state(*, desk: Desk, actor: Any, state: str) -> DeskSession:
+    """Pause, resume or close one's own desk. Closing needs the current ticket finished."""
+    session = _require_desk(actor, desk)
+    if state == DeskSession.State.CLOSED and current_ticket(desk) is not None:
+        raise Conflict(_("Finish the current ticket first."), code="desk_busy")
+    with transaction.atomic():
+        DeskSession.objects.filter(pk=session.pk).update(state=state, since=clock.now())
+        record_event(
+            action=Action.UPDATE,
+            actor=actor,
+            object_type="organisation.desk",
+            object_id=desk.pk,
+            details={"state": state},
+        )
+    session.refresh_from_db()
+    broker.publish(desk.location_id, {"type": "desk", "desk": desk.name, "state": state})
+    return session
+
+
+# --- end of day ----------------------------------------------------------------------------
+
+
+def close_day(*, before: dt.date | None = None, at_closing: bool = False) -> int:
+    """Close tickets still open from earlier service days (and, with ``at_closing``, today's):
+    waiting ones are cancelled, called ones are no-shows, ones in service are finished."""
+    day = before or clock.today()
+    condition = Q(service_day__lt=day) | (Q(service_day=day) if at_closing else Q(pk__in=[]))
+    now = clock.now()
+    closed = 0
+    for ticket in Ticket.objects.select_related("queue__department").filter(
+        condition, status__in=OPEN_STATUSES
+    ):
+        action = {
+            Status.WAITING: "cancel",
+            Status.CALLED: "no_show",
+            Status.SERVING: "finish",
+        }[Status(ticket.status)]
+        try:
+            with transaction.atomic():
+                ticket = _apply(
+                    ticket, action, finished_at=now, close_reason=_("closed at end of day")
+                )
+                _event(ticket, action, None, reason="end of day")
+                closed += 1
+        except (Conflict, IntegrityError):
+            continue  # a desk closed it at the same moment
+    return closed
+
+
+def get_ticket(pk: Any) -> Ticket:
+    try:
+        return Ticket.objects.select_related("queue", "queue__department", "desk").get(pk=int(pk))
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("This ticket does not exist.")) from None

@@ -1,0 +1,435 @@
+"""Pages of customer guidance: kiosk, ticket status, waiting-room screen, desk, reception, lead.
+
+Staff pages ask ``onthaal.accounts.access``; the kiosk runs under a receptionist's session on
+the kiosk device. The ticket status page and the screen are public: they show numbers only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import segno
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onthaal.accounts import access
+from onthaal.catalogue.models import Product
+from onthaal.core.errors import AccessDenied, DomainError
+from onthaal.organisation.models import Desk, Location
+from onthaal.queue import broker, selectors, services
+from onthaal.queue.models import DeskSession, Queue, Source, Status, Ticket
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def _fail(request: HttpRequest, error: DomainError) -> None:
+    if isinstance(error, AccessDenied):
+        raise PermissionDenied(error.message)
+    details = [m for msgs in error.fields.values() for m in msgs if m != error.message]
+    messages.error(request, " ".join([error.message, *details]))
+
+
+# --- kiosk and ticket ----------------------------------------------------------------------
+
+
+@login_required
+def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_object_or_404(Location, slug=slug)
+    if not access.can(request.user, "queue.kiosk"):
+        access.require(request.user, "queue.kiosk", object_type="organisation.location")
+    queues = list(
+        Queue.objects.filter(location=location, active=True)
+        .select_related("department")
+        .prefetch_related("products")
+    )
+    if request.method == "POST":
+        queue = next((q for q in queues if str(q.pk) == request.POST.get("queue")), None)
+        product = Product.objects.filter(pk=request.POST.get("product") or 0).first()
+        if queue is None:
+            messages.error(request, _("Choose what you come for."))
+        else:
+            try:
+                ticket = services.issue_ticket(
+                    location=location,
+                    queue=queue,
+                    products=[product] if product else [],
+                    source=Source.KIOSK,
+                    actor=request.user,
+                )
+            except DomainError as error:
+                _fail(request, error)
+            else:
+                return redirect(reverse("queue:ticket", args=[ticket.public_id]) + "?print=1")
+        return redirect("queue:kiosk", slug=slug)
+    walk_in = {q.pk: services.walk_in_status(location, q) for q in queues}
+    choices = [
+        {
+            "queue": q,
+            "open": walk_in[q.pk][0],
+            "opens": walk_in[q.pk][1],
+            "products": [p for p in q.products.all() if p.active],
+        }
+        for q in queues
+        if not q.department.confidential or walk_in[q.pk][0]
+    ]
+    return render(request, "queue/kiosk.html", {"location": location, "choices": choices})
+
+
+def _qr_svg(data: str) -> str:
+    return segno.make(data, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+
+
+def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("queue", "location", "desk"), public_id=public_id
+    )
+    status = selectors.ticket_status(ticket)
+    url = request.build_absolute_uri(reverse("queue:ticket", args=[ticket.public_id]))
+    context = {
+        "ticket": ticket,
+        "status": status,
+        "qr": _qr_svg(url),
+        "print": request.GET.get("print") == "1",
+        "done": ticket.status not in (Status.WAITING, Status.CALLED, Status.SERVING),
+    }
+    return render(request, "queue/ticket.html", context)
+
+
+def ticket_json(request: HttpRequest, public_id: str) -> JsonResponse:
+    ticket = get_object_or_404(Ticket.objects.select_related("desk"), public_id=public_id)
+    status = selectors.ticket_status(ticket)
+    return JsonResponse(
+        {
+            "code": ticket.code,
+            "status": ticket.status,
+            "position": status.position,
+            "wait_minutes": status.wait_minutes,
+            "desk": status.desk_name,
+        }
+    )
+
+
+# --- screen --------------------------------------------------------------------------------
+
+
+def screen(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_object_or_404(Location, slug=slug)
+    return render(
+        request,
+        "queue/screen.html",
+        {"location": location, "state": selectors.display_state(location)},
+    )
+
+
+def display(request: HttpRequest, location_id: int) -> JsonResponse:
+    location = get_object_or_404(Location, pk=location_id)
+    return JsonResponse(selectors.display_state(location))
+
+
+async def events(request: HttpRequest, location_id: int) -> HttpResponseBase:
+    """Server-Sent Events: first the current state, then every live event of the location.
+
+    When the broker is unavailable the answer is 503, and the screen polls ``display``.
+    """
+    location = await Location.objects.filter(pk=location_id).afirst()
+    if location is None:
+        return JsonResponse({"code": "not_found", "message": _("Unknown location.")}, status=404)
+    state = await sync_to_async(selectors.display_state)(location)
+    listener = broker.get_broker().listen(broker.channel_for(location.pk))
+    try:
+        first = asyncio.ensure_future(anext(listener))
+        done, _pending = await asyncio.wait({first}, timeout=0.05)
+        if first in done:
+            first.result()  # raises BrokerUnavailable when the broker cannot be reached
+    except broker.BrokerUnavailable:
+        first.cancel()
+        return JsonResponse(
+            {"code": "unavailable", "message": _("Live updates are unavailable; poll.")},
+            status=503,
+        )
+
+    async def stream() -> AsyncIterator[str]:
+        pending: asyncio.Future[str] | None = first
+        yield f"event: state\ndata: {json.dumps(state)}\n\n"
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(listener))
+                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
+                if not done:
+                    yield ": keep-alive\n\n"
+                    continue
+                try:
+                    message = pending.result()
+                except (broker.BrokerUnavailable, StopAsyncIteration):
+                    return  # the client reconnects (and re-reads the state) or polls
+                pending = None
+                yield f"event: ticket\ndata: {message}\n\n"
+        finally:
+            if pending is not None:
+                pending.cancel()
+            await listener.aclose()
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+# --- desk ----------------------------------------------------------------------------------
+
+
+def _serving_desks(user: Any) -> list[Desk]:
+    departments = set(access.departments_with(user, "queue.serve").values_list("pk", flat=True))
+    desks = Desk.objects.filter(active=True, departments__in=departments).distinct()
+    return list(desks.select_related("location").prefetch_related("queues"))
+
+
+@login_required
+def desk_choose(request: HttpRequest) -> HttpResponse:
+    desks = _serving_desks(request.user)
+    if not desks:
+        access.require(request.user, "queue.serve", object_type="organisation.desk")
+    if request.method == "POST":
+        desk = next((d for d in desks if str(d.pk) == request.POST.get("desk")), None)
+        if desk is None:
+            messages.error(request, _("Choose a desk."))
+            return redirect("queue:desk-choose")
+        try:
+            services.open_desk(desk=desk, actor=request.user)
+        except DomainError as error:
+            _fail(request, error)
+            return redirect("queue:desk-choose")
+        return redirect("queue:desk", desk_id=desk.pk)
+    sessions = {s.desk_id: s for s in DeskSession.objects.filter(desk__in=desks)}
+    rows = [{"desk": d, "session": sessions.get(d.pk)} for d in desks]
+    return render(request, "queue/desk_choose.html", {"rows": rows})
+
+
+def _desk_context(request: HttpRequest, desk: Desk) -> dict[str, Any]:
+    session = DeskSession.objects.filter(desk=desk).select_related("user").first()
+    current = services.current_ticket(desk)
+    queue_ids = list(desk.queues.values_list("pk", flat=True))
+    return {
+        "desk": desk,
+        "session": session,
+        "current": current,
+        "notes": selectors.notes_for(current, request.user) if current else [],
+        "products": list(Product.objects.filter(queues__in=queue_ids, active=True).distinct())
+        if current
+        else [],
+        "figures": selectors.queue_figures(desk.location, queue_ids),
+        "served_today": selectors.served_today_at(desk),
+        "queues": Queue.objects.filter(location=desk.location, active=True),
+        "other_desks": Desk.objects.filter(location=desk.location, active=True).exclude(pk=desk.pk),
+        "staff": _staff_at(desk.location),
+    }
+
+
+def _staff_at(location: Location) -> list[Any]:
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__role__in=["desk_agent", "social_worker", "team_lead"],
+            memberships__department__locations=location,
+        )
+        .distinct()
+        .order_by("first_name", "username")
+    )
+    return list(users)
+
+
+@login_required
+def desk(request: HttpRequest, desk_id: int) -> HttpResponse:
+    desk = get_object_or_404(Desk.objects.select_related("location"), pk=desk_id)
+    if desk not in _serving_desks(request.user):
+        access.require(
+            request.user,
+            "queue.serve",
+            desk.departments.first(),
+            object_type="organisation.desk",
+            object_id=str(desk.pk),
+        )
+    context = _desk_context(request, desk)
+    template = "queue/_desk_live.html" if request.GET.get("fragment") else "queue/desk.html"
+    return render(request, template, context)
+
+
+DESK_ACTIONS: dict[str, Callable[..., Any]] = {}
+
+
+@login_required
+@require_POST
+def desk_action(request: HttpRequest, desk_id: int, action: str) -> HttpResponseRedirect:
+    desk = get_object_or_404(Desk.objects.select_related("location"), pk=desk_id)
+    user = request.user
+    try:
+        if action == "call":
+            called = services.call_next(desk=desk, actor=user)
+            if called is None:
+                messages.info(request, _("Nobody is waiting for this desk."))
+            else:
+                messages.success(request, _("Called %(code)s.") % {"code": called.code})
+        elif action in ("pause", "resume", "close"):
+            state = {"pause": "paused", "resume": "open", "close": "closed"}[action]
+            services.set_desk_state(desk=desk, actor=user, state=state)
+            if action == "close":
+                return redirect("queue:desk-choose")
+        else:
+            ticket = services.get_ticket(request.POST.get("ticket"))
+            if action == "recall":
+                services.recall(ticket=ticket, desk=desk, actor=user)
+            elif action == "start":
+                services.start(ticket=ticket, desk=desk, actor=user)
+            elif action == "finish":
+                delivered = {
+                    int(key[4:]): int(request.POST.get(key, "0"))
+                    for key in request.POST
+                    if key.startswith("qty-")
+                    and key[4:].isdigit()
+                    and request.POST.get(key, "").strip().isdigit()
+                }
+                services.finish(ticket=ticket, desk=desk, actor=user, delivered=delivered)
+                messages.success(request, _("%(code)s is served.") % {"code": ticket.code})
+            elif action == "no-show":
+                services.no_show(ticket=ticket, desk=desk, actor=user)
+            elif action == "transfer":
+                _transfer(request, ticket, from_desk=desk)
+                messages.success(request, _("%(code)s is handed over.") % {"code": ticket.code})
+            else:
+                raise DomainError(_("Unknown action."))
+    except DomainError as error:
+        _fail(request, error)
+    return redirect("queue:desk", desk_id=desk.pk)
+
+
+def _transfer(request: HttpRequest, ticket: Ticket, *, from_desk: Desk | None) -> Ticket:
+    queue = Queue.objects.filter(
+        pk=request.POST.get("to_queue") or 0, location=ticket.location_id
+    ).first()
+    to_desk = Desk.objects.filter(
+        pk=request.POST.get("to_desk") or 0, location=ticket.location_id
+    ).first()
+    to_user = get_user_model().objects.filter(pk=request.POST.get("to_user") or 0).first()
+    return services.transfer(
+        ticket=ticket,
+        actor=request.user,
+        queue=queue,
+        to_desk=to_desk,
+        to_user=to_user,
+        note=request.POST.get("note", ""),
+        from_desk=from_desk,
+    )
+
+
+# --- reception -----------------------------------------------------------------------------
+
+
+@login_required
+def reception(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_object_or_404(Location, slug=slug)
+    if not access.can(request.user, "queue.issue"):
+        access.require(request.user, "queue.issue", object_type="organisation.location")
+    issued: Ticket | None = None
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action", "issue")
+            if action == "issue":
+                queue = Queue.objects.filter(
+                    pk=request.POST.get("queue") or 0, location=location
+                ).first()
+                if queue is None:
+                    raise DomainError(
+                        _("Choose a queue."), fields={"queue": [_("Choose a queue.")]}
+                    )
+                issued = services.issue_ticket(
+                    location=location,
+                    queue=queue,
+                    source=Source.RECEPTION,
+                    priority=request.POST.get("priority") == "on",
+                    actor=request.user,
+                    check_hours=False,
+                )
+                messages.success(request, _("Ticket %(code)s issued.") % {"code": issued.code})
+            elif action == "priority":
+                ticket = services.get_ticket(request.POST.get("ticket"))
+                services.set_priority(
+                    ticket=ticket, actor=request.user, priority=request.POST.get("on") == "1"
+                )
+            elif action == "transfer":
+                ticket = services.get_ticket(request.POST.get("ticket"))
+                _transfer(request, ticket, from_desk=None)
+                messages.success(request, _("%(code)s is handed over.") % {"code": ticket.code})
+        except DomainError as error:
+            _fail(request, error)
+        if issued is not None:
+            return redirect(reverse("queue:reception", args=[slug]) + f"?issued={issued.public_id}")
+        return redirect("queue:reception", slug=slug)
+    waiting = (
+        Ticket.objects.filter(
+            location=location, status=Status.WAITING, service_day=services.clock.today()
+        )
+        .select_related("queue", "assigned_user", "assigned_desk")
+        .order_by("waiting_since")
+    )
+    context = {
+        "location": location,
+        "queues": Queue.objects.filter(location=location, active=True).select_related("department"),
+        "waiting": waiting,
+        "desks": Desk.objects.filter(location=location, active=True),
+        "staff": _staff_at(location),
+        "issued": Ticket.objects.filter(public_id=request.GET.get("issued") or "-").first(),
+    }
+    return render(request, "queue/reception.html", context)
+
+
+# --- team lead -----------------------------------------------------------------------------
+
+
+@login_required
+def lead(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_object_or_404(Location, slug=slug)
+    if not access.can(request.user, "queue.lead"):
+        access.require(request.user, "queue.lead", object_type="organisation.location")
+    if request.method == "POST":
+        try:
+            ticket = services.get_ticket(request.POST.get("ticket"))
+            access.require(request.user, "queue.lead", ticket.queue.department)
+            queue = Queue.objects.filter(
+                pk=request.POST.get("to_queue") or 0, location=location
+            ).first()
+            services.transfer(ticket=ticket, actor=request.user, queue=queue)
+            messages.success(request, _("%(code)s is moved.") % {"code": ticket.code})
+        except DomainError as error:
+            _fail(request, error)
+        return redirect("queue:lead", slug=slug)
+    context = {
+        "location": location,
+        "figures": selectors.queue_figures(location),
+        "desks": selectors.desk_sessions(location),
+        "waiting": Ticket.objects.filter(
+            location=location, status=Status.WAITING, service_day=services.clock.today()
+        ).select_related("queue"),
+        "queues": Queue.objects.filter(location=location, active=True),
+    }
+    template = "queue/_lead_live.html" if request.GET.get("fragment") else "queue/lead.html"
+    return render(request, template, context)

@@ -1,0 +1,116 @@
+// Waiting-room screen: Server-Sent Events, with polling when the stream is unavailable.
+// Shows numbers and desks only. The state is re-read on every (re)connect.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("screen-config").textContent);
+  var state = JSON.parse(document.getElementById("screen-state").textContent);
+  var seen = {};
+  state.calls.forEach(function (c) { seen[c.ticket + c.called_at] = true; });
+  var soundOn = false;
+  var pollTimer = null;
+  var source = null;
+  var linkState = document.getElementById("link-state");
+
+  function cell(text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; return td; }
+
+  function render() {
+    var now = document.getElementById("now");
+    now.innerHTML = "";
+    var first = state.calls[0];
+    var p = document.createElement("p");
+    if (first) {
+      p.className = "now-code"; p.textContent = first.code; now.appendChild(p);
+      var d = document.createElement("p"); d.className = "now-desk"; d.textContent = first.desk; now.appendChild(d);
+    } else { p.className = "now-empty"; p.textContent = "—"; now.appendChild(p); }
+    var body = document.getElementById("recent");
+    body.innerHTML = "";
+    state.calls.forEach(function (c) {
+      var tr = document.createElement("tr"); tr.appendChild(cell(c.code, "code")); tr.appendChild(cell(c.desk)); body.appendChild(tr);
+    });
+    document.getElementById("waiting").textContent = state.waiting + " " + (state.waiting === 1 ? config.waiting_one : config.waiting_many);
+  }
+
+  function chime() {
+    try {
+      var ctx = new (window.AudioContext || window.webkitAudioContext)();
+      [659, 880].forEach(function (f, i) {
+        var o = ctx.createOscillator(), g = ctx.createGain();
+        o.frequency.value = f; o.connect(g); g.connect(ctx.destination);
+        g.gain.setValueAtTime(0.2, ctx.currentTime + i * 0.35);
+        g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + i * 0.35 + 0.3);
+        o.start(ctx.currentTime + i * 0.35); o.stop(ctx.currentTime + i * 0.35 + 0.32);
+      });
+    } catch (e) { /* no audio device */ }
+  }
+
+  function announce(call) {
+    if (!soundOn) return;
+    chime();
+    if (!window.speechSynthesis) return;
+    // Spell the number: "B 0 1 2" is read as letters and digits by the local (offline) voice.
+    var spoken = config.number + " " + call.code.split("").join(" ") + ", " + call.desk;
+    var u = new SpeechSynthesisUtterance(spoken);
+    u.lang = document.documentElement.lang === "nl" ? "nl-BE" : document.documentElement.lang;
+    var local = speechSynthesis.getVoices().filter(function (v) { return v.localService && v.lang.indexOf(u.lang.slice(0, 2)) === 0; });
+    if (local.length) u.voice = local[0];
+    setTimeout(function () { speechSynthesis.speak(u); }, 800);
+  }
+
+  function apply(next) {
+    var fresh = next.calls.filter(function (c) { return !seen[c.ticket + c.called_at]; });
+    next.calls.forEach(function (c) { seen[c.ticket + c.called_at] = true; });
+    state = next; render();
+    fresh.reverse().forEach(announce);
+  }
+
+  function onTicket(event) {
+    var e = JSON.parse(event.data);
+    if (e.type === "called" || e.type === "recalled") {
+      var call = {ticket: e.ticket, code: e.code, queue: e.queue, desk: e.desk, called_at: e.at, status: e.status};
+      state.calls = [call].concat(state.calls.filter(function (c) { return c.ticket !== e.ticket; })).slice(0, 8);
+      if (e.type === "called") state.waiting = Math.max(0, state.waiting - 1);
+      seen[call.ticket + call.called_at] = true;
+      render(); announce(call);
+    } else if (e.type === "issued") {
+      state.waiting += 1; render();
+    } else if (e.type === "transferred" || e.type === "cancelled") {
+      poll();
+    }
+  }
+
+  function poll() {
+    return fetch(config.display, {cache: "no-store"}).then(function (r) { return r.json(); }).then(apply).catch(function () {});
+  }
+
+  function startPolling() {
+    linkState.textContent = linkState.dataset.polling;
+    document.body.dataset.link = "polling";
+    if (!pollTimer) { poll(); pollTimer = setInterval(poll, 2000); }
+    // Try the stream again a little later.
+    setTimeout(connect, 10000);
+  }
+
+  function connect() {
+    if (source && source.readyState !== EventSource.CLOSED) return;
+    if (!window.EventSource) { startPolling(); return; }
+    source = new EventSource(config.events);
+    source.addEventListener("state", function (event) {
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      linkState.textContent = linkState.dataset.live;
+      document.body.dataset.link = "live";
+      apply(JSON.parse(event.data));
+    });
+    source.addEventListener("ticket", onTicket);
+    source.onerror = function () {
+      // A closed stream (503: broker down) does not retry by itself: poll instead.
+      if (source.readyState === EventSource.CLOSED) { source = null; startPolling(); }
+    };
+  }
+
+  document.getElementById("sound").addEventListener("click", function () {
+    soundOn = !soundOn;
+    this.setAttribute("aria-pressed", String(soundOn));
+    if (soundOn) chime();
+  });
+  connect();
+})();
