@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "onthaal.audit.middleware.AuditRefusalMiddleware",
+    "onthaal.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "onthaal.urls"

@@ -30,3 +30,29 @@ class RequestIdMiddleware:
             context.current_request.reset(token)
         response[self.header] = request_id
         return response
+
+
+class DomainErrorMiddleware:
+    """A refused use case that escapes a page view becomes a 4xx page, never a 500:
+    ``AccessDenied`` → 403, ``NotFound`` → 404, any other ``DomainError`` → its status."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+        from django.views import defaults
+
+        from onthaal.core.errors import AccessDenied, DomainError, NotFound
+
+        if isinstance(exception, AccessDenied):
+            return defaults.permission_denied(request, PermissionDenied(exception.message))
+        if isinstance(exception, NotFound):
+            return defaults.page_not_found(request, Http404(exception.message))
+        if isinstance(exception, DomainError):
+            return HttpResponse(exception.message, status=exception.status_code)
+        return None

@@ -7,6 +7,7 @@ the kiosk device. The ticket status page and the screen are public: they show nu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -186,6 +187,8 @@ async def events(request: HttpRequest, location_id: int) -> HttpResponseBase:
         finally:
             if pending is not None:
                 pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
             await listener.aclose()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
@@ -239,7 +242,7 @@ def _desk_context(request: HttpRequest, desk: Desk) -> dict[str, Any]:
         "figures": selectors.queue_figures(desk.location, queue_ids),
         "served_today": selectors.served_today_at(desk),
         "queues": Queue.objects.filter(location=desk.location, active=True),
-        "other_desks": Desk.objects.filter(location=desk.location, active=True).exclude(pk=desk.pk),
+        "desks": Desk.objects.filter(location=desk.location, active=True).exclude(pk=desk.pk),
         "staff": _staff_at(desk.location),
     }
 

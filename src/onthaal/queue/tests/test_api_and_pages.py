@@ -1,0 +1,284 @@
+"""The API contract, the pages and the privacy of screens: numbers only, never a name."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.test import AsyncClient
+from django.urls import reverse
+
+from onthaal.queue import broker, services
+from onthaal.queue.models import HandoffNote, Source, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "Mevrouw Jeanine Vandamme vraagt naar leefloon."
+
+
+def api(client: Any, user: Any) -> Any:
+    client.force_login(user)
+    return client
+
+
+def test_kiosk_creates_a_ticket_through_the_api(client, zonnedoorn):
+    z = zonnedoorn
+    response = api(client, z["users"]["onthaal"]).post(
+        "/api/v1/tickets/",
+        {"location": z["ac"].pk, "queue": z["burgerzaken"].pk, "source": "kiosk"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["code"] == "B001" and body["status"] == "waiting"
+    assert body["status_url"] == f"/ticket/{body['public_id']}/"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"location": 999999, "queue": 1}, "location"),
+        ({"location": "x", "queue": 1}, "location"),
+        ({"queue": 1}, "location"),
+        ({"location": 1, "queue": 1, "products": [999999]}, "products"),
+        ({"location": 1, "queue": 1, "source": "moon"}, "source"),
+    ],
+)
+def test_bad_ticket_requests_get_field_errors_and_create_nothing(
+    client, zonnedoorn, payload, field
+):
+    response = api(client, zonnedoorn["users"]["onthaal"]).post(
+        "/api/v1/tickets/", payload, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert Ticket.objects.count() == 0
+
+
+def test_anonymous_cannot_issue_tickets(client, zonnedoorn):
+    response = client.post(
+        "/api/v1/tickets/",
+        {"location": zonnedoorn["ac"].pk, "queue": zonnedoorn["burgerzaken"].pk},
+        content_type="application/json",
+    )
+    assert response.status_code in (401, 403)
+    assert Ticket.objects.count() == 0
+
+
+def test_desk_journey_through_the_api_with_conflicts(client, zonnedoorn):
+    z = zonnedoorn
+    agent = z["users"]["balie"]
+    services.open_desk(desk=z["balie1"], actor=agent)
+    c = api(client, agent)
+    assert c.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/").status_code == 204
+    services.issue_ticket(
+        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=agent
+    )
+    called = c.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/")
+    assert called.status_code == 200 and called.json()["desk"] == "Balie 1"
+    tid = called.json()["id"]
+    desk = {"desk": z["balie1"].pk}
+    assert (
+        c.post(f"/api/v1/tickets/{tid}/recall/", desk, content_type="application/json").status_code
+        == 200
+    )
+    assert (
+        c.post(f"/api/v1/tickets/{tid}/start/", desk, content_type="application/json").status_code
+        == 200
+    )
+    from onthaal.catalogue.models import Product
+
+    eid = Product.objects.get(slug="eid-aanvragen")
+    finish = c.post(
+        f"/api/v1/tickets/{tid}/finish/",
+        {**desk, "delivered": {str(eid.pk): 2}},
+        content_type="application/json",
+    )
+    assert finish.status_code == 200 and finish.json()["status"] == "done"
+    again = c.post(f"/api/v1/tickets/{tid}/finish/", desk, content_type="application/json")
+    assert again.status_code == 409 and again.json()["code"] == "invalid_state"
+    assert c.post("/api/v1/tickets/999999/start/", desk).status_code == 404
+    assert c.post(f"/api/v1/desks/{z['balie2'].pk}/call-next/").status_code == 400
+
+
+def test_a_desk_cannot_call_for_a_desk_of_another_department(client, zonnedoorn):
+    z = zonnedoorn
+    response = api(client, z["users"]["balie"]).post(f"/api/v1/desks/{z['room1'].pk}/call-next/")
+    assert response.status_code == 403
+
+
+def _handed_off(z: dict[str, Any]) -> Ticket:
+    reception = z["users"]["onthaal"]
+    ticket = services.issue_ticket(
+        location=z["sh"],
+        queue=z["social"],
+        source=Source.RECEPTION,
+        actor=reception,
+        check_hours=False,
+    )
+    mira = z["users"]["mw"]
+    ticket = services.transfer(ticket=ticket, actor=reception, to_user=mira, note=NOTE)
+    services.open_desk(desk=z["room1"], actor=mira)
+    called = services.call_next(desk=z["room1"], actor=mira)
+    assert called is not None
+    return called
+
+
+def _names(z: dict[str, Any]) -> list[str]:
+    staff = [u.get_full_name() for u in z["users"].values()]
+    return ["Jeanine", "Vandamme", NOTE, *staff]
+
+
+def test_screen_html_and_json_show_numbers_never_names(client, zonnedoorn):
+    z = zonnedoorn
+    ticket = _handed_off(z)
+    html = client.get(reverse("queue:screen", args=["sociaal-huis"])).content.decode()
+    data = client.get(f"/api/v1/locations/{z['sh'].pk}/display/").content.decode()
+    assert ticket.code in html and ticket.code in json.loads(data)["calls"][0]["code"]
+    for name in _names(z):
+        assert name not in html and name not in data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_stream_sends_state_then_live_calls_without_names(zonnedoorn, settings):
+    settings.REDIS_URL = ""
+    broker.reset_broker()
+    z = zonnedoorn
+    ticket = _handed_off(z)
+    services.finish(ticket=ticket, desk=z["room1"], actor=z["users"]["mw"])
+    second = services.issue_ticket(
+        location=z["sh"],
+        queue=z["social"],
+        source=Source.RECEPTION,
+        actor=z["users"]["onthaal"],
+        check_hours=False,
+    )
+
+    async def read() -> list[str]:
+        response = await AsyncClient().get(f"/api/v1/locations/{z['sh'].pk}/events/")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/event-stream"
+        chunks = response.streaming_content.__aiter__()
+        first = (await anext(chunks)).decode()
+        # A call made now (another thread, as a desk in another request) reaches the stream.
+        await sync_to_async(services.call_next)(desk=z["room1"], actor=z["users"]["mw"])
+        second_chunk = (await asyncio.wait_for(anext(chunks), 5)).decode()
+        await chunks.aclose()
+        return [first, second_chunk]
+
+    state, event = async_to_sync(read)()
+    assert state.startswith("event: state") and ticket.code in state
+    assert event.startswith("event: ticket") and second.code in event
+    payload = json.loads(event.split("data: ", 1)[1])
+    assert payload["type"] == "called" and payload["desk"] == "Spreekkamer 1"
+    for name in _names(z):
+        assert name not in state and name not in event
+
+
+def test_event_stream_answers_503_when_redis_is_unreachable(zonnedoorn, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    broker.reset_broker()
+    try:
+
+        async def get() -> Any:
+            return await AsyncClient().get(f"/api/v1/locations/{zonnedoorn['ac'].pk}/events/")
+
+        response = async_to_sync(get)()
+        assert response.status_code == 503
+        # Publishing fails quietly: desks keep working.
+        ticket = services.issue_ticket(
+            location=zonnedoorn["ac"],
+            queue=zonnedoorn["burgerzaken"],
+            source=Source.KIOSK,
+            actor=zonnedoorn["users"]["onthaal"],
+        )
+        assert ticket.status == Status.WAITING
+        assert not broker.publish_now(zonnedoorn["ac"].pk, {"type": "test"})
+    finally:
+        settings.REDIS_URL = ""
+        broker.reset_broker()
+
+
+def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
+    z = zonnedoorn
+    services.issue_ticket(
+        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=z["users"]["onthaal"]
+    )
+    second = services.issue_ticket(
+        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=z["users"]["onthaal"]
+    )
+    page = client.get(reverse("queue:ticket", args=[second.public_id]))
+    html = page.content.decode()
+    assert "B002" in html and "<svg" in html
+    status = client.get(reverse("queue:ticket-json", args=[second.public_id])).json()
+    assert status == {
+        "code": "B002",
+        "status": "waiting",
+        "position": 1,
+        "wait_minutes": None,
+        "desk": "",
+    }
+    assert client.get(reverse("queue:ticket", args=["nope"])).status_code == 404
+
+
+def test_kiosk_page_issues_a_ticket_and_redirects_to_the_printable_ticket(client, zonnedoorn):
+    z = zonnedoorn
+    client.force_login(z["users"]["onthaal"])
+    page = client.get(reverse("queue:kiosk", args=["administratief-centrum"]))
+    assert page.status_code == 200 and "Burgerzaken" in page.content.decode()
+    response = client.post(
+        reverse("queue:kiosk", args=["administratief-centrum"]), {"queue": z["burgerzaken"].pk}
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and ticket.public_id in response["Location"]
+
+
+def test_desk_page_flow_and_notes_only_for_the_receiving_department(client, zonnedoorn):
+    z = zonnedoorn
+    ticket = _handed_off(z)
+    client.force_login(z["users"]["mw"])
+    page = client.get(reverse("queue:desk", args=[z["room1"].pk])).content.decode()
+    assert ticket.code in page and NOTE in page
+    client.force_login(z["users"]["balie"])
+    assert client.get(reverse("queue:desk", args=[z["room1"].pk])).status_code == 403
+    assert HandoffNote.objects.count() == 1
+
+
+def test_desk_actions_by_form_with_a_double_click(client, zonnedoorn):
+    z = zonnedoorn
+    client.force_login(z["users"]["balie"])
+    client.post(reverse("queue:desk-choose"), {"desk": z["balie1"].pk})
+    services.issue_ticket(
+        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=z["users"]["onthaal"]
+    )
+    call = reverse("queue:desk-action", args=[z["balie1"].pk, "call"])
+    client.post(call)
+    client.post(call)  # the second click is refused with a message, nothing changes
+    ticket = Ticket.objects.get()
+    assert ticket.status == Status.CALLED
+    finish = reverse("queue:desk-action", args=[z["balie1"].pk, "finish"])
+    product = z["burgerzaken"].products.first()
+    response = client.post(finish, {"ticket": ticket.pk, f"qty-{product.pk}": "1"}, follow=True)
+    assert response.status_code == 200
+    assert Ticket.objects.get().status == Status.DONE
+
+
+def test_reception_and_lead_pages(client, zonnedoorn):
+    z = zonnedoorn
+    client.force_login(z["users"]["onthaal"])
+    url = reverse("queue:reception", args=["administratief-centrum"])
+    response = client.post(url, {"action": "issue", "queue": z["burgerzaken"].pk, "priority": "on"})
+    ticket = Ticket.objects.get()
+    assert ticket.priority and ticket.source == Source.RECEPTION
+    assert response.status_code == 302
+    assert ticket.code in client.get(url).content.decode()
+    client.force_login(z["users"]["teamlead"])
+    lead = reverse("queue:lead", args=["administratief-centrum"])
+    assert "Burgerzaken" in client.get(lead).content.decode()
+    client.post(lead, {"ticket": ticket.pk, "to_queue": z["snel"].pk})
+    assert Ticket.objects.get().queue == z["snel"]
+    client.force_login(z["users"]["balie"])
+    assert client.get(lead).status_code == 403

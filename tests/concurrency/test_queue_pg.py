@@ -1,0 +1,128 @@
+"""Tickets under real concurrent connections on PostgreSQL: unique numbers, each ticket called
+exactly once by one of 16 desks calling at the same time, none skipped."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import threading
+from collections.abc import Callable
+
+import pytest
+import time_machine
+from django.db import connection
+
+from onthaal.accounts.models import Membership, Role
+from onthaal.accounts.tests.factories import UserFactory
+from onthaal.audit import selectors as audit_selectors
+from onthaal.audit.models import AuditEvent
+from onthaal.core.clock import BRUSSELS
+from onthaal.organisation.models import Desk
+from onthaal.queue import services
+from onthaal.queue.models import Queue, Source, Status, Ticket
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("concurrency"),
+]
+
+TUESDAY_10 = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
+
+
+def _run(threads: int, work: Callable[[int], None]) -> list[BaseException]:
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=600)
+    return errors
+
+
+@pytest.fixture
+def demo():
+    from onthaal.demo import zonnedoorn
+
+    with time_machine.travel(TUESDAY_10, tick=False):
+        zonnedoorn.load()
+    with time_machine.travel(TUESDAY_10, tick=True):
+        yield Queue.objects.select_related("location").get(
+            location__slug="administratief-centrum", prefix="B"
+        )
+
+
+def test_500_concurrent_ticket_creations_get_500_unique_numbers(demo):
+    queue = demo
+    issuer = UserFactory()
+    Membership.objects.create(user=issuer, department=queue.department, role=Role.RECEPTIONIST)
+
+    def work(n: int) -> None:
+        for _ in range(50):
+            services.issue_ticket(
+                location=queue.location,
+                queue=queue,
+                source=Source.RECEPTION,
+                actor=issuer,
+                check_hours=False,
+            )
+
+    assert _run(10, work) == []
+    numbers = list(Ticket.objects.values_list("number", flat=True))
+    assert len(numbers) == 500
+    assert sorted(numbers) == list(range(1, 501))  # unique and gapless
+    assert audit_selectors.verify().ok
+
+
+def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
+    queue = demo
+    reception = UserFactory()
+    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
+    for _ in range(300):
+        services.issue_ticket(
+            location=queue.location,
+            queue=queue,
+            source=Source.RECEPTION,
+            actor=reception,
+            check_hours=False,
+        )
+    agents = []
+    for n in range(16):
+        desk = Desk.objects.create(location=queue.location, name=f"Loadbalie {n}")
+        desk.departments.add(queue.department)
+        queue.desks.add(desk)
+        agent = UserFactory()
+        Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
+        services.open_desk(desk=desk, actor=agent)
+        agents.append((desk, agent))
+    served: collections.Counter[int] = collections.Counter()
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        desk, agent = agents[n]
+        while True:
+            ticket = services.call_next(desk=desk, actor=agent)
+            if ticket is None:
+                return
+            with lock:
+                served[ticket.pk] += 1
+            services.finish(ticket=ticket, desk=desk, actor=agent)
+
+    assert _run(16, work) == []
+    assert len(served) == 300 and set(served.values()) == {1}
+    assert Ticket.objects.filter(status=Status.DONE).count() == 300
+    calls = AuditEvent.objects.filter(object_type="queue.ticket", details__transition="call")
+    assert calls.count() == 300
+    assert len({desk for desk, _ in agents}) == 16
+    assert audit_selectors.verify().ok
