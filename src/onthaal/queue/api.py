@@ -231,12 +231,7 @@ class TicketActionView(APIView):
 
 
 def _action_view(name: str, body: type[serializers.Serializer[Any]]) -> Any:
-    view = type(
-        f"Ticket{name.title().replace('-', '')}View",
-        (TicketActionView,),
-        {"action_name": name, "body": body, "__doc__": f"{name} a ticket."},
-    )
-    return extend_schema(
+    @extend_schema(
         request=body,
         responses={
             200: TicketSerializer,
@@ -246,7 +241,15 @@ def _action_view(name: str, body: type[serializers.Serializer[Any]]) -> Any:
             409: ErrorSerializer,
         },
         operation_id=f"tickets_{name.replace('-', '_')}",
-    )(view)
+    )
+    def post(self: TicketActionView, request: Request, ticket_id: int) -> Response:
+        return TicketActionView.post(self, request, ticket_id)
+
+    return type(
+        f"Ticket{name.title().replace('-', '')}View",
+        (TicketActionView,),
+        {"action_name": name, "body": body, "post": post, "__doc__": f"{name} a ticket."},
+    )
 
 
 class FinishBody(DeskRef, Finish):
