@@ -87,3 +87,34 @@ def login(page, base_url: str, username: str) -> None:
     page.click("main button[type=submit]")
     page.wait_for_load_state()
     assert "/staff/login/" not in page.url, f"login as {username} failed"
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[str]:
+    """The ASGI application served by uvicorn in a thread, on the test database: what live
+    screens need (Server-Sent Events), which the WSGI live server cannot stream."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from onthaal.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
