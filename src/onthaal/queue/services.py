@@ -531,11 +531,21 @@ def set_desk_state(*, desk: Desk, actor: Any, state: str) -> DeskSession:
 # --- end of day ----------------------------------------------------------------------------
 
 
-def close_day(*, before: dt.date | None = None, at_closing: bool = False) -> int:
+CLOSING_GRACE = dt.timedelta(minutes=30)
+
+
+def close_day(
+    *,
+    before: dt.date | None = None,
+    at_closing: bool = False,
+    location: Location | None = None,
+) -> int:
     """Close tickets still open from earlier service days (and, with ``at_closing``, today's):
     waiting ones are cancelled, called ones are no-shows, ones in service are finished."""
     day = before or clock.today()
     condition = Q(service_day__lt=day) | (Q(service_day=day) if at_closing else Q(pk__in=[]))
+    if location is not None:
+        condition &= Q(location=location)
     now = clock.now()
     closed = 0
     for ticket in Ticket.objects.select_related("queue__department").filter(
@@ -555,6 +565,34 @@ def close_day(*, before: dt.date | None = None, at_closing: bool = False) -> int
                 closed += 1
         except (Conflict, IntegrityError):
             continue  # a desk closed it at the same moment
+    return closed
+
+
+def closing_time(location: Location, day: dt.date) -> dt.datetime | None:
+    """The end of the location's last opening (any channel) on ``day``; None when closed."""
+    data = hours_data(location, day, day)
+    ends = [
+        interval.end
+        for channel in hours_compute.CHANNELS
+        if channel != hours_compute.PHONE
+        for interval in hours_compute.channel_day(data, day, channel, None).intervals
+    ]
+    return max(ends) if ends else None
+
+
+def housekeeping() -> int:
+    """The worker's periodic job: close what earlier days left open, and today's tickets of
+    each location once it has been closed for ``CLOSING_GRACE``."""
+    closed = close_day()
+    now = clock.now()
+    today = clock.today()
+    open_today = Location.objects.filter(
+        tickets__service_day=today, tickets__status__in=OPEN_STATUSES
+    ).distinct()
+    for location in open_today:
+        closes = closing_time(location, today)
+        if closes is not None and now >= closes + CLOSING_GRACE:
+            closed += close_day(at_closing=True, location=location)
     return closed
 
 

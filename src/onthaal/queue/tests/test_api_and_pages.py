@@ -212,7 +212,7 @@ def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
     )
     page = client.get(reverse("queue:ticket", args=[second.public_id]))
     html = page.content.decode()
-    assert "B002" in html and "<svg" in html
+    assert "B002" in html and "<svg" in html and "1 persoon voor u" in html
     status = client.get(reverse("queue:ticket-json", args=[second.public_id])).json()
     assert status == {
         "code": "B002",

@@ -241,3 +241,14 @@ def test_ticket_status_gives_the_position_and_an_estimate(zonnedoorn):
     open_at(z, "balie1", "balie")
     status = selectors.ticket_status(second)
     assert status.wait_minutes == 5  # one ahead, default 5 minutes per visitor, one desk
+
+
+def test_housekeeping_closes_today_once_the_location_has_closed(zonnedoorn):
+    z = zonnedoorn
+    issue(z)
+    assert services.housekeeping() == 0  # 10:00, open until 16:00 (appointments)
+    z["traveller"].move_to(dt.datetime(2027, 3, 23, 16, 20, tzinfo=BRUSSELS))
+    assert services.housekeeping() == 0  # within the grace period
+    z["traveller"].move_to(dt.datetime(2027, 3, 23, 16, 31, tzinfo=BRUSSELS))
+    assert services.housekeeping() == 1
+    assert Ticket.objects.get().status == Status.CANCELLED
