@@ -135,3 +135,46 @@ def test_reception_hands_over_to_a_social_worker_with_a_private_note(
     lead.goto(f"{base}/staff/lead/sociaal-huis/")
     assert note not in lead.content()
     _accessible(lead, "queue-lead")
+
+
+def test_with_redis_stopped_screens_poll_and_desks_keep_working(
+    walk_in_open_today, asgi_server, page_factory, settings
+):
+    """The broker is Redis, and Redis is down: the event stream answers 503, the screen falls
+    back to polling and still shows a call within 5 seconds; the desk works as always."""
+    from onthaal.queue import broker
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens: Redis is "stopped"
+    broker.reset_broker()
+    try:
+        base = asgi_server
+        screen = page_factory(1920, 1080)
+        screen.goto(f"{base}/screen/administratief-centrum/")
+        screen.wait_for_selector("body[data-link=polling]")
+        screenshot(screen, "queue-screen-polling")
+
+        reception = page_factory()
+        login(reception, base, "onthaal")
+        reception.goto(f"{base}/staff/reception/administratief-centrum/")
+        reception.get_by_label("Wachtrij", exact=True).select_option(label="B — Burgerzaken")
+        reception.get_by_role("button", name="Ticket uitgeven").click()
+        reception.wait_for_selector("td.code")
+
+        desk = page_factory()
+        login(desk, base, "balie")
+        desk.goto(f"{base}/staff/desk/")
+        desk.get_by_label("Balie 2 — Administratief Centrum").check()
+        desk.get_by_role("button", name="Deze balie openen").click()
+        started = time.monotonic()
+        desk.get_by_role("button", name="Volgende oproepen").click()
+        desk.wait_for_selector(".desk-code")
+        screen.wait_for_function(
+            "document.querySelector('#now .now-code') && "
+            "document.querySelector('#now .now-code').textContent === 'B001'",
+            timeout=5000,
+        )
+        assert time.monotonic() - started < 5.0
+        assert "Balie 2" in screen.locator("#now").inner_text()
+    finally:
+        settings.REDIS_URL = ""
+        broker.reset_broker()
