@@ -140,6 +140,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+elif os.environ.get("DB_POOL", "1") == "1":
+    # A connection pool per app process (psycopg_pool): under ASGI a request must not pay for a
+    # new PostgreSQL connection. DB_POOL_MAX caps the connections of one process.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the cache (and later for screen

@@ -65,46 +65,90 @@ class LocalBroker:
         finally:
             self._remove(channel, entry)
 
+    async def ready(self) -> None:
+        """Always ready: the broker lives in this process."""
+
+    def channels(self) -> list[str]:
+        with self._lock:
+            return [c for c, listeners in self._listeners.items() if listeners]
+
     def listener_count(self, channel: str) -> int:
         with self._lock:
             return len(self._listeners.get(channel, ()))
 
 
+_DOWN = "\x00broker-down"
+
+
 class RedisBroker:
+    """Redis pub/sub with one subscription per app process (event loop), fanned out locally:
+    2,000 screens on a process cost one Redis connection, not 2,000."""
+
     def __init__(self, url: str) -> None:
         import redis
 
         self.url = url
         self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._local = LocalBroker()
+        self._pumps: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def publish(self, channel: str, message: str) -> None:
         self._client.publish(channel, message)
 
-    async def listen(self, channel: str) -> AsyncGenerator[str, None]:
+    async def _pump(self, ready: asyncio.Future[None]) -> None:
         import redis.asyncio as aioredis
-        from redis.exceptions import RedisError
 
         client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1)
         pubsub = client.pubsub()
         try:
-            try:
-                await pubsub.subscribe(channel)
-            except (RedisError, OSError) as error:
-                raise BrokerUnavailable(str(error)) from error
+            await pubsub.psubscribe(channel_for(0).rsplit(":", 1)[0] + ":*")
+            ready.set_result(None)
             while True:
-                try:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
-                except (RedisError, OSError) as error:
-                    raise BrokerUnavailable(str(error)) from error
-                if message is not None and message["type"] == "message":
-                    data = message["data"]
-                    yield data.decode() if isinstance(data, bytes) else str(data)
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
+                if message is not None and message["type"] == "pmessage":
+                    channel, data = message["channel"], message["data"]
+                    self._local.publish(
+                        channel.decode() if isinstance(channel, bytes) else str(channel),
+                        data.decode() if isinstance(data, bytes) else str(data),
+                    )
+        except Exception as error:  # Redis is gone: tell every listener of this process
+            if not ready.done():
+                ready.set_exception(BrokerUnavailable(str(error)))
+            for channel in self._local.channels():
+                self._local.publish(channel, _DOWN)
         finally:
+            self._pumps.pop(asyncio.get_running_loop(), None)
             try:
                 await pubsub.aclose()
                 await client.aclose()
             except Exception:  # closing a broken connection
-                log.debug("closing the Redis listener failed", exc_info=True)
+                log.debug("closing the Redis subscription failed", exc_info=True)
+
+    async def _ensure_pump(self) -> None:
+        loop = asyncio.get_running_loop()
+        ready = self._pumps.get(loop)
+        if ready is None:
+            ready = loop.create_future()
+            self._pumps[loop] = ready
+            task = loop.create_task(self._pump(ready))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        await asyncio.wait_for(asyncio.shield(ready), timeout=2)
+
+    async def ready(self) -> None:
+        """Subscribe this process to Redis if not yet done; BrokerUnavailable when it is down."""
+        try:
+            await self._ensure_pump()
+        except (TimeoutError, BrokerUnavailable, OSError) as error:
+            raise BrokerUnavailable(str(error)) from error
+
+    async def listen(self, channel: str) -> AsyncGenerator[str, None]:
+        await self.ready()
+        async for message in self._local.listen(channel):
+            if message == _DOWN:
+                raise BrokerUnavailable("Redis connection lost")
+            yield message
 
 
 _broker: LocalBroker | RedisBroker | None = None

@@ -248,12 +248,54 @@ def desk_view(desk: Desk, user_id: int | None) -> routing.DeskView:
     )
 
 
-def waiting_candidates(location_id: int, service_day: dt.date) -> list[routing.Candidate]:
-    """All waiting tickets of a location's service day, as routing candidates (2 queries)."""
+CANDIDATE_FIELDS = (
+    "pk",
+    "queue_id",
+    "waiting_since",
+    "priority",
+    "appointment_at",
+    "assigned_user_id",
+    "assigned_desk_id",
+)
+
+
+def waiting_candidates(
+    location_id: int,
+    service_day: dt.date,
+    *,
+    view: routing.DeskView | None = None,
+    with_products: bool = False,
+) -> list[routing.Candidate]:
+    """Waiting tickets of a location's service day as routing candidates, in one query (two
+    with products). With ``view``, only those the desk might serve: its queues, or handed
+    over to it or its staff member — the routing function still decides."""
     tickets = Ticket.objects.filter(
         location_id=location_id, service_day=service_day, status=Status.WAITING
-    ).prefetch_related("products")
-    return [t.as_candidate(frozenset(p.pk for p in t.products.all())) for t in tickets]
+    )
+    if view is not None:
+        mine = Q(queue_id__in=view.queue_ids) | Q(assigned_desk_id=view.desk_id)
+        if view.user_id is not None:
+            mine |= Q(assigned_user_id=view.user_id)
+        tickets = tickets.filter(mine)
+    rows = list(tickets.values_list(*CANDIDATE_FIELDS))
+    products: dict[int, set[int]] = {}
+    if with_products and rows:
+        through = Ticket.products.through.objects.filter(ticket_id__in=[r[0] for r in rows])
+        for ticket_id, product_id in through.values_list("ticket_id", "product_id"):
+            products.setdefault(ticket_id, set()).add(product_id)
+    return [
+        routing.Candidate(
+            id=pk,
+            queue_id=queue_id,
+            product_ids=frozenset(products.get(pk, ())),
+            issued_at=waiting_since,
+            priority=priority,
+            appointment_at=appointment_at,
+            assigned_user_id=assigned_user_id,
+            assigned_desk_id=assigned_desk_id,
+        )
+        for pk, queue_id, waiting_since, priority, appointment_at, assigned_user_id, assigned_desk_id in rows
+    ]
 
 
 def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
@@ -266,7 +308,10 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
         raise Conflict(_("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy")
     view = desk_view(desk, actor.pk)
     now = clock.now()
-    ranked = routing.rank(view, waiting_candidates(desk.location_id, clock.today()), now, POLICY)
+    candidates = waiting_candidates(
+        desk.location_id, clock.today(), view=view, with_products=view.product_ids is not None
+    )
+    ranked = routing.rank(view, candidates, now, POLICY)
     for candidate in ranked:
         with transaction.atomic():
             claimed = Ticket.objects.filter(pk=candidate.id, status=Status.WAITING).update(

@@ -6,14 +6,10 @@ the kiosk device. The ticket status page and the screen are public: they show nu
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import segno
-from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -35,10 +31,8 @@ from onthaal.accounts import access
 from onthaal.catalogue.models import Product
 from onthaal.core.errors import AccessDenied, DomainError
 from onthaal.organisation.models import Desk, Location
-from onthaal.queue import broker, selectors, services
+from onthaal.queue import live, selectors, services
 from onthaal.queue.models import DeskSession, Queue, Source, Status, Ticket
-
-HEARTBEAT_SECONDS = 15.0
 
 
 def _fail(request: HttpRequest, error: DomainError) -> None:
@@ -146,52 +140,11 @@ def display(request: HttpRequest, location_id: int) -> JsonResponse:
 
 
 async def events(request: HttpRequest, location_id: int) -> HttpResponseBase:
-    """Server-Sent Events: first the current state, then every live event of the location.
-
-    When the broker is unavailable the answer is 503, and the screen polls ``display``.
-    """
-    location = await Location.objects.filter(pk=location_id).afirst()
-    if location is None:
-        return JsonResponse({"code": "not_found", "message": _("Unknown location.")}, status=404)
-    state = await sync_to_async(selectors.display_state)(location)
-    listener = broker.get_broker().listen(broker.channel_for(location.pk))
-    try:
-        first = asyncio.ensure_future(anext(listener))
-        done, _pending = await asyncio.wait({first}, timeout=0.05)
-        if first in done:
-            first.result()  # raises BrokerUnavailable when the broker cannot be reached
-    except broker.BrokerUnavailable:
-        first.cancel()
-        return JsonResponse(
-            {"code": "unavailable", "message": _("Live updates are unavailable; poll.")},
-            status=503,
-        )
-
-    async def stream() -> AsyncIterator[str]:
-        pending: asyncio.Future[str] | None = first
-        yield f"event: state\ndata: {json.dumps(state)}\n\n"
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(listener))
-                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
-                if not done:
-                    yield ": keep-alive\n\n"
-                    continue
-                try:
-                    message = pending.result()
-                except (broker.BrokerUnavailable, StopAsyncIteration):
-                    return  # the client reconnects (and re-reads the state) or polls
-                pending = None
-                yield f"event: ticket\ndata: {message}\n\n"
-        finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
-            await listener.aclose()
-
-    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    """Server-Sent Events of a location (see ``onthaal.queue.live``)."""
+    status, error, stream = await live.open_stream(location_id)
+    if stream is None:
+        return JsonResponse(error, status=status)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

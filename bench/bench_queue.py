@@ -1,0 +1,320 @@
+"""Customer guidance over HTTP, against ``onthaal serve --workers 2`` on the bench database:
+
+* ticket creation (POST /api/v1/tickets/) with 8 concurrent clients: req/s and latency;
+* call-next (POST /api/v1/desks/{id}/call-next/) with 8 desks calling at once, each call followed
+  by a finish: call-next req/s; every ticket called exactly once is checked;
+* call → screen latency with 100, 500 and 2,000 screens connected to the event stream, from the
+  instant the service announces the call to its arrival at each screen: p50/p99.
+
+With two app processes the live events go through Redis (REDIS_URL, default
+redis://127.0.0.1:6379/0), as in production. The goals of the issue: ≥ 3x FQM's 109 req/s for
+ticket creation and ≥ 2x its 126 req/s for call-next; p99 < 100 ms at 500 screens and < 250 ms
+at 2,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import http.client
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+CLIENTS = 8
+TICKETS_PER_CLIENT = 100
+SCREENS = (100, 500, 2000)
+CALLS_PER_SCREEN_RUN = 10
+RUNS = 3
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _server(redis_url: str) -> Iterator[int]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-not-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onthaal.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/api/v1/locations/")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not start")
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _post(conn: http.client.HTTPConnection, path: str, token: str, body: Any = None) -> Any:
+    payload = json.dumps(body or {})
+    conn.request(
+        "POST",
+        path,
+        body=payload,
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    data = response.read()
+    try:
+        return response.status, (json.loads(data) if data else None)
+    except ValueError:
+        return response.status, data[:300]
+
+
+def _setup() -> dict[str, Any]:
+    from rest_framework.authtoken.models import Token
+
+    from onthaal.accounts.models import Membership, Role
+    from onthaal.demo import zonnedoorn
+    from onthaal.organisation.models import Desk
+    from onthaal.queue import services
+    from onthaal.queue.models import Queue
+
+    zonnedoorn.load()
+    queue = Queue.objects.select_related("location", "department").get(
+        location__slug="administratief-centrum", prefix="B"
+    )
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    reception = users.objects.get(username="onthaal")
+    agents = []
+    for n in range(CLIENTS):
+        desk = Desk.objects.create(location=queue.location, name=f"Benchbalie {n}")
+        desk.departments.add(queue.department)
+        queue.desks.add(desk)
+        agent = users.objects.create_user(username=f"bench-agent-{n}")
+        Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
+        services.open_desk(desk=desk, actor=agent)
+        agents.append((desk.pk, Token.objects.create(user=agent).key))
+    return {
+        "queue": queue,
+        "reception": Token.objects.get_or_create(user=reception)[0].key,
+        "agents": agents,
+    }
+
+
+def _run_clients(port: int, work: Any) -> tuple[float, list[float]]:
+    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
+    barrier = threading.Barrier(CLIENTS + 1)
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        barrier.wait()
+        work(n, conn, latencies[n])
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, [v for per in latencies for v in per]
+
+
+def _bench_create(port: int, setup: dict[str, Any]) -> tuple[float, float, float]:
+    queue = setup["queue"]
+    body = {"location": queue.location_id, "queue": queue.pk, "source": "reception"}
+
+    def work(n: int, conn: http.client.HTTPConnection, out: list[float]) -> None:
+        for _ in range(TICKETS_PER_CLIENT):
+            t0 = time.perf_counter()
+            status, _ = _post(conn, "/api/v1/tickets/", setup["reception"], body)
+            out.append(time.perf_counter() - t0)
+            assert status == 201, status
+
+    elapsed, latencies = _run_clients(port, work)
+    return len(latencies) / elapsed, _pct(latencies, 0.5) * 1000, _pct(latencies, 0.95) * 1000
+
+
+def _bench_call_next(port: int, setup: dict[str, Any]) -> tuple[float, float, float, int]:
+    called: list[int] = []
+    lock = threading.Lock()
+
+    def work(n: int, conn: http.client.HTTPConnection, out: list[float]) -> None:
+        desk, token = setup["agents"][n]
+        while True:
+            t0 = time.perf_counter()
+            status, body = _post(conn, f"/api/v1/desks/{desk}/call-next/", token)
+            out.append(time.perf_counter() - t0)
+            if status == 204:
+                return
+            assert status == 200, (status, body)
+            with lock:
+                called.append(body["id"])
+            status, _ = _post(conn, f"/api/v1/tickets/{body['id']}/finish/", token, {"desk": desk})
+            assert status == 200, status
+
+    elapsed, latencies = _run_clients(port, work)
+    assert len(called) == len(set(called)), "a ticket was called twice"
+    return (
+        len(latencies) / elapsed,
+        _pct(latencies, 0.5) * 1000,
+        _pct(latencies, 0.95) * 1000,
+        len(called),
+    )
+
+
+async def _screen(port: int, location: int, arrivals: dict[str, list[float]], ready: Any) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**20)
+    writer.write(
+        f"GET /api/v1/locations/{location}/events/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    await writer.drain()
+    got_state = False
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            text = line.decode().strip()
+            if text.startswith("event: state") and not got_state:
+                got_state = True
+                ready()
+            elif text.startswith("data: ") and '"type": "called"' in text:
+                now = time.time()
+                event = json.loads(text[6:])
+                arrivals.setdefault(event["code"], []).append(
+                    now - dt.datetime.fromisoformat(event["at"]).timestamp()
+                )
+    finally:
+        writer.close()
+
+
+async def _screens_run(port: int, setup: dict[str, Any], count: int) -> list[float]:
+    from asgiref.sync import sync_to_async
+
+    location = setup["queue"].location_id
+    arrivals: dict[str, list[float]] = {}
+    connected = 0
+    all_ready = asyncio.Event()
+
+    def ready() -> None:
+        nonlocal connected
+        connected += 1
+        if connected == count:
+            all_ready.set()
+
+    tasks = []
+    for _ in range(count):
+        tasks.append(asyncio.create_task(_screen(port, location, arrivals, ready)))
+        await asyncio.sleep(0)
+    await asyncio.wait_for(all_ready.wait(), timeout=120)
+    await asyncio.sleep(1)
+
+    def calls() -> None:
+        queue = setup["queue"]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        desk, token = setup["agents"][0]
+        body = {"location": queue.location_id, "queue": queue.pk, "source": "reception"}
+        for _ in range(CALLS_PER_SCREEN_RUN):
+            status, issued = _post(conn, "/api/v1/tickets/", setup["reception"], body)
+            assert status == 201, (status, issued)
+            status, called = _post(conn, f"/api/v1/desks/{desk}/call-next/", token)
+            assert status == 200, (status, called)
+            time.sleep(0.3)
+            _post(conn, f"/api/v1/tickets/{called['id']}/finish/", token, {"desk": desk})
+
+    await sync_to_async(calls, thread_sensitive=False)()
+    await asyncio.sleep(1.5)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = [v for per in arrivals.values() for v in per]
+    expected = count * CALLS_PER_SCREEN_RUN
+    if len(latencies) != expected:
+        print(f"  warning: {len(latencies)} of {expected} call events arrived")
+    return latencies
+
+
+def main() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    setup = _setup()
+    connection.close()  # the server processes use the database from here
+    with _server(redis_url) as port:
+        create = [_bench_create(port, setup) for _ in range(RUNS)]
+        rates = [c[0] for c in create]
+        print(
+            f"ticket creation, {CLIENTS} clients, 2 app processes: "
+            f"{statistics.median(rates):.0f} req/s (median of {RUNS}, min {min(rates):.0f}, "
+            f"max {max(rates):.0f}); p50 {statistics.median(c[1] for c in create):.1f} ms, "
+            f"p95 {statistics.median(c[2] for c in create):.1f} ms "
+            f"[goal >= {3 * 109} req/s]"
+        )
+        from onthaal.queue.models import Ticket
+
+        total = Ticket.objects.count()
+        unique = Ticket.objects.values("service_day", "number").distinct().count()
+        print(f"ticket numbers: {total} tickets, {unique} unique numbers")
+        connection.close()
+        rate, p50, p95, called = _bench_call_next(port, setup)
+        print(
+            f"call-next, {CLIENTS} desks at once (each call followed by a finish): "
+            f"{rate:.0f} req/s; p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
+            f"{called} tickets, each called exactly once [goal >= {2 * 126} req/s]"
+        )
+        for count in SCREENS:
+            lat = asyncio.run(_screens_run(port, setup, count))
+            if lat:
+                print(
+                    f"call -> screen, {count} screens: p50 {_pct(lat, 0.5) * 1000:.1f} ms, "
+                    f"p99 {_pct(lat, 0.99) * 1000:.1f} ms ({len(lat)} deliveries)"
+                )

@@ -1,0 +1,138 @@
+"""The event stream of a location (Server-Sent Events), served two ways with the same code:
+
+* ``asgi_events`` — a bare ASGI handler that ``onthaal.asgi`` routes
+  ``GET /api/v1/locations/{id}/events/`` to, outside Django's (synchronous) middleware: an open
+  stream then holds no thread and no database connection, so one app process keeps thousands
+  of screens connected;
+* the Django view ``onthaal.queue.views.events`` (tests, and servers without that routing).
+
+The stream first sends the current state (so a screen that reconnects re-reads it), then every
+live event of the location, and a comment every 15 s to keep proxies from closing it. When the
+broker is unavailable it answers 503 and the screen polls ``/display/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connections
+from django.utils.translation import gettext as _
+
+from onthaal.queue import broker
+
+HEARTBEAT_SECONDS = 15.0
+HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+def _state(location_id: int) -> dict[str, Any] | None:
+    """Read the display state and give the database connection back at once."""
+    from onthaal.organisation.models import Location
+    from onthaal.queue import selectors
+
+    try:
+        location = Location.objects.filter(pk=location_id).first()
+        return selectors.display_state(location) if location is not None else None
+    finally:
+        connections.close_all()
+
+
+async def open_stream(
+    location_id: int,
+) -> tuple[int, dict[str, Any] | None, AsyncIterator[str] | None]:
+    """(status, error body, stream). Listens before reading the state: nothing falls between."""
+    live = broker.get_broker()
+    try:
+        await live.ready()
+    except broker.BrokerUnavailable:
+        return (
+            503,
+            {"code": "unavailable", "message": _("Live updates are unavailable; poll.")},
+            None,
+        )
+    listener = live.listen(broker.channel_for(location_id))
+    first = asyncio.ensure_future(anext(listener))
+    await asyncio.sleep(0)  # let the listener register
+    state = await sync_to_async(_state, thread_sensitive=False)(location_id)
+    if state is None:
+        first.cancel()
+        with contextlib.suppress(BaseException):
+            await first
+        await listener.aclose()
+        return 404, {"code": "not_found", "message": _("Unknown location.")}, None
+    return 200, None, _stream(state, listener, first)
+
+
+async def _stream(
+    state: dict[str, Any], listener: AsyncGenerator[str, None], first: asyncio.Future[str]
+) -> AsyncIterator[str]:
+    pending: asyncio.Future[str] | None = first
+    yield f"event: state\ndata: {json.dumps(state)}\n\n"
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(listener))
+            done, _waiting = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
+            if not done:
+                yield ": keep-alive\n\n"
+                continue
+            try:
+                message = pending.result()
+            except (broker.BrokerUnavailable, StopAsyncIteration):
+                return  # the client reconnects (and re-reads the state) or polls
+            pending = None
+            yield f"event: ticket\ndata: {message}\n\n"
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+        await listener.aclose()
+
+
+async def asgi_events(scope: dict[str, Any], receive: Any, send: Any, location_id: int) -> None:
+    """The stream as a bare ASGI response; stops when the client goes away."""
+    status, error, stream = await open_stream(location_id)
+    if stream is None:
+        body = json.dumps(error).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+
+    async def pump() -> None:
+        async for chunk in stream:
+            await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    streaming = asyncio.ensure_future(pump())
+    watching = asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({streaming, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (streaming, watching):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        with contextlib.suppress(BaseException):
+            await stream.aclose()  # type: ignore[attr-defined]
+        close_old_connections()
+    with contextlib.suppress(Exception):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
