@@ -45,6 +45,7 @@ from onthaal.queue.models import (
 )
 
 POLICY = routing.Policy()
+CLAIM_BATCH = 16  # ranked candidates locked at once by call-next
 MAX_QUANTITY = 20
 
 
@@ -311,10 +312,22 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
     candidates = waiting_candidates(
         desk.location_id, clock.today(), view=view, with_products=view.product_ids is not None
     )
-    ranked = routing.rank(view, candidates, now, POLICY)
-    for candidate in ranked:
+    ranked = [c.id for c in routing.rank(view, candidates, now, POLICY)]
+    for start in range(0, len(ranked), CLAIM_BATCH):
+        batch = ranked[start : start + CLAIM_BATCH]
         with transaction.atomic():
-            claimed = Ticket.objects.filter(pk=candidate.id, status=Status.WAITING).update(
+            # Lock the still-waiting tickets of this batch, skipping those another desk is
+            # claiming right now (no waiting behind its transaction); on SQLite the write lock
+            # of the IMMEDIATE transaction serialises desks instead.
+            free = set(
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=batch, status=Status.WAITING)
+                .values_list("pk", flat=True)
+            )
+            chosen = next((pk for pk in batch if pk in free), None)
+            if chosen is None:
+                continue  # all taken by other desks: try the next ones
+            claimed = Ticket.objects.filter(pk=chosen, status=Status.WAITING).update(
                 status=Status.CALLED,
                 desk=desk,
                 served_by=actor,
@@ -322,10 +335,10 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
                 assigned_user=None,
                 assigned_desk=None,
             )
-            if claimed != 1:
-                continue  # another desk was quicker: take the next one
+            if claimed != 1:  # pragma: no cover - the row lock makes this impossible
+                continue
             ticket = Ticket.objects.select_related("queue", "queue__department", "desk").get(
-                pk=candidate.id
+                pk=chosen
             )
             _event(ticket, "call", actor, desk=desk.pk)
             _live(ticket, "called")
