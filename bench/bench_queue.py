@@ -284,7 +284,7 @@ async def _screens_run(port: int, setup: dict[str, Any], count: int) -> list[flo
 
 
 def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     setup = _setup()

@@ -223,6 +223,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["location", "status", "service_day"], name="ticket_open_idx"),
             models.Index(fields=["desk", "status"], name="ticket_desk_status_idx"),
+            # The head of a queue: call-next reads the longest-waiting tickets first.
+            models.Index(fields=["queue", "status", "waiting_since"], name="ticket_queue_wait_idx"),
         ]
 
     def __str__(self) -> str:

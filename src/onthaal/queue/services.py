@@ -260,6 +260,56 @@ CANDIDATE_FIELDS = (
 )
 
 
+def _rows_to_candidates(
+    rows: Iterable[tuple[Any, ...]], products: Mapping[int, set[int]]
+) -> list[routing.Candidate]:
+    return [
+        routing.Candidate(
+            id=pk,
+            queue_id=queue_id,
+            product_ids=frozenset(products.get(pk, ())),
+            issued_at=waiting_since,
+            priority=priority,
+            appointment_at=appointment_at,
+            assigned_user_id=assigned_user_id,
+            assigned_desk_id=assigned_desk_id,
+        )
+        for pk, queue_id, waiting_since, priority, appointment_at, assigned_user_id, assigned_desk_id in rows
+    ]
+
+
+def head_candidates(
+    location_id: int, service_day: dt.date, view: routing.DeskView, now: dt.datetime, k: int
+) -> list[routing.Candidate]:
+    """A superset of the desk's ``k`` best candidates, without reading the whole queue.
+
+    The routing orders the tiers aged → hand-off → appointment due → effective wait, where
+    effective wait is the waiting time plus a credit for priority. So the ``k`` best are among:
+    the tickets handed over to this desk or its staff member, the appointments due now, and
+    the ``k`` longest-waiting unassigned tickets of its queues with and without priority (the
+    aged ones are the longest-waiting). Only for desks without a product restriction.
+    """
+    waiting = Ticket.objects.filter(
+        location_id=location_id, service_day=service_day, status=Status.WAITING
+    )
+    unassigned = waiting.filter(
+        queue_id__in=view.queue_ids, assigned_user__isnull=True, assigned_desk__isnull=True
+    )
+    personal = Q(assigned_desk_id=view.desk_id)
+    if view.user_id is not None:
+        personal |= Q(assigned_user_id=view.user_id)
+    parts = [
+        unassigned.filter(priority=False).order_by("waiting_since", "pk")[:k],
+        unassigned.filter(priority=True).order_by("waiting_since", "pk")[:k],
+        unassigned.filter(
+            appointment_at__range=(now - POLICY.punctuality_after, now + POLICY.punctuality_before)
+        ),
+        waiting.filter(personal),
+    ]
+    rows = {row[0]: row for part in parts for row in part.values_list(*CANDIDATE_FIELDS)}
+    return _rows_to_candidates(rows.values(), {})
+
+
 def waiting_candidates(
     location_id: int,
     service_day: dt.date,
@@ -284,19 +334,7 @@ def waiting_candidates(
         through = Ticket.products.through.objects.filter(ticket_id__in=[r[0] for r in rows])
         for ticket_id, product_id in through.values_list("ticket_id", "product_id"):
             products.setdefault(ticket_id, set()).add(product_id)
-    return [
-        routing.Candidate(
-            id=pk,
-            queue_id=queue_id,
-            product_ids=frozenset(products.get(pk, ())),
-            issued_at=waiting_since,
-            priority=priority,
-            appointment_at=appointment_at,
-            assigned_user_id=assigned_user_id,
-            assigned_desk_id=assigned_desk_id,
-        )
-        for pk, queue_id, waiting_since, priority, appointment_at, assigned_user_id, assigned_desk_id in rows
-    ]
+    return _rows_to_candidates(rows, products)
 
 
 def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
@@ -309,10 +347,23 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
         raise Conflict(_("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy")
     view = desk_view(desk, actor.pk)
     now = clock.now()
+    today = clock.today()
+    if view.product_ids is None:
+        # Usually the first claim succeeds: rank only the head of the queue.
+        head = routing.rank(
+            view, head_candidates(desk.location_id, today, view, now, CLAIM_BATCH), now, POLICY
+        )
+        ticket = _claim(desk, actor, [c.id for c in head[:CLAIM_BATCH]], now)
+        if ticket is not None or not head:
+            return ticket
     candidates = waiting_candidates(
-        desk.location_id, clock.today(), view=view, with_products=view.product_ids is not None
+        desk.location_id, today, view=view, with_products=view.product_ids is not None
     )
-    ranked = [c.id for c in routing.rank(view, candidates, now, POLICY)]
+    return _claim(desk, actor, [c.id for c in routing.rank(view, candidates, now, POLICY)], now)
+
+
+def _claim(desk: Desk, actor: Any, ranked: list[int], now: dt.datetime) -> Ticket | None:
+    """Claim the first of ``ranked`` that no other desk holds; None when all are gone."""
     for start in range(0, len(ranked), CLAIM_BATCH):
         batch = ranked[start : start + CLAIM_BATCH]
         with transaction.atomic():
