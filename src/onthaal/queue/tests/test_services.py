@@ -252,3 +252,37 @@ def test_housekeeping_closes_today_once_the_location_has_closed(zonnedoorn):
     z["traveller"].move_to(dt.datetime(2027, 3, 23, 16, 31, tzinfo=BRUSSELS))
     assert services.housekeeping() == 1
     assert Ticket.objects.get().status == Status.CANCELLED
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_head_of_the_queue_ranks_like_the_whole_queue(zonnedoorn, seed):
+    """call-next reads only the head of the queue; its best candidates must be the same as
+    when the whole queue is ranked (priorities, appointments, hand-offs, aged tickets) — early
+    in the morning when few have waited long, and later when many have."""
+    import random
+
+    from onthaal.queue import routing
+
+    z = zonnedoorn
+    rnd = random.Random(seed)
+    agent = open_at(z, "balie1", "balie")
+    view = services.desk_view(z["balie1"], agent.pk)
+    start = dt.datetime(2027, 3, 23, 8, 30, tzinfo=BRUSSELS)
+    for n in range(1, 81):
+        now = start + dt.timedelta(minutes=n * 1.5)
+        z["traveller"].move_to(now)
+        queue = rnd.choice(["burgerzaken", "burgerzaken", "snel"])
+        priority = rnd.random() < 0.2
+        ticket = issue(z, queue, source=Source.RECEPTION, check_hours=False, priority=priority)
+        if rnd.random() < 0.15:
+            ticket.appointment_at = start + dt.timedelta(minutes=rnd.randint(0, 180))
+            ticket.save(update_fields=["appointment_at"])
+        if rnd.random() < 0.05:
+            ticket.assigned_desk = z["balie1"] if rnd.random() < 0.5 else z["balie2"]
+            ticket.save(update_fields=["assigned_desk"])
+        if n % 20 == 0:
+            day = now.astimezone(BRUSSELS).date()
+            whole = services.waiting_candidates(z["ac"].pk, day)
+            head = services.head_candidates(z["ac"].pk, day, view, now, 16)
+            expected = [c.id for c in routing.rank(view, whole, now)[:16]]
+            assert [c.id for c in routing.rank(view, head, now)[:16]] == expected
