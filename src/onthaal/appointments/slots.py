@@ -89,7 +89,7 @@ def slots(
     resources: Sequence[Resource],
     duration: dt.timedelta,
     now: dt.datetime,
-    rules: Rules = Rules(),  # noqa: B008 — frozen, never mutated
+    rules: Rules = Rules(),
 ) -> list[Slot]:
     """Every bookable slot of ``duration`` in ``opening``, earliest first."""
     if duration <= dt.timedelta(0) or rules.grid <= dt.timedelta(0):
