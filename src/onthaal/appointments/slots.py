@@ -1,7 +1,7 @@
 """Free appointment slots. Pure Python on dataclasses — no Django.
 
 free time = the opening hours of the appointment channel (location, department)
-            ∩ each resource's availability − its busy periods (appointments, holds, absences,
+            ∩ each resource's availability minus its busy periods (appointments, holds, absences,
             each widened by the buffer)
 
 A slot starts on the grid (every ``grid`` minutes from the start of an opening interval, so
