@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "onthaal.catalogue",
     "onthaal.hours",
     "onthaal.queue",
+    "onthaal.appointments",
     "onthaal.api",
 ]
 

@@ -1,0 +1,208 @@
+"""Appointments ("werken op afspraak"): a booked time at a desk for one or more products.
+
+The database guarantees that a desk never holds two overlapping active appointments: on
+PostgreSQL an exclusion constraint (migration 0002); on SQLite the booking transaction is
+IMMEDIATE (one writer) and checks for an overlap before it inserts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BookingPolicy(models.Model):
+    """A department's booking rules. Without one, the defaults hold."""
+
+    department = models.OneToOneField(
+        "organisation.Department",
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="booking_policy",
+    )
+    grid_minutes = models.PositiveSmallIntegerField(_("slot grid (minutes)"), default=10)
+    buffer_minutes = models.PositiveSmallIntegerField(_("buffer after (minutes)"), default=0)
+    lead_hours = models.PositiveSmallIntegerField(_("lead time (hours)"), default=2)
+    horizon_weeks = models.PositiveSmallIntegerField(_("horizon (weeks)"), default=8)
+    max_future_per_contact = models.PositiveSmallIntegerField(
+        _("future appointments per contact"), default=3
+    )
+    hold_minutes = models.PositiveSmallIntegerField(_("hold (minutes)"), default=10)
+
+    class Meta:
+        verbose_name = _("booking policy")
+        verbose_name_plural = _("booking policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grid_minutes__gte=5, grid_minutes__lte=120), name="policy_grid_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.department)
+
+
+class Status(models.TextChoices):
+    HELD = "held", _("held")
+    BOOKED = "booked", _("booked")
+    CHECKED_IN = "checked_in", _("checked in")
+    CALLED = "called", _("called")
+    IN_SERVICE = "in_service", _("in service")
+    DONE = "done", _("done")
+    CANCELLED = "cancelled", _("cancelled")
+    NO_SHOW = "no_show", _("no-show")
+
+
+ACTIVE_STATUSES = (
+    Status.HELD,
+    Status.BOOKED,
+    Status.CHECKED_IN,
+    Status.CALLED,
+    Status.IN_SERVICE,
+)
+
+# The lifecycle: action -> (statuses it may start from, status it leads to).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "confirm": ((Status.HELD,), Status.BOOKED),
+    "check_in": ((Status.BOOKED,), Status.CHECKED_IN),
+    "call": ((Status.CHECKED_IN,), Status.CALLED),
+    "start": ((Status.CALLED,), Status.IN_SERVICE),
+    "finish": ((Status.IN_SERVICE, Status.CALLED), Status.DONE),
+    "cancel": ((Status.HELD, Status.BOOKED), Status.CANCELLED),
+    "no_show": ((Status.BOOKED,), Status.NO_SHOW),
+}
+
+
+class BookingChannel(models.TextChoices):
+    ONLINE = "online", _("online")
+    PHONE = "phone", _("by phone")
+    DESK = "desk", _("at the desk")
+
+
+class Appointment(models.Model):
+    reference = models.CharField(_("reference"), max_length=12, unique=True, default=new_reference)
+    token_hash = models.CharField(max_length=64, editable=False)
+    location = models.ForeignKey(
+        "organisation.Location",
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    department = models.ForeignKey(
+        "organisation.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    desk = models.ForeignKey(
+        "organisation.Desk",
+        verbose_name=_("desk"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.BOOKED
+    )
+    persons = models.PositiveSmallIntegerField(_("persons"), default=1)
+    channel = models.CharField(
+        _("booked"), max_length=10, choices=BookingChannel.choices, default=BookingChannel.ONLINE
+    )
+    # Personal data, the least needed: a name and one contact channel. Anonymised by the
+    # retention job; the anonymous facts stay for the figures.
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override_reason = models.CharField(_("reason for the exception"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    ticket = models.OneToOneField(
+        "queue.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointment",
+    )
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="appt_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="appt_status_valid"),
+            models.CheckConstraint(
+                condition=Q(persons__gte=1, persons__lte=6), name="appt_persons_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.HELD) | Q(hold_expires_at__isnull=False),
+                name="appt_hold_expires",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.HELD)
+                | Q(anonymised_at__isnull=False)
+                | ~Q(name="") & (~Q(email="") | ~Q(phone="")),
+                name="appt_contact_when_booked",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["desk", "start"], name="appt_desk_start_idx"),
+            models.Index(fields=["location", "department", "start"], name="appt_dept_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def token_matches(self, token: str) -> bool:
+        return bool(token) and secrets.compare_digest(self.token_hash, hash_token(token))
+
+
+class AppointmentProduct(models.Model):
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="items", verbose_name=_("appointment")
+    )
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
+
+    class Meta:
+        verbose_name = _("product of an appointment")
+        verbose_name_plural = _("products of an appointment")
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "product"], name="appt_product_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product}"

@@ -1,0 +1,496 @@
+"""Booking, moving, cancelling and checking in appointments.
+
+Never a double booking: the free desks for a slot are computed inside the booking transaction,
+a desk is chosen by the fill policy, and the insert is guarded by the database — on PostgreSQL
+the exclusion constraint (a concurrent booking that got there first makes the insert fail, and
+the next free desk is tried), on SQLite the IMMEDIATE transaction (one writer at a time, so
+the overlap check inside it is the truth). See ADR 0005.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from onthaal.appointments import slots as slotting
+from onthaal.appointments.models import (
+    ACTIVE_STATUSES,
+    TRANSITIONS,
+    Appointment,
+    AppointmentProduct,
+    BookingChannel,
+    BookingPolicy,
+    Status,
+    hash_token,
+)
+from onthaal.audit.models import Action
+from onthaal.audit.services import record_event
+from onthaal.catalogue.models import Channel, Product, ProductChannel
+from onthaal.core import clock
+from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.hours import compute as hours_compute
+from onthaal.hours.selectors import hours_data
+from onthaal.organisation.models import Department, Desk, Location
+
+T = TypeVar("T")
+PHONE = re.compile(r"^\+?[0-9][0-9 ./-]{7,18}$")
+MAX_PERSONS = 6
+NEXT_SLOTS = 3
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a booking asks for: products (with the number of persons) at a location."""
+
+    location: Location
+    department: Department
+    products: tuple[Product, ...]
+    persons: int
+    duration: dt.timedelta
+
+
+def policy_for(department: Department) -> BookingPolicy:
+    found = BookingPolicy.objects.filter(department=department).first()
+    return found or BookingPolicy(department=department)
+
+
+def rules_for(policy: BookingPolicy, *, override: bool = False) -> slotting.Rules:
+    return slotting.Rules(
+        grid=dt.timedelta(minutes=policy.grid_minutes),
+        buffer=dt.timedelta(minutes=policy.buffer_minutes),
+        lead_time=dt.timedelta(0) if override else dt.timedelta(hours=policy.lead_hours),
+        horizon=dt.timedelta(weeks=52 if override else policy.horizon_weeks),
+    )
+
+
+def build_request(
+    *, location: Location | None, products: Sequence[Product], persons: int = 1
+) -> Request:
+    """Validate what is asked; field errors for an unknown product, a product not bookable
+    by appointment, products of several departments, or a location that does not offer them."""
+    errors: dict[str, list[str]] = {}
+    if not products:
+        errors["product"] = [_("Choose at least one product.")]
+    if not 1 <= persons <= MAX_PERSONS:
+        errors["persons"] = [_("Between 1 and %(max)s persons.") % {"max": MAX_PERSONS}]
+    durations = {
+        c.product_id: c.duration_minutes
+        for c in ProductChannel.objects.filter(product__in=products, channel=Channel.APPOINTMENT)
+    }
+    if products and any(p.pk not in durations or not p.active for p in products):
+        errors["product"] = [_("This product cannot be booked by appointment.")]
+    departments = {p.department_id for p in products}
+    if len(departments) > 1:
+        errors["product"] = [_("Book products of one department at a time.")]
+    if location is None:
+        errors["location"] = [_("Unknown location.")]
+    elif products and not errors and not location.departments.filter(pk__in=departments).exists():
+        errors["location"] = [_("These products are not offered at this location.")]
+    if errors:
+        raise DomainError(_("The booking is not valid."), fields=errors)
+    assert location is not None
+    minutes = sum(durations[p.pk] for p in products) * persons
+    return Request(
+        location=location,
+        department=products[0].department,
+        products=tuple(products),
+        persons=persons,
+        duration=dt.timedelta(minutes=minutes),
+    )
+
+
+def _desks(request: Request) -> list[Desk]:
+    return list(
+        Desk.objects.filter(location=request.location, active=True, departments=request.department)
+        # Reception and the quick counter take walk-ins; appointments go to desks and offices.
+        .exclude(kind__in=[Desk.Kind.RECEPTION, Desk.Kind.QUICK])
+        .order_by("pk")
+    )
+
+
+def _busy(
+    desks: Sequence[Desk], start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> dict[int, list[slotting.Span]]:
+    busy: dict[int, list[slotting.Span]] = {d.pk: [] for d in desks}
+    rows = (
+        Appointment.objects.filter(
+            desk__in=desks, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
+        )
+        .exclude(status=Status.HELD, hold_expires_at__lt=now)
+        .values_list("desk_id", "start", "end")
+    )
+    for desk_id, s, e in rows:
+        busy[desk_id].append((s, e))
+    return busy
+
+
+def _opening(request: Request, first: dt.date, last: dt.date) -> list[slotting.Span]:
+    data = hours_data(request.location, first, last)
+    return [
+        (i.start, i.end)
+        for i in hours_compute.intervals(
+            data,
+            first,
+            last,
+            channel=hours_compute.APPOINTMENT,
+            department_id=request.department.pk,
+        )
+    ]
+
+
+def availability(
+    request: Request, first: dt.date, last: dt.date, *, override: bool = False
+) -> list[slotting.Slot]:
+    """The free slots from ``first`` to ``last`` (local dates): a fixed number of queries."""
+    if last < first:
+        raise DomainError(
+            _("The period ends before it starts."), fields={"to": [_("Must not be before from.")]}
+        )
+    if (last - first).days > 62:
+        raise DomainError(
+            _("Ask for at most 62 days."), fields={"to": [_("Ask for at most 62 days.")]}
+        )
+    now = clock.now()
+    policy = policy_for(request.department)
+    opening = _opening(request, first, last)
+    if not opening:
+        return []
+    desks = _desks(request)
+    busy = _busy(desks, opening[0][0], opening[-1][1], now)
+    resources = [slotting.Resource(id=d.pk, busy=tuple(busy[d.pk])) for d in desks]
+    return slotting.slots(
+        opening, resources, request.duration, now, rules_for(policy, override=override)
+    )
+
+
+def _validate_contact(name: str, email: str, phone: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("Give your name.")]
+    elif len(name) > 200:
+        errors["name"] = [_("The name is too long.")]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = [_("This e-mail address is not valid.")]
+    if phone and not PHONE.match(phone):
+        errors["phone"] = [_("This phone number is not valid.")]
+    if not email and not phone:
+        errors["email"] = [_("Give an e-mail address or a mobile phone number.")]
+    return errors
+
+
+def next_free(request: Request, after: dt.datetime, count: int = NEXT_SLOTS) -> list[slotting.Slot]:
+    day = after.astimezone(clock.BRUSSELS).date()
+    found = availability(request, day, day + dt.timedelta(days=14))
+    return [s for s in found if s.start >= after][:count]
+
+
+def _event(
+    appointment: Appointment, action: str, actor: Any, transition: str, **details: Any
+) -> None:
+    record_event(
+        action=action,
+        actor=actor or f"citizen:{appointment.reference}",
+        object_type="appointments.appointment",
+        object_id=appointment.pk,
+        department=appointment.department,
+        details={"transition": transition, "reference": appointment.reference, **details},
+    )
+
+
+def _retry_on_deadlock(fn: Callable[[], T]) -> T:
+    """Run ``fn`` (one transaction); when PostgreSQL picks it as the victim of a deadlock
+    between two exclusion-constraint checks (two bookings for overlapping times at once),
+    run it again. Only at the outermost transaction: inside one, the caller retries."""
+    for attempt in range(5):
+        try:
+            return fn()
+        except OperationalError as error:
+            code = getattr(error.__cause__, "sqlstate", None)
+            if code not in ("40P01", "40001") or connection.in_atomic_block or attempt == 4:
+                raise
+            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))  # noqa: S311 — jitter
+    raise AssertionError("unreachable")
+
+
+def book(**kwargs: Any) -> tuple[Appointment, str | None]:
+    """Book a time; see ``_book``. Retried when PostgreSQL resolves a deadlock."""
+    return _retry_on_deadlock(lambda: _book(**kwargs))
+
+
+def _book(
+    *,
+    request: Request,
+    start: dt.datetime,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    actor: Any = None,
+    channel: str = BookingChannel.ONLINE,
+    idempotency_key: str | None = None,
+    override_reason: str = "",
+) -> tuple[Appointment, str | None]:
+    """Book ``start`` for ``request``. Returns the appointment and its manage token (None when
+    an earlier request with the same idempotency key already booked it).
+
+    Staff may book outside lead time and horizon with a reason (``override_reason``, audited).
+    """
+    if idempotency_key:
+        earlier = Appointment.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier, None
+    name, email, phone = name.strip(), email.strip(), phone.strip()
+    errors = _validate_contact(name, email, phone)
+    if start.tzinfo is None:
+        errors["start"] = [_("Give the time with its offset.")]
+    if errors:
+        raise DomainError(_("The booking is not valid."), fields=errors)
+    now = clock.now()
+    if start <= now:
+        raise DomainError(
+            _("This time has passed."), fields={"start": [_("This time has passed.")]}
+        )
+    policy = policy_for(request.department)
+    override = bool(override_reason) and actor is not None
+    contact = Q(email__iexact=email) if email else Q(phone=phone)
+    future = Appointment.objects.filter(contact, status__in=[Status.BOOKED], start__gt=now).count()
+    if future >= policy.max_future_per_contact and not override:
+        raise DomainError(
+            _("You already have %(n)s appointments planned. Cancel one first, or call us.")
+            % {"n": future},
+            code="too_many",
+            fields={"email" if email else "phone": [_("Too many planned appointments.")]},
+        )
+    day = start.astimezone(clock.BRUSSELS).date()
+    opening = _opening(request, day, day)
+    rules = rules_for(policy, override=override)
+    end = start + request.duration
+    token = secrets.token_urlsafe(24)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                desks = _desks(request)
+                busy = _busy(desks, start, end + rules.buffer, now)
+                resources = [slotting.Resource(id=d.pk, busy=tuple(busy[d.pk])) for d in desks]
+                on_grid = {
+                    s.start: s
+                    for s in slotting.slots(opening, resources, request.duration, now, rules)
+                }
+                slot = on_grid.get(start)
+                if slot is None:
+                    if not any(s <= start and end <= e for s, e in slotting.merge(opening)):
+                        raise DomainError(
+                            _("We are not open for appointments at this time."),
+                            code="closed",
+                            fields={"start": [_("Choose a time from the list.")]},
+                        )
+                    raise Conflict(
+                        _("This time is no longer free."),
+                        code="slot_taken",
+                        fields={"start": [_("This time is no longer free.")]},
+                    )
+                load = dict(
+                    Appointment.objects.filter(
+                        desk_id__in=slot.resource_ids,
+                        status__in=ACTIVE_STATUSES,
+                        start__date=start.date(),
+                    )
+                    .values("desk_id")
+                    .annotate(n=Count("pk"))
+                    .values_list("desk_id", "n")
+                )
+                desk_id = slotting.choose_resource(slot.resource_ids, load)
+                appointment = Appointment.objects.create(
+                    token_hash=hash_token(token),
+                    location=request.location,
+                    department=request.department,
+                    desk_id=desk_id,
+                    start=start,
+                    end=end,
+                    status=Status.BOOKED,
+                    persons=request.persons,
+                    channel=channel,
+                    name=name,
+                    email=email,
+                    phone=phone,
+                    idempotency_key=idempotency_key or None,
+                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    override_reason=override_reason if override else "",
+                    created_at=now,
+                )
+                AppointmentProduct.objects.bulk_create(
+                    AppointmentProduct(appointment=appointment, product=p, quantity=request.persons)
+                    for p in request.products
+                )
+                _event(
+                    appointment,
+                    Action.CREATE,
+                    actor,
+                    "book",
+                    channel=channel,
+                    override=override_reason if override else "",
+                )
+            return appointment, token
+        except IntegrityError as error:
+            # PostgreSQL's exclusion constraint: another booking took this desk at the same
+            # instant; the next attempt sees it and takes another desk, or answers 409.
+            if (
+                idempotency_key
+                and Appointment.objects.filter(idempotency_key=idempotency_key).exists()
+            ):
+                return Appointment.objects.get(idempotency_key=idempotency_key), None
+            last_error = error
+            continue
+    raise Conflict(
+        _("This time is no longer free."),
+        code="slot_taken",
+        fields={"start": [_("This time is no longer free.")]},
+    ) from last_error
+
+
+def _apply(appointment: Appointment, action: str, **changes: Any) -> Appointment:
+    allowed_from, to = TRANSITIONS[action]
+    updated = Appointment.objects.filter(pk=appointment.pk, status__in=allowed_from).update(
+        status=to, **changes
+    )
+    if updated != 1:
+        raise Conflict(
+            _("This appointment can no longer be changed this way."), code="invalid_state"
+        )
+    appointment.refresh_from_db()
+    return appointment
+
+
+def by_token(reference: str, token: str) -> Appointment:
+    """The appointment for a reference and its manage token. One answer for an unknown
+    reference and a wrong token: nothing tells whether the reference exists."""
+    found = (
+        Appointment.objects.select_related("location", "department", "desk")
+        .filter(reference=(reference or "").upper()[:12])
+        .first()
+    )
+    if found is None or not found.token_matches(token or ""):
+        raise NotFound(_("We did not find this appointment. Check the link in your e-mail."))
+    return found
+
+
+def cancel(*, appointment: Appointment, actor: Any = None) -> Appointment:
+    with transaction.atomic():
+        appointment = _apply(appointment, "cancel", cancelled_at=clock.now())
+        _event(appointment, Action.TRANSITION, actor, "cancel")
+    return appointment
+
+
+def reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = None) -> Appointment:
+    """Move to a new time (see ``_reschedule``). Retried when PostgreSQL resolves a deadlock."""
+    return _retry_on_deadlock(
+        lambda: _reschedule(appointment=appointment, start=start, actor=actor)
+    )
+
+
+def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = None) -> Appointment:
+    """Move to a new time: the new one is booked first, then the old one cancelled, in one
+    transaction — the citizen never ends up with neither."""
+    if appointment.status != Status.BOOKED:
+        raise Conflict(
+            _("This appointment can no longer be changed this way."), code="invalid_state"
+        )
+    request = Request(
+        location=appointment.location,
+        department=appointment.department,
+        products=tuple(i.product for i in appointment.items.select_related("product")),
+        persons=appointment.persons,
+        duration=appointment.end - appointment.start,
+    )
+    with transaction.atomic():
+        # Every write the exclusion constraint may make wait comes before the first audit
+        # event: the chain's lock is taken last, so no transaction holds it while it waits.
+        old = _apply(appointment, "cancel", cancelled_at=clock.now())
+        new, _token = _book(
+            request=request,
+            start=start,
+            name=appointment.name,
+            email=appointment.email,
+            phone=appointment.phone,
+            actor=actor,
+            channel=appointment.channel,
+        )
+        # The manage link stays the same: the new appointment takes over the old token.
+        Appointment.objects.filter(pk=new.pk).update(token_hash=appointment.token_hash)
+        new.refresh_from_db()
+        _event(old, Action.TRANSITION, actor, "cancel", moved_to=new.reference)
+        _event(new, Action.TRANSITION, actor, "reschedule", replaces=old.reference)
+    return new
+
+
+CHECK_IN_EARLY = dt.timedelta(minutes=60)
+CHECK_IN_LATE = dt.timedelta(minutes=15)
+
+
+def check_in(*, reference: str, location: Location, actor: Any) -> Appointment:
+    """Check in at the kiosk with the reference (typed or from the QR code): the visit gets a
+    ticket in the department's queue, marked as an appointment due at its time."""
+    from onthaal.queue import services as queue_services
+    from onthaal.queue.models import Queue, Source
+
+    code = re.sub(r"[^A-Z0-9]", "", (reference or "").upper())
+    appointment = (
+        Appointment.objects.select_related("department", "location")
+        .filter(reference=code, location=location)
+        .first()
+    )
+    message = _("We do not find an appointment with this code here today.")
+    now = clock.now()
+    if appointment is None or appointment.start.astimezone(clock.BRUSSELS).date() != clock.today():
+        raise DomainError(message, code="unknown_code", fields={"reference": [message]})
+    if appointment.status != Status.BOOKED:
+        used = _("This appointment is already checked in or closed.")
+        raise Conflict(used, code="used_code", fields={"reference": [used]})
+    if now < appointment.start - CHECK_IN_EARLY:
+        early = _("You are early: check in from %(time)s.") % {
+            "time": (appointment.start - CHECK_IN_EARLY)
+            .astimezone(clock.BRUSSELS)
+            .strftime("%H:%M")
+        }
+        raise DomainError(early, code="too_early", fields={"reference": [early]})
+    queue = Queue.objects.filter(
+        location=location, department=appointment.department, active=True
+    ).first()
+    if queue is None:
+        raise DomainError(message, code="no_queue", fields={"reference": [message]})
+    with transaction.atomic():
+        appointment = _apply(appointment, "check_in", checked_in_at=now)
+        ticket = queue_services.issue_ticket(
+            location=location,
+            queue=queue,
+            source=Source.APPOINTMENT,
+            actor=actor,
+            products=[i.product for i in appointment.items.select_related("product")],
+            appointment_at=appointment.start,
+            check_hours=False,
+        )
+        Appointment.objects.filter(pk=appointment.pk).update(ticket=ticket)
+        appointment.refresh_from_db()
+        _event(
+            appointment,
+            Action.TRANSITION,
+            actor,
+            "check_in",
+            ticket=ticket.code,
+            late=now > appointment.start + CHECK_IN_LATE,
+        )
+    return appointment

@@ -1,0 +1,184 @@
+"""Booking through the services: availability, the rules, never a double booking, the
+lifecycle, and check-in at the kiosk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from onthaal.appointments import services
+from onthaal.appointments.models import Appointment, Status
+from onthaal.audit.models import AuditEvent
+from onthaal.catalogue.models import Product
+from onthaal.core.clock import BRUSSELS
+from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.queue.models import Source, Ticket
+
+pytestmark = pytest.mark.django_db
+
+WEDNESDAY_9 = dt.datetime(2027, 3, 24, 9, 0, tzinfo=BRUSSELS)
+
+
+def request(z: dict[str, Any], *slugs: str, persons: int = 1) -> services.Request:
+    products = [Product.objects.get(slug=s) for s in (slugs or ("eid-aanvragen",))]
+    return services.build_request(location=z["ac"], products=products, persons=persons)
+
+
+def book(z: dict[str, Any], start: dt.datetime = WEDNESDAY_9, **kw: Any):
+    kw.setdefault("name", "Jan Peeters")
+    kw.setdefault("email", "jan@example.org")
+    return services.book(request=kw.pop("req", None) or request(z), start=start, **kw)
+
+
+def test_availability_follows_the_appointment_hours_in_local_time(zonnedoorn):
+    day = WEDNESDAY_9.date()
+    found = services.availability(request(zonnedoorn), day, day)
+    local = [s.start.astimezone(BRUSSELS).strftime("%H:%M") for s in found]
+    assert local[0] == "08:30" and "12:00" not in local and "13:30" in local
+    assert all(len(s.resource_ids) == 4 for s in found)  # Balie 1-4 serve Burgerzaken
+
+
+def test_a_booking_takes_a_desk_and_the_slot_stays_open_while_desks_are_free(zonnedoorn):
+    z = zonnedoorn
+    appointment, token = book(z)
+    assert token and appointment.token_matches(token) and appointment.status == Status.BOOKED
+    assert appointment.end - appointment.start == dt.timedelta(minutes=15)
+    day = WEDNESDAY_9.date()
+    at_nine = [s for s in services.availability(request(z), day, day) if s.start == WEDNESDAY_9]
+    assert len(at_nine[0].resource_ids) == 3
+    event = AuditEvent.objects.get(object_type="appointments.appointment")
+    assert "Jan" not in str(event.details) and "jan@" not in str(event.details)
+
+
+def test_the_fifth_booking_of_a_slot_with_four_desks_is_a_409_and_nothing_is_saved(zonnedoorn):
+    z = zonnedoorn
+    for n in range(4):
+        book(z, email=f"p{n}@example.org")
+    with pytest.raises(Conflict) as gone:
+        book(z, email="late@example.org")
+    assert gone.value.code == "slot_taken"
+    assert Appointment.objects.count() == 4
+    assert len(set(Appointment.objects.values_list("desk_id", flat=True))) == 4
+
+
+def test_products_add_their_durations_and_persons_multiply(zonnedoorn):
+    req = request(zonnedoorn, "eid-aanvragen", "reispas-aanvragen", persons=2)
+    assert req.duration == dt.timedelta(minutes=2 * (15 + 20))
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "", "phone": "12"}, "phone"),
+        ({"email": "", "phone": ""}, "email"),
+    ],
+)
+def test_bad_contact_data_gets_field_errors(zonnedoorn, kw, field):
+    with pytest.raises(DomainError) as refused:
+        book(zonnedoorn, **kw)
+    assert field in refused.value.fields
+    assert not Appointment.objects.exists()
+
+
+def test_a_closed_time_a_past_time_and_the_lead_time_are_refused(zonnedoorn):
+    z = zonnedoorn
+    with pytest.raises(DomainError) as closed:
+        book(z, start=WEDNESDAY_9.replace(hour=12, minute=30))
+    assert closed.value.code == "closed"
+    with pytest.raises(DomainError):
+        book(z, start=dt.datetime(2027, 3, 22, 9, 0, tzinfo=BRUSSELS))
+    with pytest.raises(Conflict):  # 10:30 today is within the 2-hour lead time
+        book(z, start=dt.datetime(2027, 3, 23, 10, 30, tzinfo=BRUSSELS))
+    assert not Appointment.objects.exists()
+
+
+def test_staff_may_book_within_the_lead_time_with_a_reason(zonnedoorn):
+    z = zonnedoorn
+    soon = dt.datetime(2027, 3, 23, 10, 30, tzinfo=BRUSSELS)
+    appointment, _ = book(
+        z,
+        start=soon,
+        actor=z["users"]["onthaal"],
+        channel="phone",
+        override_reason="Caller needs an urgent ID card",
+    )
+    assert appointment.override_reason
+    event = AuditEvent.objects.get(object_type="appointments.appointment")
+    assert event.details["override"] == "Caller needs an urgent ID card"
+
+
+def test_an_idempotency_key_books_once(zonnedoorn):
+    first, token = book(zonnedoorn, idempotency_key="abc-123")
+    again, no_token = book(zonnedoorn, idempotency_key="abc-123")
+    assert first.pk == again.pk and token and no_token is None
+    assert Appointment.objects.count() == 1
+
+
+def test_too_many_future_appointments_for_one_contact(zonnedoorn):
+    z = zonnedoorn
+    for hour in (9, 10, 11):
+        book(z, start=WEDNESDAY_9.replace(hour=hour))
+    with pytest.raises(DomainError) as refused:
+        book(z, start=WEDNESDAY_9.replace(hour=14))
+    assert refused.value.code == "too_many"
+
+
+def test_manage_by_token_cancel_and_reschedule(zonnedoorn):
+    z = zonnedoorn
+    appointment, token = book(z)
+    with pytest.raises(NotFound):
+        services.by_token(appointment.reference, "wrong")
+    with pytest.raises(NotFound):
+        services.by_token("NOSUCHREF", token)
+    found = services.by_token(appointment.reference.lower(), token)
+    moved = services.reschedule(appointment=found, start=WEDNESDAY_9.replace(hour=10))
+    assert moved.start.astimezone(BRUSSELS).hour == 10 and moved.token_matches(token)
+    assert Appointment.objects.get(pk=appointment.pk).status == Status.CANCELLED
+    services.cancel(appointment=moved)
+    with pytest.raises(Conflict):
+        services.cancel(appointment=moved)
+
+
+def test_check_in_at_the_kiosk_gives_a_ticket_and_only_once(zonnedoorn):
+    z = zonnedoorn
+    appointment, _ = book(z)
+    z["traveller"].move_to(WEDNESDAY_9 - dt.timedelta(minutes=10))
+    kiosk = z["users"]["onthaal"]
+    checked = services.check_in(reference=appointment.reference, location=z["ac"], actor=kiosk)
+    ticket = Ticket.objects.get()
+    assert checked.status == Status.CHECKED_IN and checked.ticket == ticket
+    assert ticket.source == Source.APPOINTMENT and ticket.appointment_at == WEDNESDAY_9
+    with pytest.raises(Conflict) as used:
+        services.check_in(reference=appointment.reference, location=z["ac"], actor=kiosk)
+    assert used.value.code == "used_code"
+    with pytest.raises(DomainError) as unknown:
+        services.check_in(reference="ZZZZZZZZ", location=z["ac"], actor=kiosk)
+    assert unknown.value.code == "unknown_code"
+    assert Ticket.objects.count() == 1
+
+
+def test_nine_oclock_on_the_dst_sundays_is_stored_at_the_right_instant(zonnedoorn):
+    from onthaal.hours.models import HoursChannel, OpeningException
+
+    z = zonnedoorn
+    for day in (dt.date(2027, 3, 28), dt.date(2027, 10, 31)):
+        OpeningException.objects.create(
+            location=z["ac"],
+            date=day,
+            channel=HoursChannel.APPOINTMENT,
+            closed=False,
+            opens=dt.time(9),
+            closes=dt.time(12),
+            reason="DST test",
+        )
+    spring, _ = book(z, start=dt.datetime(2027, 3, 28, 9, 0, tzinfo=BRUSSELS))
+    z["traveller"].move_to(dt.datetime(2027, 10, 25, 10, 0, tzinfo=BRUSSELS))
+    autumn, _ = book(
+        z, start=dt.datetime(2027, 10, 31, 9, 0, tzinfo=BRUSSELS), email="other@example.org"
+    )
+    assert spring.start == dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)
+    assert autumn.start == dt.datetime(2027, 10, 31, 8, 0, tzinfo=dt.UTC)

@@ -1,0 +1,137 @@
+"""Never a double booking, with real concurrent connections on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import time_machine
+from django.db import connection
+
+from onthaal.appointments import services
+from onthaal.appointments.models import Appointment, Status
+from onthaal.catalogue.models import Product
+from onthaal.core.clock import BRUSSELS
+from onthaal.core.errors import Conflict, DomainError
+from onthaal.organisation.models import Location
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("concurrency"),
+]
+
+TUESDAY_10 = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
+WEDNESDAY = dt.datetime(2027, 3, 24, 9, 0, tzinfo=BRUSSELS)
+
+
+def _run(threads: int, work: Callable[[int], None]) -> list[BaseException]:
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=600)
+    return errors
+
+
+def _overlaps() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM appointments_appointment a
+            JOIN appointments_appointment b
+              ON a.desk_id = b.desk_id AND a.id < b.id
+             AND a.start < b."end" AND b.start < a."end"
+            WHERE a.status IN ('held','booked','checked_in','called','in_service')
+              AND b.status IN ('held','booked','checked_in','called','in_service')
+            """
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.fixture
+def request_():
+    from onthaal.demo import zonnedoorn
+
+    with time_machine.travel(TUESDAY_10, tick=False):
+        zonnedoorn.load()
+    with time_machine.travel(TUESDAY_10, tick=True):
+        yield services.build_request(
+            location=Location.objects.get(slug="administratief-centrum"),
+            products=[Product.objects.get(slug="eid-aanvragen")],
+        )
+
+
+def test_200_clients_on_20_places_give_20_bookings_and_180_conflicts(request_):
+    """5 times x 4 desks = 20 places; 50 connections make 200 attempts at the same moment."""
+    times = [WEDNESDAY + dt.timedelta(minutes=30 * n) for n in range(5)]
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        for k in range(4):
+            try:
+                services.book(
+                    request=request_, start=times[(n + k) % 5], name=f"Client {n}-{k}",
+                    email=f"c{n}-{k}@example.org",
+                )
+                result = "booked"
+            except Conflict:
+                result = "conflict"
+            with lock:
+                outcomes[result] += 1
+
+    assert _run(50, work) == []
+    assert outcomes == Counter({"booked": 20, "conflict": 180})
+    assert Appointment.objects.filter(status=Status.BOOKED).count() == 20
+    assert _overlaps() == 0
+
+
+def test_1000_random_book_cancel_move_operations_leave_no_overlap(request_):
+    times = [WEDNESDAY + dt.timedelta(minutes=10 * n) for n in range(18)]
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        rnd = random.Random(n)
+        mine: list[Appointment] = []
+        for k in range(125):
+            op = rnd.choice(["book", "book", "cancel", "move"]) if mine else "book"
+            try:
+                if op == "book":
+                    appointment, _ = services.book(
+                        request=request_, start=rnd.choice(times), name="Load",
+                        email=f"l{n}-{k}@example.org",
+                    )
+                    mine.append(appointment)
+                elif op == "cancel":
+                    services.cancel(appointment=mine.pop(rnd.randrange(len(mine))))
+                else:
+                    old = mine.pop(rnd.randrange(len(mine)))
+                    mine.append(services.reschedule(appointment=old, start=rnd.choice(times)))
+                result = op
+            except (Conflict, DomainError):
+                result = f"{op}-refused"
+            with lock:
+                counts[result] += 1
+
+    assert _run(8, work) == []
+    assert sum(counts.values()) == 1000
+    assert counts["book"] > 0 and counts["book-refused"] > 0
+    assert _overlaps() == 0
