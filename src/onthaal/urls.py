@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("onthaal.api.urls")),
     path("", include("onthaal.hours.urls")),
     path("", include("onthaal.queue.urls")),
+    path("", include("onthaal.appointments.urls")),
     path("staff/", include("onthaal.accounts.urls")),
     path("staff/audit/", include("onthaal.audit.urls")),
     path("admin/", admin.site.urls),

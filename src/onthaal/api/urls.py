@@ -10,6 +10,7 @@ urlpatterns = [
     path("me/", views.Me.as_view(), name="api-me"),
     path("", include("onthaal.hours.api_urls")),
     path("", include("onthaal.queue.api_urls")),
+    path("", include("onthaal.appointments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

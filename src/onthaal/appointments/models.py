@@ -206,3 +206,58 @@ class AppointmentProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product}"
+
+
+class Notification(models.Model):
+    """The outbox: a message to send, drained by the worker (``notify.send_due``)."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("confirmation")
+        REMINDER = "reminder", _("reminder")
+        CHANGE = "change", _("change")
+        CANCELLATION = "cancellation", _("cancellation")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("appointment"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=10, default="email")
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    ics = models.TextField(blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["next_attempt_at", "pk"]
+        constraints = [
+            # A reminder is created once per appointment, however often the job runs.
+            models.UniqueConstraint(
+                fields=["appointment", "kind"],
+                condition=Q(kind="reminder"),
+                name="notification_one_reminder",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.appointment_id}"

@@ -55,6 +55,18 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("department")
         .prefetch_related("products")
     )
+    if request.method == "POST" and request.POST.get("action") == "checkin":
+        from onthaal.appointments import services as appointments
+
+        try:
+            appointment = appointments.check_in(
+                reference=request.POST.get("reference", ""), location=location, actor=request.user
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("queue:kiosk", slug=slug)
+        assert appointment.ticket is not None
+        return redirect(reverse("queue:ticket", args=[appointment.ticket.public_id]) + "?print=1")
     if request.method == "POST":
         queue = next((q for q in queues if str(q.pk) == request.POST.get("queue")), None)
         product = Product.objects.filter(pk=request.POST.get("product") or 0).first()

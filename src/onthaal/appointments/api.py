@@ -1,0 +1,300 @@
+"""Appointments in the API (public contract): availability, booking, and managing a booking
+by its reference and token. Times are ISO 8601 with their offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from onthaal.api.errors import ErrorSerializer, error_body
+from onthaal.appointments import notify, services
+from onthaal.appointments.models import Appointment, BookingChannel
+from onthaal.catalogue.models import Product
+from onthaal.core import clock
+from onthaal.core.errors import Conflict, DomainError
+from onthaal.organisation.models import Location
+
+MAX_PRODUCTS = 5
+
+
+def _location(value: str) -> Location | None:
+    if value.isdigit():
+        return Location.objects.filter(pk=int(value)).first()
+    return Location.objects.filter(slug=value).first()
+
+
+def _products(values: list[str]) -> list[Product]:
+    found = []
+    for value in values:
+        product = (
+            Product.objects.filter(pk=int(value)).first()
+            if value.isdigit()
+            else Product.objects.filter(slug=value).first()
+        )
+        if product is None:
+            raise DomainError(_("Unknown product."), fields={"product": [_("Unknown product.")]})
+        found.append(product)
+    return found
+
+
+class AvailabilityQuery(serializers.Serializer[Any]):
+    product = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        min_length=1,
+        max_length=MAX_PRODUCTS,
+        help_text="Product id or slug; repeat for several products.",
+    )
+    location = serializers.CharField(max_length=100, help_text="Location id or slug.")
+    persons = serializers.IntegerField(min_value=1, max_value=services.MAX_PERSONS, default=1)
+    from_ = serializers.DateField(required=False, help_text="First day (default: today).")
+    to = serializers.DateField(required=False, help_text="Last day (default: from + 13 days).")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+SlotSerializer = inline_serializer(
+    name="Slot",
+    fields={"start": serializers.DateTimeField(), "end": serializers.DateTimeField()},
+    many=True,
+)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(clock.BRUSSELS).isoformat()
+
+
+class AvailabilityView(APIView):
+    """Free slots for products at a location (public)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[AvailabilityQuery],
+        responses={
+            200: inline_serializer(
+                name="Availability",
+                fields={"duration_minutes": serializers.IntegerField(), "slots": SlotSerializer},
+            ),
+            400: ErrorSerializer,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = AvailabilityQuery(
+            data={**request.query_params.dict(), "product": request.query_params.getlist("product")}
+        )
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        booking = services.build_request(
+            location=_location(values["location"]),
+            products=_products(values["product"]),
+            persons=values["persons"],
+        )
+        first = values.get("from") or clock.today()
+        last = values.get("to") or first + dt.timedelta(days=13)
+        found = services.availability(booking, first, last)
+        return Response(
+            {
+                "duration_minutes": int(booking.duration.total_seconds() // 60),
+                "slots": [{"start": _iso(s.start), "end": _iso(s.end)} for s in found],
+            }
+        )
+
+
+class BookingCreate(serializers.Serializer[Any]):
+    product = serializers.ListField(
+        child=serializers.CharField(max_length=100), min_length=1, max_length=MAX_PRODUCTS
+    )
+    location = serializers.CharField(max_length=100)
+    persons = serializers.IntegerField(min_value=1, max_value=services.MAX_PERSONS, default=1)
+    start = serializers.DateTimeField(help_text="ISO 8601 with offset.")
+    name = serializers.CharField(max_length=200)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
+    location = serializers.CharField(source="location.name")
+    start = serializers.SerializerMethodField()
+    end = serializers.SerializerMethodField()
+    products = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appointment
+        fields = ["reference", "status", "location", "start", "end", "persons", "products"]
+        read_only_fields = fields
+
+    def get_start(self, obj: Appointment) -> str:
+        return _iso(obj.start)
+
+    def get_end(self, obj: Appointment) -> str:
+        return _iso(obj.end)
+
+    def get_products(self, obj: Appointment) -> list[str]:
+        return [i.product.name for i in obj.items.select_related("product")]
+
+
+def manage_url(request: Request | Any, appointment: Appointment, token: str) -> str:
+    path = reverse("appointments:manage", args=[appointment.reference]) + f"?token={token}"
+    return request.build_absolute_uri(path)
+
+
+def _conflict_with_next(error: Conflict, booking: services.Request, start: dt.datetime) -> Response:
+    following = services.next_free(booking, start)
+    body = error_body(
+        error.code,
+        error.message,
+        {k: [{"code": error.code, "message": str(m)} for m in v] for k, v in error.fields.items()},
+    )
+    body["next_slots"] = [{"start": _iso(s.start), "end": _iso(s.end)} for s in following]
+    return Response(body, status=409)
+
+
+class AppointmentCreateView(APIView):
+    """Book an appointment (public). 201 with the reference and the manage link; 409 with the
+    next free slots when the time is gone; 400 with field errors. An ``Idempotency-Key``
+    header makes a repeated request return the first booking."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=BookingCreate,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: inline_serializer(
+                name="Booked",
+                fields={
+                    "appointment": AppointmentSerializer(),
+                    "manage_url": serializers.URLField(),
+                },
+            ),
+            200: AppointmentSerializer,
+            400: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = BookingCreate(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        booking = services.build_request(
+            location=_location(values["location"]),
+            products=_products(values["product"]),
+            persons=values["persons"],
+        )
+        key = request.headers.get("Idempotency-Key", "")[:64] or None
+        try:
+            appointment, token = services.book(
+                request=booking,
+                start=values["start"],
+                name=values["name"],
+                email=values["email"],
+                phone=values["phone"],
+                actor=request.user if request.user.is_authenticated else None,
+                channel=BookingChannel.ONLINE,
+                idempotency_key=key,
+            )
+        except Conflict as error:
+            if error.code != "slot_taken":
+                raise
+            return _conflict_with_next(error, booking, values["start"])
+        if token is None:  # the same request again: the first booking, without its secret
+            return Response(AppointmentSerializer(appointment).data, status=200)
+        notify.confirmation(appointment, manage_url(request, appointment, token))
+        return Response(
+            {
+                "appointment": AppointmentSerializer(appointment).data,
+                "manage_url": manage_url(request, appointment, token),
+            },
+            status=201,
+        )
+
+
+class TokenQuery(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=100)
+
+
+class Reschedule(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=100)
+    start = serializers.DateTimeField()
+
+
+def _by_token(request: Request, reference: str, body: bool = False) -> Appointment:
+    source: Any = request.data if body else request.query_params
+    token = source.get("token", "") if hasattr(source, "get") else ""
+    query = TokenQuery(data={"token": token})
+    query.is_valid(raise_exception=True)
+    return services.by_token(reference, query.validated_data["token"])
+
+
+class AppointmentDetailView(APIView):
+    """Read an appointment with its manage token (public)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("token", str, required=True)],
+        responses={200: AppointmentSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        appointment = _by_token(request, reference)
+        return Response(AppointmentSerializer(appointment).data)
+
+
+class AppointmentCancelView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=TokenQuery,
+        responses={200: AppointmentSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Cancel an appointment with its manage token."""
+        appointment = services.cancel(appointment=_by_token(request, reference, body=True))
+        notify.cancellation(appointment)
+        return Response(AppointmentSerializer(appointment).data)
+
+
+class AppointmentRescheduleView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=Reschedule,
+        responses={
+            200: AppointmentSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Move an appointment to another free time; the manage link stays the same."""
+        body = Reschedule(data=request.data)
+        body.is_valid(raise_exception=True)
+        appointment = services.by_token(reference, body.validated_data["token"])
+        try:
+            moved = services.reschedule(appointment=appointment, start=body.validated_data["start"])
+        except Conflict as error:
+            if error.code != "slot_taken":
+                raise
+            booking = services.Request(
+                location=appointment.location,
+                department=appointment.department,
+                products=tuple(i.product for i in appointment.items.all()),
+                persons=appointment.persons,
+                duration=appointment.end - appointment.start,
+            )
+            return _conflict_with_next(error, booking, body.validated_data["start"])
+        notify.change(moved)
+        return Response(AppointmentSerializer(moved).data)

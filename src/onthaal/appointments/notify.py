@@ -1,0 +1,175 @@
+"""Messages to citizens through the outbox: written in the booking's transaction (or just
+after), sent by the worker, retried with back-off, visible to staff with their status.
+
+Sending is at least once by design of SMTP, and made *once* in practice: a message is claimed
+for a few minutes before it is sent and marked sent right after, each in its own short
+transaction; a worker killed mid-batch leaves its claimed-but-unsent messages to expire and be
+sent by the next run, and the ones it had sent are marked. Each message carries a stable
+Message-ID, so a receiving server can drop the rare duplicate of a crash between send and mark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import icalendar
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from onthaal.appointments.models import Appointment, Notification, Status
+from onthaal.core import clock
+
+log = logging.getLogger(__name__)
+
+CLAIM = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 6
+REMINDER_BEFORE = dt.timedelta(hours=int(getattr(settings, "ONTHAAL_REMINDER_HOURS", 24)))
+
+
+def ics(appointment: Appointment, *, cancelled: bool = False) -> str:
+    """The appointment as an iCalendar event (times in UTC, shown locally by any calendar)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Onthaal//Zonnedoorn//NL")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"{appointment.reference}@onthaal")
+    event.add("dtstamp", clock.now())
+    event.add("dtstart", appointment.start.astimezone(dt.UTC))
+    event.add("dtend", appointment.end.astimezone(dt.UTC))
+    products = ", ".join(i.product.name for i in appointment.items.select_related("product"))
+    event.add("summary", f"{products} — {appointment.location.name}")
+    event.add("location", f"{appointment.location.name}, {appointment.location.address}")
+    event.add("description", f"Referentie {appointment.reference}")
+    if cancelled:
+        event.add("status", "CANCELLED")
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+def _queue(appointment: Appointment, kind: str, manage_url: str = "") -> Notification | None:
+    if not appointment.email:
+        return None  # SMS goes through a gateway; not configured in this installation
+    with translation.override("nl"):
+        context = {
+            "appointment": appointment,
+            "manage_url": manage_url,
+            "kind": kind,
+            "items": list(appointment.items.select_related("product")),
+        }
+        subject = render_to_string("appointments/email_subject.txt", context).strip()
+        body = render_to_string("appointments/email.txt", context)
+    now = clock.now()
+    return Notification.objects.create(
+        appointment=appointment,
+        kind=kind,
+        recipient=appointment.email,
+        subject=subject[:200],
+        body=body,
+        ics=ics(appointment, cancelled=kind == Notification.Kind.CANCELLATION),
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def confirmation(appointment: Appointment, manage_url: str) -> Notification | None:
+    return _queue(appointment, Notification.Kind.CONFIRMATION, manage_url)
+
+
+def change(appointment: Appointment) -> Notification | None:
+    return _queue(appointment, Notification.Kind.CHANGE)
+
+
+def cancellation(appointment: Appointment) -> Notification | None:
+    return _queue(appointment, Notification.Kind.CANCELLATION)
+
+
+def schedule_reminders() -> int:
+    """Queue the reminder of every booked appointment that starts within REMINDER_BEFORE.
+    The unique constraint makes this exactly once per appointment."""
+    now = clock.now()
+    due = (
+        Appointment.objects.filter(
+            status=Status.BOOKED, start__gt=now, start__lte=now + REMINDER_BEFORE
+        )
+        .exclude(notifications__kind=Notification.Kind.REMINDER)
+        .exclude(email="")
+    )
+    created = 0
+    for appointment in due.select_related("location"):
+        with transaction.atomic():
+            if not Notification.objects.filter(
+                appointment=appointment, kind=Notification.Kind.REMINDER
+            ).exists():
+                _queue(appointment, Notification.Kind.REMINDER)
+                created += 1
+    return created
+
+
+def _claim(limit: int) -> list[Notification]:
+    now = clock.now()
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(next_attempt_at__lte=now)
+            .filter(
+                Q(status=Notification.State.PENDING)
+                | Q(status=Notification.State.SENDING, claimed_until__lt=now)
+            )[:limit]
+        )
+        ids = [n.pk for n in due]
+        Notification.objects.filter(pk__in=ids).update(
+            status=Notification.State.SENDING, claimed_until=now + CLAIM
+        )
+    return due
+
+
+def send_one(notification: Notification) -> bool:
+    message = EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        to=[notification.recipient],
+        headers={"Message-ID": f"<notification-{notification.pk}@onthaal>"},
+    )
+    if notification.ics:
+        message.attach("afspraak.ics", notification.ics, "text/calendar")
+    try:
+        message.send()
+    except Exception as error:  # any transport failure: retry later
+        attempts = notification.attempts + 1
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.State.FAILED
+            if attempts >= MAX_ATTEMPTS
+            else Notification.State.PENDING,
+            attempts=attempts,
+            next_attempt_at=clock.now() + dt.timedelta(minutes=2**attempts),
+            last_error=str(error)[:500],
+            claimed_until=None,
+        )
+        log.warning("message %s not sent: %s", notification.pk, error)
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.State.SENT,
+        attempts=notification.attempts + 1,
+        sent_at=clock.now(),
+        claimed_until=None,
+        last_error="",
+    )
+    return True
+
+
+def send_due(limit: int = 50) -> int:
+    """Send what is due; the worker calls this every few seconds."""
+    return sum(send_one(n) for n in _claim(limit))
+
+
+def resend(notification: Notification) -> None:
+    """Staff asked to send it again."""
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.State.PENDING, next_attempt_at=clock.now(), claimed_until=None
+    )

@@ -1,0 +1,320 @@
+"""The public API contract, the citizen's pages, the kiosk check-in, and the outbox (with a
+real local SMTP server)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+import time
+from typing import Any
+
+import icalendar
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from onthaal.appointments import notify, services
+from onthaal.appointments.models import Appointment, Notification, Status
+from onthaal.catalogue.models import Product
+from onthaal.core.clock import BRUSSELS
+from onthaal.queue.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+WEDNESDAY_9 = dt.datetime(2027, 3, 24, 9, 0, tzinfo=BRUSSELS)
+BODY = {
+    "product": ["eid-aanvragen"],
+    "location": "administratief-centrum",
+    "start": "2027-03-24T09:00:00+01:00",
+    "name": "Jan Peeters",
+    "email": "jan@example.org",
+}
+
+
+def post(client: Any, path: str, body: dict[str, Any], **headers: str) -> Any:
+    return client.post(path, body, content_type="application/json", headers=headers)
+
+
+def test_availability_in_iso_8601_with_offset(client, zonnedoorn):
+    response = client.get(
+        "/api/v1/availability/",
+        {
+            "product": "eid-aanvragen",
+            "location": "administratief-centrum",
+            "from": "2027-03-24",
+            "to": "2027-03-24",
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["duration_minutes"] == 15
+    assert body["slots"][0] == {
+        "start": "2027-03-24T08:30:00+01:00",
+        "end": "2027-03-24T08:45:00+01:00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"product": "nope", "location": "administratief-centrum"}, "product"),
+        ({"product": "eid-aanvragen", "location": "nowhere"}, "location"),
+        ({"product": "eid-aanvragen", "location": "sociaal-huis"}, "location"),
+        ({"product": "eid-aanvragen", "location": "administratief-centrum", "from": "x"}, "from"),
+        (
+            {
+                "product": "eid-aanvragen",
+                "location": "administratief-centrum",
+                "from": "2027-03-25",
+                "to": "2027-03-24",
+            },
+            "to",
+        ),
+        (
+            {"product": "eid-aanvragen", "location": "administratief-centrum", "persons": "9"},
+            "persons",
+        ),
+    ],
+)
+def test_bad_availability_queries_are_400_with_the_field(client, zonnedoorn, params, field):
+    response = client.get("/api/v1/availability/", params)
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_create_read_reschedule_cancel_through_the_api(client, zonnedoorn):
+    created = post(client, "/api/v1/appointments/", BODY)
+    assert created.status_code == 201, created.content
+    appointment = created.json()["appointment"]
+    assert appointment["start"] == "2027-03-24T09:00:00+01:00"
+    token = created.json()["manage_url"].split("token=")[1]
+    reference = appointment["reference"]
+    got = client.get(f"/api/v1/appointments/{reference}/", {"token": token})
+    assert got.status_code == 200 and got.json()["products"] == ["Identiteitskaart aanvragen"]
+    wrong = client.get(f"/api/v1/appointments/{reference}/", {"token": "x" * 20})
+    unknown = client.get("/api/v1/appointments/ZZZZZZZZ/", {"token": token})
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.json() == unknown.json()  # nothing tells whether the reference exists
+    moved = post(
+        client,
+        f"/api/v1/appointments/{reference}/reschedule/",
+        {"token": token, "start": "2027-03-24T10:00:00+01:00"},
+    )
+    assert moved.status_code == 200 and moved.json()["start"].startswith("2027-03-24T10:00")
+    new_reference = moved.json()["reference"]
+    cancelled = post(client, f"/api/v1/appointments/{new_reference}/cancel/", {"token": token})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    kinds = list(Notification.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == ["confirmation", "change", "cancellation"]
+
+
+def test_a_taken_slot_is_409_with_the_next_free_slots(client, zonnedoorn):
+    for n in range(4):
+        assert (
+            post(client, "/api/v1/appointments/", {**BODY, "email": f"p{n}@x.org"}).status_code
+            == 201
+        )
+    gone = post(client, "/api/v1/appointments/", {**BODY, "email": "late@x.org"})
+    assert gone.status_code == 409
+    assert gone.json()["code"] == "slot_taken"
+    assert gone.json()["next_slots"][0]["start"] == "2027-03-24T09:20:00+01:00"  # 10-min grid
+    assert Appointment.objects.count() == 4
+
+
+def test_a_double_submit_with_an_idempotency_key_books_once(client, zonnedoorn):
+    first = post(client, "/api/v1/appointments/", BODY, **{"Idempotency-Key": "k-1"})
+    again = post(client, "/api/v1/appointments/", BODY, **{"Idempotency-Key": "k-1"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["reference"] == first.json()["appointment"]["reference"]
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": "nope"}, "email"),
+        ({"email": "", "phone": ""}, "email"),
+        ({"name": ""}, "name"),
+        ({"start": "2027-03-24T12:30:00+01:00"}, "start"),
+        ({"start": "2027-03-01T09:00:00+01:00"}, "start"),
+        ({"start": "tomorrow"}, "start"),
+        ({"product": ["nope"]}, "product"),
+    ],
+)
+def test_bad_bookings_are_400_with_the_field_and_save_nothing(client, zonnedoorn, change, field):
+    response = post(client, "/api/v1/appointments/", {**BODY, **change})
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]
+    assert not Appointment.objects.exists()
+
+
+def test_the_citizen_journey_in_pages(client, zonnedoorn):
+    start = client.get(reverse("appointments:start"))
+    assert "Identiteitskaart aanvragen" in start.content.decode()
+    query = "product=eid-aanvragen&persons=1&location=administratief-centrum"
+    choose = client.get(reverse("appointments:choose") + "?" + query + "&day=2027-03-24")
+    assert "09:00" in choose.content.decode()
+    details = reverse("appointments:details")
+    form = {
+        "product": "eid-aanvragen",
+        "persons": "1",
+        "location": "administratief-centrum",
+        "start": WEDNESDAY_9.isoformat(),
+        "idempotency_key": "page-1",
+    }
+    bad = client.post(details, {**form, "name": "", "email": "x"})
+    assert bad.status_code == 400 and 'aria-invalid="true"' in bad.content.decode()
+    done = client.post(details, {**form, "name": "Jan", "email": "jan@example.org"}, follow=True)
+    html = done.content.decode()
+    appointment = Appointment.objects.get()
+    assert appointment.reference in html and "<svg" in html and "Identiteitskaart" in html
+    assert "Jan" not in AuditText.all()
+
+
+class AuditText:
+    @staticmethod
+    def all() -> str:
+        from onthaal.audit.models import AuditEvent
+
+        return " ".join(str(e.details) for e in AuditEvent.objects.all())
+
+
+def test_ics_parses_and_shows_nine_oclock_on_the_dst_sundays(client, zonnedoorn):
+    from onthaal.hours.models import HoursChannel, OpeningException
+
+    z = zonnedoorn
+    day = dt.date(2027, 3, 28)
+    OpeningException.objects.create(
+        location=z["ac"],
+        date=day,
+        channel=HoursChannel.APPOINTMENT,
+        closed=False,
+        opens=dt.time(9),
+        closes=dt.time(12),
+        reason="DST",
+    )
+    booking = services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    appointment, token = services.book(
+        request=booking,
+        start=dt.datetime(2027, 3, 28, 9, tzinfo=BRUSSELS),
+        name="Jan",
+        email="jan@example.org",
+    )
+    response = client.get(
+        reverse("appointments:ics", args=[appointment.reference]), {"token": token}
+    )
+    event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
+    start = event.decoded("dtstart")
+    assert start == dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)
+    assert start.astimezone(BRUSSELS).strftime("%H:%M") == "09:00"
+    page = client.get(
+        reverse("appointments:manage", args=[appointment.reference]), {"token": token}
+    )
+    assert "09:00" in page.content.decode()
+    notify.confirmation(appointment, "http://x/manage")
+    assert "09:00" in Notification.objects.get().body
+
+
+def test_kiosk_check_in_with_the_reference(client, zonnedoorn):
+    z = zonnedoorn
+    booking = services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    appointment, _ = services.book(request=booking, start=WEDNESDAY_9, name="Jan", email="j@x.org")
+    z["traveller"].move_to(WEDNESDAY_9 - dt.timedelta(minutes=5))
+    client.force_login(z["users"]["onthaal"])
+    url = reverse("queue:kiosk", args=["administratief-centrum"])
+    response = client.post(url, {"action": "checkin", "reference": appointment.reference.lower()})
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and ticket.public_id in response["Location"]
+    again = client.post(url, {"action": "checkin", "reference": appointment.reference}, follow=True)
+    assert "al aangemeld" in again.content.decode() or "already" in again.content.decode()
+    assert Ticket.objects.count() == 1
+    assert Appointment.objects.get().status == Status.CHECKED_IN
+
+
+def test_outbox_sends_with_ics_and_retries_failures(zonnedoorn, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    z = zonnedoorn
+    booking = services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    appointment, _ = services.book(request=booking, start=WEDNESDAY_9, name="Jan", email="j@x.org")
+    notify.confirmation(appointment, "http://x/m")
+    assert notify.send_due() == 1
+    assert notify.send_due() == 0  # sent once
+    message = mail.outbox[0]
+    assert appointment.reference in message.subject
+    assert message.attachments[0][0] == "afspraak.ics"
+    assert Notification.objects.get().status == Notification.State.SENT
+
+
+def test_reminders_exactly_once_even_when_the_worker_dies_mid_batch(zonnedoorn, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    z = zonnedoorn
+    booking = services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    for n, hour in enumerate((9, 10, 11)):
+        services.book(
+            request=booking, start=WEDNESDAY_9.replace(hour=hour), name="Jan", email=f"j{n}@x.org"
+        )
+    z["traveller"].move_to(dt.datetime(2027, 3, 23, 12, 0, tzinfo=BRUSSELS))
+    assert notify.schedule_reminders() == 3
+    assert notify.schedule_reminders() == 0  # the job runs again: nothing new
+    # A worker claims the batch, sends one message and is killed.
+    claimed = notify._claim(10)
+    notify.send_one(claimed[0])
+    assert len(mail.outbox) == 1
+    # The next worker: nothing while the claims hold, the rest once they expire.
+    assert notify.send_due() == 0
+    z["traveller"].shift(notify.CLAIM.total_seconds() + 1)
+    assert notify.send_due() == 2
+    assert notify.send_due() == 0
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == ["j0@x.org", "j1@x.org", "j2@x.org"]
+
+
+def test_confirmation_reaches_a_real_smtp_server_with_its_ics(zonnedoorn, settings):
+    from aiosmtpd.controller import Controller
+
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        z = zonnedoorn
+        booking = services.build_request(
+            location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+        )
+        appointment, _ = services.book(
+            request=booking, start=WEDNESDAY_9, name="Jan", email="jan@example.org"
+        )
+        notify.confirmation(appointment, "http://127.0.0.1/afspraak/x/?token=y")
+        assert notify.send_due() == 1
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        controller.stop()
+    message = email.message_from_bytes(received[0])
+    parts = {p.get_content_type(): p for p in message.walk()}
+    calendar = icalendar.Calendar.from_ical(parts["text/calendar"].get_payload(decode=True))
+    event = calendar.walk("VEVENT")[0]
+    assert event.decoded("dtstart").astimezone(BRUSSELS).strftime("%H:%M") == "09:00"
+    assert appointment.reference in str(message["Subject"])

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from onthaal.appointments import views
+
+app_name = "appointments"
+
+urlpatterns = [
+    path("afspraak/", views.start, name="start"),
+    path("afspraak/kiezen/", views.choose, name="choose"),
+    path("afspraak/gegevens/", views.details, name="details"),
+    path("afspraak/<str:reference>/bevestigd/", views.done, name="done"),
+    path("afspraak/<str:reference>/", views.manage, name="manage"),
+    path("afspraak/<str:reference>/afspraak.ics", views.calendar_file, name="ics"),
+    path("afspraak/<str:reference>/annuleren/", views.cancel, name="cancel"),
+    path("afspraak/<str:reference>/verplaatsen/", views.move, name="move"),
+]

@@ -1,0 +1,239 @@
+"""The citizen's booking journey (Dutch first, phone-first): product(s) → location, day and
+time → name and one contact channel → confirmation; and the manage page behind the link in
+the e-mail (cancel, move, calendar file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onthaal.appointments import api, notify, services
+from onthaal.appointments.models import Appointment, BookingChannel, Status
+from onthaal.catalogue.models import Channel, Product
+from onthaal.core import clock
+from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.organisation.models import Location
+
+DAYS = 14
+
+
+def _field_errors(error: DomainError) -> dict[str, list[str]]:
+    return {k: [str(m) for m in v] for k, v in error.fields.items()}
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    products = (
+        Product.objects.filter(active=True, channels__channel=Channel.APPOINTMENT)
+        .select_related("department")
+        .order_by("department__name", "name_nl")
+        .distinct()
+    )
+    grouped: dict[str, list[Product]] = defaultdict(list)
+    for product in products:
+        grouped[product.department.name].append(product)
+    return render(request, "appointments/start.html", {"groups": dict(grouped)})
+
+
+def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, Any]]:
+    params = request.GET if request.method == "GET" else request.POST
+    slugs = params.getlist("product")[: api.MAX_PRODUCTS]
+    products = list(Product.objects.filter(slug__in=slugs))
+    persons_text = params.get("persons", "1")
+    persons = int(persons_text) if persons_text.isdigit() else 0
+    offered = Location.objects.filter(
+        departments__in={p.department_id for p in products}
+    ).distinct()
+    location = offered.filter(slug=params.get("location", "")).first() or (
+        offered.first() if offered.count() == 1 else None
+    )
+    context: dict[str, Any] = {
+        "products": products,
+        "persons": persons,
+        "locations": offered,
+        "location": location,
+        "query": urlencode(
+            [("product", p.slug) for p in products]
+            + [("persons", persons), ("location", location.slug if location else "")]
+        ),
+    }
+    if not products or location is None:
+        return None, context
+    try:
+        return services.build_request(
+            location=location, products=products, persons=persons
+        ), context
+    except DomainError as error:
+        context["errors"] = _field_errors(error)
+        return None, context
+
+
+def choose(request: HttpRequest) -> HttpResponse:
+    """Location, day and time on one page (each a plain link: works without JavaScript)."""
+    booking, context = _booking(request)
+    if not context["products"]:
+        messages.error(request, _("Choose what you come for."))
+        return redirect("appointments:start")
+    if booking is not None:
+        today = clock.today()
+        found = services.availability(booking, today, today + dt.timedelta(days=DAYS))
+        by_day: dict[dt.date, list[Any]] = defaultdict(list)
+        for slot in found:
+            by_day[slot.start.astimezone(clock.BRUSSELS).date()].append(slot)
+        day_text = request.GET.get("day", "")
+        try:
+            day = dt.date.fromisoformat(day_text) if day_text else None
+        except ValueError:
+            day = None
+        if day not in by_day:
+            day = next(iter(by_day), None)
+        context.update(
+            {
+                "days": [(d, len(s)) for d, s in by_day.items()],
+                "day": day,
+                "times": [s.start.astimezone(clock.BRUSSELS) for s in by_day.get(day, [])]
+                if day
+                else [],
+                "duration": int(booking.duration.total_seconds() // 60),
+                "move": request.GET.get("move", ""),
+                "token": request.GET.get("token", ""),
+            }
+        )
+    return render(request, "appointments/choose.html", context)
+
+
+def details(request: HttpRequest) -> HttpResponse:
+    booking, context = _booking(request)
+    params = request.GET if request.method == "GET" else request.POST
+    try:
+        start_at = dt.datetime.fromisoformat(params.get("start", ""))
+    except ValueError:
+        start_at = None
+    if booking is None or start_at is None or start_at.tzinfo is None:
+        messages.error(request, _("Choose a time from the list."))
+        return redirect(reverse("appointments:choose") + "?" + context["query"])
+    context["start"] = start_at
+    context["form"] = {"name": "", "email": "", "phone": ""}
+    if request.method == "POST":
+        form = {k: params.get(k, "").strip() for k in ("name", "email", "phone")}
+        context["form"] = form
+        try:
+            appointment, token = services.book(
+                request=booking,
+                start=start_at,
+                actor=None,
+                channel=BookingChannel.ONLINE,
+                idempotency_key=params.get("idempotency_key", "")[:64] or None,
+                **form,
+            )
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect(reverse("appointments:choose") + "?" + context["query"])
+        except DomainError as error:
+            context["errors"] = _field_errors(error)
+            return render(request, "appointments/details.html", context, status=400)
+        if token is None:  # a double-clicked submit: the first booking stands
+            messages.info(request, _("This appointment was already booked."))
+            return redirect("appointments:start")
+        url = api.manage_url(request, appointment, token)
+        notify.confirmation(appointment, url)
+        request.session[f"booked-{appointment.reference}"] = token
+        return redirect(reverse("appointments:done", args=[appointment.reference]))
+    import secrets
+
+    context["idempotency_key"] = secrets.token_urlsafe(16)
+    return render(request, "appointments/details.html", context)
+
+
+def _manage_context(request: HttpRequest, appointment: Appointment, token: str) -> dict[str, Any]:
+    items = list(appointment.items.select_related("product"))
+    documents = [
+        line for i in items for line in i.product.required_documents.splitlines() if line.strip()
+    ]
+    return {
+        "appointment": appointment,
+        "items": items,
+        "documents": documents,
+        "token": token,
+        "manage_url": api.manage_url(request, appointment, token),
+        "qr": segno.make(appointment.reference, error="m").svg_inline(scale=5),
+        "active": appointment.status == Status.BOOKED,
+        "query": urlencode(
+            [("product", i.product.slug) for i in items]
+            + [
+                ("persons", appointment.persons),
+                ("location", appointment.location.slug),
+                ("move", appointment.reference),
+                ("token", token),
+            ]
+        ),
+    }
+
+
+def done(request: HttpRequest, reference: str) -> HttpResponse:
+    token = request.session.get(f"booked-{reference}", "")
+    try:
+        appointment = services.by_token(reference, token)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "appointments/done.html", _manage_context(request, appointment, token))
+
+
+def _by_token(request: HttpRequest, reference: str) -> tuple[Appointment, str]:
+    token = (request.GET.get("token") or request.POST.get("token") or "")[:100]
+    try:
+        return services.by_token(reference, token), token
+    except NotFound as error:
+        raise Http404(error.message) from None
+
+
+def manage(request: HttpRequest, reference: str) -> HttpResponse:
+    appointment, token = _by_token(request, reference)
+    return render(request, "appointments/manage.html", _manage_context(request, appointment, token))
+
+
+def calendar_file(request: HttpRequest, reference: str) -> HttpResponse:
+    appointment, _token = _by_token(request, reference)
+    response = HttpResponse(
+        notify.ics(appointment, cancelled=appointment.status == Status.CANCELLED),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="afspraak-{appointment.reference}.ics"'
+    return response
+
+
+@require_POST
+def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    appointment, token = _by_token(request, reference)
+    try:
+        appointment = services.cancel(appointment=appointment)
+        notify.cancellation(appointment)
+        messages.success(request, _("Your appointment is cancelled."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("appointments:manage", args=[reference]) + f"?token={token}")
+
+
+@require_POST
+def move(request: HttpRequest, reference: str) -> HttpResponse:
+    appointment, token = _by_token(request, reference)
+    try:
+        start_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
+        moved = services.reschedule(appointment=appointment, start=start_at)
+        notify.change(moved)
+        messages.success(request, _("Your appointment has moved."))
+        return redirect(reverse("appointments:manage", args=[moved.reference]) + f"?token={token}")
+    except ValueError:
+        messages.error(request, _("Choose a time from the list."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("appointments:manage", args=[reference]) + f"?token={token}")
