@@ -494,3 +494,45 @@ def check_in(*, reference: str, location: Location, actor: Any) -> Appointment:
             late=now > appointment.start + CHECK_IN_LATE,
         )
     return appointment
+
+
+NO_SHOW_GRACE = dt.timedelta(minutes=30)
+RETENTION = dt.timedelta(days=30)
+
+
+def mark_no_shows() -> int:
+    """Appointments not checked in ``NO_SHOW_GRACE`` after their start become no-shows."""
+    now = clock.now()
+    late = Appointment.objects.filter(status=Status.BOOKED, start__lt=now - NO_SHOW_GRACE)
+    marked = 0
+    for appointment in late.select_related("department"):
+        with transaction.atomic():
+            try:
+                _apply(appointment, "no_show")
+            except Conflict:
+                continue  # checked in at this very moment
+            _event(appointment, Action.TRANSITION, "system:worker", "no_show")
+            marked += 1
+    return marked
+
+
+def anonymise_expired() -> int:
+    """Remove the citizen's name and contact ``RETENTION`` after the appointment; the
+    anonymous facts (products, times, channel, outcome) stay for the figures."""
+    now = clock.now()
+    expired = Appointment.objects.filter(end__lt=now - RETENTION, anonymised_at__isnull=True)
+    expired = expired.exclude(status__in=[Status.HELD, Status.BOOKED, Status.CHECKED_IN])
+    with transaction.atomic():
+        ids = list(expired.values_list("pk", flat=True)[:1000])
+        count = Appointment.objects.filter(pk__in=ids).update(
+            name="", email="", phone="", anonymised_at=now
+        )
+        if count:
+            record_event(
+                action=Action.UPDATE,
+                actor="system:retention",
+                object_type="appointments.appointment",
+                object_id=f"{count} anonymised",
+                details={"anonymised": count, "older_than_days": RETENTION.days},
+            )
+    return count

@@ -182,3 +182,19 @@ def test_nine_oclock_on_the_dst_sundays_is_stored_at_the_right_instant(zonnedoor
     )
     assert spring.start == dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)
     assert autumn.start == dt.datetime(2027, 10, 31, 8, 0, tzinfo=dt.UTC)
+
+
+def test_no_shows_and_retention(zonnedoorn):
+    z = zonnedoorn
+    book(z)
+    z["traveller"].move_to(WEDNESDAY_9 + dt.timedelta(minutes=20))
+    assert services.mark_no_shows() == 0  # within the grace period
+    z["traveller"].move_to(WEDNESDAY_9 + dt.timedelta(minutes=31))
+    assert services.mark_no_shows() == 1
+    assert Appointment.objects.get().status == Status.NO_SHOW
+    z["traveller"].move_to(WEDNESDAY_9 + dt.timedelta(days=31))
+    assert services.anonymise_expired() == 1
+    kept = Appointment.objects.get()
+    assert (kept.name, kept.email, kept.phone) == ("", "", "")
+    assert kept.start == WEDNESDAY_9 and kept.status == Status.NO_SHOW  # the facts stay
+    assert kept.items.count() == 1

@@ -24,22 +24,34 @@ class Command(BaseCommand):
         call_command("db_worker", interval=interval, reload=False, queue_name="*")
 
 
-HOUSEKEEPING_SECONDS = 60.0
+OUTBOX_SECONDS = 5.0
 
 
 def _housekeeping_loop() -> None:
-    """Periodic jobs next to the task worker: end of day for the queues."""
+    """Periodic jobs next to the task worker: the outbox every 5 seconds; reminders,
+    no-shows, retention and the end of day for the queues every minute."""
     from django.db import close_old_connections
 
+    from onthaal.appointments import notify
+    from onthaal.appointments import services as appointments
     from onthaal.queue.services import housekeeping
 
+    ticks = 0
     while True:
         try:
-            closed = housekeeping()
-            if closed:
-                log.info("end of day: closed %d tickets", closed)
+            sent = notify.send_due()
+            if sent:
+                log.info("outbox: sent %d messages", sent)
+            if ticks % 12 == 0:  # about once a minute
+                closed = housekeeping()
+                if closed:
+                    log.info("end of day: closed %d tickets", closed)
+                notify.schedule_reminders()
+                appointments.mark_no_shows()
+                appointments.anonymise_expired()
         except Exception:
-            log.exception("housekeeping failed; retrying in a minute")
+            log.exception("housekeeping failed; retrying shortly")
         finally:
             close_old_connections()
-        time.sleep(HOUSEKEEPING_SECONDS)
+        ticks += 1
+        time.sleep(OUTBOX_SECONDS)
