@@ -88,7 +88,9 @@ def test_200_clients_on_20_places_give_20_bookings_and_180_conflicts(request_):
         for k in range(4):
             try:
                 services.book(
-                    request=request_, start=times[(n + k) % 5], name=f"Client {n}-{k}",
+                    request=request_,
+                    start=times[(n + k) % 5],
+                    name=f"Client {n}-{k}",
                     email=f"c{n}-{k}@example.org",
                 )
                 result = "booked"
@@ -116,7 +118,9 @@ def test_1000_random_book_cancel_move_operations_leave_no_overlap(request_):
             try:
                 if op == "book":
                     appointment, _ = services.book(
-                        request=request_, start=rnd.choice(times), name="Load",
+                        request=request_,
+                        start=rnd.choice(times),
+                        name="Load",
                         email=f"l{n}-{k}@example.org",
                     )
                     mine.append(appointment)
