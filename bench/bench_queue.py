@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -75,7 +76,8 @@ def _server(redis_url: str) -> Iterator[int]:
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its worker processes go with it
     )
     try:
         deadline = time.monotonic() + 30
@@ -91,11 +93,12 @@ def _server(redis_url: str) -> Iterator[int]:
             raise RuntimeError("the server did not start")
         yield port
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(1)  # let the workers' database connections close
 
 
 def _post(conn: http.client.HTTPConnection, path: str, token: str, body: Any = None) -> Any:

@@ -147,7 +147,7 @@ elif os.environ.get("DB_POOL", "1") == "1":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
         "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
-        "timeout": 10,
+        "timeout": int(os.environ.get("DB_POOL_TIMEOUT", "30")),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from onthaal.appointments import slots as slotting
@@ -124,16 +125,25 @@ def _busy(
     desks: Sequence[Desk], start: dt.datetime, end: dt.datetime, now: dt.datetime
 ) -> dict[int, list[slotting.Span]]:
     busy: dict[int, list[slotting.Span]] = {d.pk: [] for d in desks}
+    # Times come as text and are parsed by datetime.fromisoformat (C): for thousands of rows
+    # that is several times faster than the driver's timezone-aware conversion.
     rows = (
         Appointment.objects.filter(
             desk__in=desks, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
         )
         .exclude(status=Status.HELD, hold_expires_at__lt=now)
-        .values_list("desk_id", "start", "end")
+        .annotate(start_text=Cast("start", CharField()), end_text=Cast("end", CharField()))
+        .values_list("desk_id", "start_text", "end_text")
     )
     for desk_id, s, e in rows:
-        busy[desk_id].append((s, e))
+        busy[desk_id].append((_instant(s), _instant(e)))
     return busy
+
+
+def _instant(text: str) -> dt.datetime:
+    """A stored instant from its text form: PostgreSQL gives an offset, SQLite naive UTC."""
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _opening(request: Request, first: dt.date, last: dt.date) -> list[slotting.Span]:

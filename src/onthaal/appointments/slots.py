@@ -13,6 +13,7 @@ correct on the DST Sundays, and stepping within an interval is in absolute time.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,12 +47,27 @@ class Slot:
     resource_ids: tuple[int, ...] = field(default=())
 
 
-def _overlaps(a_start: dt.datetime, a_end: dt.datetime, spans: Iterable[Span]) -> bool:
-    return any(s < a_end and a_start < e for s, e in spans)
+class _Index:
+    """A resource's busy time (widened by the buffer) and working time as sorted, disjoint
+    spans, so that "is it free from a to b?" is two binary searches, not a scan."""
 
+    def __init__(self, resource: Resource, buffer: dt.timedelta) -> None:
+        self.id = resource.id
+        busy = merge((s - buffer, e) for s, e in resource.busy)
+        self.busy_starts = [s for s, _ in busy]
+        self.busy_ends = [e for _, e in busy]
+        available = merge(resource.available) if resource.available is not None else None
+        self.available_starts = [s for s, _ in available] if available is not None else None
+        self.available_ends = [e for _, e in available] if available is not None else None
 
-def _within(start: dt.datetime, end: dt.datetime, spans: Iterable[Span]) -> bool:
-    return any(s <= start and end <= e for s, e in spans)
+    def free(self, start: dt.datetime, end: dt.datetime, guard_end: dt.datetime) -> bool:
+        if self.available_starts is not None and self.available_ends is not None:
+            i = bisect.bisect_right(self.available_starts, start) - 1
+            if i < 0 or self.available_ends[i] < end:
+                return False
+        # The first busy span that ends after ``start`` is the only one that can overlap.
+        j = bisect.bisect_right(self.busy_ends, start)
+        return j >= len(self.busy_starts) or self.busy_starts[j] >= guard_end
 
 
 def free_resources(
@@ -62,15 +78,11 @@ def free_resources(
 ) -> tuple[int, ...]:
     """The resources free from ``start`` to ``end`` (+ buffer), in the given order."""
     guard_end = end + rules.buffer
-    free = []
-    for resource in resources:
-        if resource.available is not None and not _within(start, end, resource.available):
-            continue
-        widened = ((s - rules.buffer, e) for s, e in resource.busy)
-        if _overlaps(start, guard_end, widened):
-            continue
-        free.append(resource.id)
-    return tuple(free)
+    return tuple(
+        index.id
+        for index in (_Index(r, rules.buffer) for r in resources)
+        if index.free(start, end, guard_end)
+    )
 
 
 def merge(spans: Iterable[Span]) -> list[Span]:
@@ -96,13 +108,15 @@ def slots(
         raise ValueError("duration and grid must be positive")
     earliest = now + rules.lead_time
     latest = now + rules.horizon
+    indexes = [_Index(r, rules.buffer) for r in resources]
     out: list[Slot] = []
     for open_start, open_end in merge(opening):
         start = open_start
         while start + duration <= open_end and start <= latest:
             end = start + duration
             if start >= earliest:
-                free = free_resources(start, end, resources, rules)
+                guard_end = end + rules.buffer
+                free = tuple(i.id for i in indexes if i.free(start, end, guard_end))
                 if free:
                     out.append(Slot(start, end, free))
             start += rules.grid

@@ -165,7 +165,7 @@ def _manage_context(request: HttpRequest, appointment: Appointment, token: str) 
         "documents": documents,
         "token": token,
         "manage_url": api.manage_url(request, appointment, token),
-        "qr": segno.make(appointment.reference, error="m").svg_inline(scale=5),
+        "qr": segno.make(appointment.reference, error="m").svg_inline(scale=5, omitsize=True),
         "active": appointment.status == Status.BOOKED,
         "query": urlencode(
             [("product", i.product.slug) for i in items]

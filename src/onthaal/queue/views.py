@@ -101,7 +101,7 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _qr_svg(data: str) -> str:
-    return segno.make(data, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+    return segno.make(data, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
 
 
 def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:

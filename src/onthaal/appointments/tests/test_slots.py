@@ -68,7 +68,9 @@ def test_slot_properties(opening, resources, duration, now_min, rules):
                 assert not (s - rules.buffer < slot.end + rules.buffer and slot.start < e)
             # ...and only when the resource works.
             if resource.available is not None:
-                assert any(s <= slot.start and slot.end <= e for s, e in resource.available)
+                assert any(
+                    s <= slot.start and slot.end <= e for s, e in slots.merge(resource.available)
+                )
     # Starts are unique and in order.
     starts = [s.start for s in found]
     assert starts == sorted(set(starts))
