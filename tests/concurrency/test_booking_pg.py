@@ -139,3 +139,22 @@ def test_1000_random_book_cancel_move_operations_leave_no_overlap(request_):
     assert sum(counts.values()) == 1000
     assert counts["book"] > 0 and counts["book-refused"] > 0
     assert _overlaps() == 0
+
+
+def test_the_database_itself_refuses_an_overlapping_appointment(request_):
+    """Even a write that bypasses the service meets the exclusion constraint."""
+    from django.db import IntegrityError, transaction
+
+    appointment, _ = services.book(
+        request=request_, start=WEDNESDAY, name="Jan", email="jan@example.org"
+    )
+    twin = Appointment.objects.get(pk=appointment.pk)
+    twin.pk = None
+    twin.reference = "TWIN0001"
+    twin.start = WEDNESDAY + dt.timedelta(minutes=5)
+    twin.end = WEDNESDAY + dt.timedelta(minutes=20)
+    with pytest.raises(IntegrityError, match="appointment_no_overlap"), transaction.atomic():
+        twin.save()
+    twin.status = Status.CANCELLED  # cancelled ones do not count
+    twin.save()
+    assert Appointment.objects.count() == 2

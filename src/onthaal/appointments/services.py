@@ -10,6 +10,7 @@ the overlap check inside it is the truth). See ADR 0005.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import re
 import secrets
@@ -46,6 +47,8 @@ from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Department, Desk, Location
 
 T = TypeVar("T")
+DEADLOCK_RETRIES = 10
+log = logging.getLogger(__name__)
 PHONE = re.compile(r"^\+?[0-9][0-9 ./-]{7,18}$")
 MAX_PERSONS = 6
 NEXT_SLOTS = 3
@@ -222,18 +225,39 @@ def _event(
     )
 
 
+BOOKING_LOCK_NAMESPACE = 0x0B
+
+
+def _lock_day(department_id: int, day: dt.date) -> None:
+    """On PostgreSQL, order the bookings of one department and day: a transaction-scoped
+    advisory lock, taken before the free desks are read. The exclusion constraint remains the
+    guarantee; the lock keeps two bookings from meeting inside its check, where PostgreSQL can
+    only resolve them as a deadlock (after a second). SQLite has one writer anyway."""
+    if connection.vendor != "postgresql":
+        return
+    key = (
+        (BOOKING_LOCK_NAMESPACE << 48)
+        | ((department_id & 0xFFFFFF) << 24)
+        | (day.toordinal() & 0xFFFFFF)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def _retry_on_deadlock(fn: Callable[[], T]) -> T:
     """Run ``fn`` (one transaction); when PostgreSQL picks it as the victim of a deadlock
     between two exclusion-constraint checks (two bookings for overlapping times at once),
     run it again. Only at the outermost transaction: inside one, the caller retries."""
-    for attempt in range(5):
+    for attempt in range(DEADLOCK_RETRIES):
         try:
             return fn()
         except OperationalError as error:
             code = getattr(error.__cause__, "sqlstate", None)
-            if code not in ("40P01", "40001") or connection.in_atomic_block or attempt == 4:
+            last = attempt == DEADLOCK_RETRIES - 1
+            if code not in ("40P01", "40001") or connection.in_atomic_block or last:
+                log.warning("booking not retried: %s (attempt %d)", code, attempt + 1)
                 raise
-            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))  # noqa: S311 — jitter
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 — jitter
     raise AssertionError("unreachable")
 
 
@@ -293,6 +317,7 @@ def _book(
     for _attempt in range(3):
         try:
             with transaction.atomic():
+                _lock_day(request.department.pk, day)
                 desks = _desks(request)
                 busy = _busy(desks, start, end + rules.buffer, now)
                 resources = [slotting.Resource(id=d.pk, busy=tuple(busy[d.pk])) for d in desks]
