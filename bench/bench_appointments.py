@@ -54,9 +54,16 @@ def _setup() -> tuple[object, list[object]]:
             if (slot.start.minute // 10) % 2 == 0:
                 rows.append(
                     Appointment(
-                        token_hash="x" * 64, location=location, department=department,
-                        desk_id=desk_id, start=slot.start, end=slot.end, status=Status.BOOKED,
-                        name="Bench", email=f"b{len(rows)}@example.org", created_at=now,
+                        token_hash="x" * 64,
+                        location=location,
+                        department=department,
+                        desk_id=desk_id,
+                        start=slot.start,
+                        end=slot.end,
+                        status=Status.BOOKED,
+                        name="Bench",
+                        email=f"b{len(rows)}@example.org",
+                        created_at=now,
                     )
                 )
     Appointment.objects.bulk_create(rows, batch_size=1000)
@@ -111,15 +118,20 @@ def _contention(port: int) -> None:
 
     def client(n: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        body = json.dumps({
-            "product": ["reispas-afhalen"], "location": "administratief-centrum",
-            "start": times[n % len(times)].astimezone(clock.BRUSSELS).isoformat(),
-            "name": f"Client {n}", "email": f"client{n}@example.org",
-        })
+        body = json.dumps(
+            {
+                "product": ["reispas-afhalen"],
+                "location": "administratief-centrum",
+                "start": times[n % len(times)].astimezone(clock.BRUSSELS).isoformat(),
+                "name": f"Client {n}",
+                "email": f"client{n}@example.org",
+            }
+        )
         barrier.wait()
         t0 = time.perf_counter()
-        conn.request("POST", "/api/v1/appointments/", body=body,
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/api/v1/appointments/", body=body, headers={"Content-Type": "application/json"}
+        )
         status = conn.getresponse().status
         with lock:
             results.append((status, time.perf_counter() - t0))

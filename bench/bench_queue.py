@@ -70,6 +70,8 @@ def _server(redis_url: str) -> Iterator[int]:
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-not-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # The load comes from one address; it stands for many citizens.
+        "ONTHAAL_BOOKINGS_PER_IP": "100000",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "onthaal.cli", "serve", "--port", str(port), "--workers", "2"],

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onthaal.api.errors import ErrorSerializer, error_body
-from onthaal.appointments import notify, services
+from onthaal.appointments import limits, notify, services
 from onthaal.appointments.models import Appointment, BookingChannel
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
@@ -182,6 +182,7 @@ class AppointmentCreateView(APIView):
             200: AppointmentSerializer,
             400: ErrorSerializer,
             409: ErrorSerializer,
+            429: ErrorSerializer,
         },
     )
     def post(self, request: Request) -> Response:
@@ -194,6 +195,10 @@ class AppointmentCreateView(APIView):
             persons=values["persons"],
         )
         key = request.headers.get("Idempotency-Key", "")[:64] or None
+        if not request.user.is_authenticated:
+            limits.check(
+                ip=request.META.get("REMOTE_ADDR"), contact=values["email"] or values["phone"]
+            )
         try:
             appointment, token = services.book(
                 request=booking,

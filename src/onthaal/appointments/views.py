@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from onthaal.appointments import api, notify, services
+from onthaal.appointments import api, limits, notify, services
 from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Channel, Product
 from onthaal.core import clock
@@ -127,6 +127,7 @@ def details(request: HttpRequest) -> HttpResponse:
         form = {k: params.get(k, "").strip() for k in ("name", "email", "phone")}
         context["form"] = form
         try:
+            limits.check(ip=request.META.get("REMOTE_ADDR"), contact=form["email"] or form["phone"])
             appointment, token = services.book(
                 request=booking,
                 start=start_at,
@@ -140,7 +141,9 @@ def details(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("appointments:choose") + "?" + context["query"])
         except DomainError as error:
             context["errors"] = _field_errors(error)
-            return render(request, "appointments/details.html", context, status=400)
+            if not context["errors"]:
+                messages.error(request, error.message)
+            return render(request, "appointments/details.html", context, status=error.status_code)
         if token is None:  # a double-clicked submit: the first booking stands
             messages.info(request, _("This appointment was already booked."))
             return redirect("appointments:start")

@@ -318,3 +318,25 @@ def test_confirmation_reaches_a_real_smtp_server_with_its_ics(zonnedoorn, settin
     event = calendar.walk("VEVENT")[0]
     assert event.decoded("dtstart").astimezone(BRUSSELS).strftime("%H:%M") == "09:00"
     assert appointment.reference in str(message["Subject"])
+
+
+def test_rate_limits_per_address_and_per_contact(client, zonnedoorn, settings):
+    from django.core.cache import cache
+
+    from onthaal.appointments import limits
+
+    cache.clear()
+    for n in range(limits.PER_IP[0]):
+        start = f"2027-03-24T{9 + n // 4:02d}:{(n % 4) * 15:02d}:00+01:00"
+        response = post(
+            client, "/api/v1/appointments/", {**BODY, "start": start, "email": f"p{n}@x.org"}
+        )
+        assert response.status_code in (201, 409), response.content
+    refused = post(client, "/api/v1/appointments/", {**BODY, "email": "one-more@x.org"})
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    cache.clear()
+    for _ in range(limits.PER_CONTACT[0]):
+        limits.check(ip=None, contact="same@x.org")
+    with pytest.raises(limits.TooMany):
+        limits.check(ip=None, contact="SAME@x.org")
+    cache.clear()
