@@ -36,6 +36,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "queue.change": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
     "queue.kiosk": frozenset({Role.RECEPTIONIST, Role.TEAM_LEAD, Role.ADMIN}),
     "queue.read_note": frozenset({Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}),
+    # Appointments with the citizen's name: the agenda and search of one's own departments.
+    "appointments.view": frozenset(
+        {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}
+    ),
 }
 
 # The start page of each role, in order of precedence when a user has several.

@@ -68,6 +68,10 @@ def start(request: HttpRequest) -> HttpResponse:
         "roles": user_roles,
         "is_admin": "admin" in user_roles or "team_lead" in user_roles,
         "is_auditor": "auditor" in user_roles,
+        "can_serve": access.can(request.user, "queue.serve"),
+        "can_issue": access.can(request.user, "queue.issue"),
+        "can_lead": access.can(request.user, "queue.lead"),
+        "can_agenda": access.can(request.user, "appointments.view"),
         "locations": Location.objects.all(),
     }
     return render(request, "accounts/start.html", context)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from onthaal.appointments import views
+from onthaal.appointments import staff, views
 
 app_name = "appointments"
 
 urlpatterns = [
+    path("staff/agenda/<slug:slug>/", staff.agenda, name="agenda"),
     path("afspraak/", views.start, name="start"),
     path("afspraak/kiezen/", views.choose, name="choose"),
     path("afspraak/gegevens/", views.details, name="details"),

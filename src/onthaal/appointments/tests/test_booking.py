@@ -198,3 +198,28 @@ def test_no_shows_and_retention(zonnedoorn):
     assert (kept.name, kept.email, kept.phone) == ("", "", "")
     assert kept.start == WEDNESDAY_9 and kept.status == Status.NO_SHOW  # the facts stay
     assert kept.items.count() == 1
+
+
+def test_agenda_and_search_are_consultations_and_respect_departments(client, zonnedoorn):
+    from django.urls import reverse
+
+    from onthaal.audit.services import flush_pending_refusals
+
+    z = zonnedoorn
+    appointment, _ = book(z)
+    url = reverse("appointments:agenda", args=["administratief-centrum"])
+    client.force_login(z["users"]["balie"])
+    page = client.get(url, {"day": "2027-03-24"}).content.decode()
+    assert appointment.reference in page and "Jan Peeters" in page
+    assert AuditEvent.objects.filter(action="view", object_type="appointments.agenda").exists()
+    found = client.get(url, {"q": "peeters"}).content.decode()
+    assert appointment.reference in found
+    search = AuditEvent.objects.get(action="search")
+    assert search.object_id == appointment.reference and "peeters" not in str(search.details)
+    # The social worker (OCMW) sees no Burgerzaken appointment; the mail clerk no agenda.
+    client.force_login(z["users"]["mw"])
+    assert "Jan Peeters" not in client.get(url, {"day": "2027-03-24"}).content.decode()
+    client.force_login(z["users"]["post"])
+    assert client.get(url).status_code == 403
+    flush_pending_refusals()
+    assert AuditEvent.objects.filter(action="permission_denied").exists()
