@@ -167,6 +167,9 @@ def _contention(port: int) -> None:
 def main() -> None:
     booking, _rows = _setup()
     _availability(booking)
+    if connection.vendor != "postgresql":
+        print("booking under contention is measured on PostgreSQL (set DATABASE_URL)")
+        return
     connection.close()
     with _server("redis://127.0.0.1:6379/0") as port:
         _contention(port)

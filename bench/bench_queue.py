@@ -289,6 +289,12 @@ async def _screens_run(port: int, setup: dict[str, Any], count: int) -> list[flo
 
 
 def main() -> None:
+    if connection.vendor != "postgresql":
+        print(
+            "queue figures are measured on PostgreSQL with 2 app processes: "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/onthaal_bench make bench"
+        )
+        return
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
