@@ -17,6 +17,7 @@ PUBLIC = {
     "location-ac": "/locations/administratief-centrum/",
     "location-sh": "/locations/sociaal-huis/",
     "login": "/staff/login/",
+    "booking-start": "/afspraak/",
 }
 STAFF = {
     "start-receptionist": ("onthaal", "/staff/"),
@@ -29,6 +30,12 @@ STAFF = {
     "admin-index": ("admin", "/admin/"),
     "admin-products": ("teamlead", "/admin/catalogue/product/"),
     "admin-opening-rules": ("admin", "/admin/hours/openingrule/"),
+    "agenda": ("balie", "/staff/agenda/administratief-centrum/"),
+    "agenda-search": ("balie", "/staff/agenda/administratief-centrum/?q=jan"),
+    "reception-page": ("onthaal", "/staff/reception/administratief-centrum/"),
+    "lead-page": ("teamlead", "/staff/lead/administratief-centrum/"),
+    "desk-choose": ("balie", "/staff/desk/"),
+    "kiosk-page": ("onthaal", "/kiosk/sociaal-huis/"),
 }
 
 
