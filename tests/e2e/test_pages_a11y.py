@@ -36,6 +36,7 @@ STAFF = {
     "lead-page": ("teamlead", "/staff/lead/administratief-centrum/"),
     "desk-choose": ("balie", "/staff/desk/"),
     "kiosk-page": ("onthaal", "/kiosk/sociaal-huis/"),
+    "messages-to-citizens": ("balie", "/staff/messages/"),
 }
 
 

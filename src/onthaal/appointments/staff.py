@@ -10,13 +10,16 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.contrib import messages as django_messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
-from onthaal.appointments.models import Appointment
+from onthaal.appointments import notify
+from onthaal.appointments.models import Appointment, Notification
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
@@ -49,7 +52,7 @@ def agenda(request: HttpRequest, slug: str) -> HttpResponse:
             object_id=",".join(a.reference for a in found)[:200],
             details={"query_length": len(query), "hits": len(found)},
         )
-        rows: dict[Any, list[Appointment]] = {"": found}
+        rows: dict[Any, list[Appointment]] = {"": found} if found else {}
     else:
         todays = list(
             visible.filter(start__gte=start, start__lt=start + dt.timedelta(days=1))
@@ -79,3 +82,33 @@ def agenda(request: HttpRequest, slug: str) -> HttpResponse:
             "query": query,
         },
     )
+
+
+@login_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    """The messages to citizens of the user's departments, with their status; resend one."""
+    departments = access.departments_with(request.user, "appointments.view")
+    if not departments.exists():
+        access.require(request.user, "appointments.view", object_type="appointments.outbox")
+    messages_ = Notification.objects.filter(appointment__department__in=departments)
+    if request.method == "POST":
+        found = messages_.filter(pk=request.POST.get("message") or 0).first()
+        if found is not None:
+            notify.resend(found)
+            record_event(
+                action=Action.UPDATE,
+                actor=request.user,
+                object_type="appointments.notification",
+                object_id=found.pk,
+                details={"resend": True},
+            )
+            django_messages.success(request, _("The message will be sent again."))
+        return redirect("appointments:outbox")
+    recent = list(messages_.select_related("appointment").order_by("-created_at")[:100])
+    record_event(
+        action=Action.VIEW,
+        actor=request.user,
+        object_type="appointments.outbox",
+        details={"messages": len(recent)},
+    )
+    return render(request, "appointments/outbox.html", {"notifications": recent})

@@ -6,6 +6,7 @@ app_name = "appointments"
 
 urlpatterns = [
     path("staff/agenda/<slug:slug>/", staff.agenda, name="agenda"),
+    path("staff/messages/", staff.outbox, name="outbox"),
     path("afspraak/", views.start, name="start"),
     path("afspraak/kiezen/", views.choose, name="choose"),
     path("afspraak/gegevens/", views.details, name="details"),

@@ -223,3 +223,25 @@ def test_agenda_and_search_are_consultations_and_respect_departments(client, zon
     assert client.get(url).status_code == 403
     flush_pending_refusals()
     assert AuditEvent.objects.filter(action="permission_denied").exists()
+
+
+def test_staff_see_the_messages_and_can_send_one_again(client, zonnedoorn, settings):
+    from django.urls import reverse
+
+    from onthaal.appointments import notify
+    from onthaal.appointments.models import Notification
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    z = zonnedoorn
+    appointment, _ = book(z)
+    notify.confirmation(appointment, "http://x/m")
+    notify.send_due()
+    client.force_login(z["users"]["balie"])
+    page = client.get(reverse("appointments:outbox")).content.decode()
+    assert appointment.reference in page and "verstuurd" in page
+    message = Notification.objects.get()
+    client.post(reverse("appointments:outbox"), {"message": message.pk})
+    assert Notification.objects.get().status == Notification.State.PENDING
+    assert notify.send_due() == 1
+    client.force_login(z["users"]["mw"])  # the social service does not see Burgerzaken's
+    assert appointment.reference not in client.get(reverse("appointments:outbox")).content.decode()
