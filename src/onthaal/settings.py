@@ -221,6 +221,9 @@ SECURE_PROXY_SSL_HEADER = (
 )
 
 # E-mail: EMAIL_URL-style split variables. Default: the console backend in DEBUG, SMTP otherwise.
+# SMS_BACKEND: "file" (DATA_DIR/sms.log, the default), "console", or the dotted path of a
+# gateway class with send(to, text). See onthaal.appointments.sms.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"

@@ -43,6 +43,12 @@ class BookingPolicy(models.Model):
         _("future appointments per contact"), default=3
     )
     hold_minutes = models.PositiveSmallIntegerField(_("hold (minutes)"), default=10)
+    no_show_limit = models.PositiveSmallIntegerField(
+        _("no-shows before online booking is refused"),
+        default=3,
+        help_text=_("After this many no-shows in the period, the citizen is asked to call."),
+    )
+    no_show_months = models.PositiveSmallIntegerField(_("no-show period (months)"), default=6)
 
     class Meta:
         verbose_name = _("booking policy")

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from onthaal.appointments import sms
 from onthaal.appointments.models import Appointment, Notification, Status
 from onthaal.core import clock
 
@@ -53,8 +54,10 @@ def ics(appointment: Appointment, *, cancelled: bool = False) -> str:
 
 
 def _queue(appointment: Appointment, kind: str, manage_url: str = "") -> Notification | None:
+    if not appointment.email and not appointment.phone:
+        return None  # anonymised
     if not appointment.email:
-        return None  # SMS goes through a gateway; not configured in this installation
+        return _queue_sms(appointment, kind, manage_url)
     with translation.override("nl"):
         context = {
             "appointment": appointment,
@@ -72,6 +75,23 @@ def _queue(appointment: Appointment, kind: str, manage_url: str = "") -> Notific
         subject=subject[:200],
         body=body,
         ics=ics(appointment, cancelled=kind == Notification.Kind.CANCELLATION),
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _queue_sms(appointment: Appointment, kind: str, manage_url: str) -> Notification:
+    with translation.override("nl"):
+        context = {"appointment": appointment, "manage_url": manage_url, "kind": kind}
+        text = render_to_string("appointments/sms.txt", context).strip()
+    now = clock.now()
+    return Notification.objects.create(
+        appointment=appointment,
+        kind=kind,
+        channel="sms",
+        recipient=appointment.phone,
+        subject=text[:200],
+        body=text,
         next_attempt_at=now,
         created_at=now,
     )
@@ -98,7 +118,7 @@ def schedule_reminders() -> int:
             status=Status.BOOKED, start__gt=now, start__lte=now + REMINDER_BEFORE
         )
         .exclude(notifications__kind=Notification.Kind.REMINDER)
-        .exclude(email="")
+        .exclude(email="", phone="")
     )
     created = 0
     for appointment in due.select_related("location"):
@@ -129,7 +149,10 @@ def _claim(limit: int) -> list[Notification]:
     return due
 
 
-def send_one(notification: Notification) -> bool:
+def _deliver(notification: Notification) -> None:
+    if notification.channel == "sms":
+        sms.gateway().send(notification.recipient, notification.body)
+        return
     message = EmailMessage(
         subject=notification.subject,
         body=notification.body,
@@ -138,8 +161,12 @@ def send_one(notification: Notification) -> bool:
     )
     if notification.ics:
         message.attach("afspraak.ics", notification.ics, "text/calendar")
+    message.send()
+
+
+def send_one(notification: Notification) -> bool:
     try:
-        message.send()
+        _deliver(notification)
     except Exception as error:  # any transport failure: retry later
         attempts = notification.attempts + 1
         Notification.objects.filter(pk=notification.pk).update(

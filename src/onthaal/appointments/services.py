@@ -309,6 +309,18 @@ def _book(
             code="too_many",
             fields={"email" if email else "phone": [_("Too many planned appointments.")]},
         )
+    if not override and not getattr(actor, "is_authenticated", False):
+        since = now - dt.timedelta(days=30 * policy.no_show_months)
+        missed = Appointment.objects.filter(
+            contact, status=Status.NO_SHOW, start__gte=since
+        ).count()
+        if missed >= policy.no_show_limit:
+            raise DomainError(
+                _("Please call us to make this appointment: %(phone)s.")
+                % {"phone": request.location.phone or _("the general number")},
+                code="call_us",
+                fields={"email" if email else "phone": [_("Please call us.")]},
+            )
     day = start.astimezone(clock.BRUSSELS).date()
     opening = _opening(request, day, day)
     rules = rules_for(policy, override=override)

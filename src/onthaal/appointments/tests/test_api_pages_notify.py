@@ -340,3 +340,48 @@ def test_rate_limits_per_address_and_per_contact(client, zonnedoorn, settings):
     with pytest.raises(limits.TooMany):
         limits.check(ip=None, contact="SAME@x.org")
     cache.clear()
+
+
+def test_a_phone_only_booking_gets_its_confirmation_by_sms(zonnedoorn, settings, tmp_path):
+    import json as jsonlib
+
+    settings.DATA_DIR = tmp_path
+    settings.SMS_BACKEND = "file"
+    z = zonnedoorn
+    booking = services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    appointment, _ = services.book(
+        request=booking, start=WEDNESDAY_9, name="Jan", email="", phone="+32 470 12 34 56"
+    )
+    notify.confirmation(appointment, "http://x/m")
+    assert notify.send_due() == 1
+    sent = [jsonlib.loads(line) for line in (tmp_path / "sms.log").read_text().splitlines()]
+    assert sent[0]["to"] == "+32 470 12 34 56"
+    assert appointment.reference in sent[0]["text"] and "09:00" in sent[0]["text"]
+
+
+def test_repeated_no_shows_are_asked_to_call(zonnedoorn):
+    z = zonnedoorn
+    booking = services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    for hour in (9, 10, 11):
+        appointment, _ = services.book(
+            request=booking, start=WEDNESDAY_9.replace(hour=hour), name="Jan", email="j@x.org"
+        )
+        Appointment.objects.filter(pk=appointment.pk).update(status=Status.NO_SHOW)
+    with pytest.raises(services.DomainError) as refused:
+        services.book(
+            request=booking, start=WEDNESDAY_9.replace(hour=14), name="Jan", email="J@x.org"
+        )
+    assert refused.value.code == "call_us"
+    staff, _ = services.book(  # reception books it for the caller
+        request=booking,
+        start=WEDNESDAY_9.replace(hour=14),
+        name="Jan",
+        email="j@x.org",
+        actor=z["users"]["onthaal"],
+        channel="phone",
+    )
+    assert staff.status == Status.BOOKED
