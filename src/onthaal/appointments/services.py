@@ -277,18 +277,21 @@ def _book(
     channel: str = BookingChannel.ONLINE,
     idempotency_key: str | None = None,
     override_reason: str = "",
+    hold: bool = False,
 ) -> tuple[Appointment, str | None]:
     """Book ``start`` for ``request``. Returns the appointment and its manage token (None when
     an earlier request with the same idempotency key already booked it).
 
     Staff may book outside lead time and horizon with a reason (``override_reason``, audited).
+    With ``hold`` the time is only held for the department's hold minutes, without contact
+    data, while the citizen fills in the form (``confirm_hold``).
     """
     if idempotency_key:
         earlier = Appointment.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier, None
     name, email, phone = name.strip(), email.strip(), phone.strip()
-    errors = _validate_contact(name, email, phone)
+    errors = {} if hold else _validate_contact(name, email, phone)
     if start.tzinfo is None:
         errors["start"] = [_("Give the time with its offset.")]
     if errors:
@@ -301,7 +304,11 @@ def _book(
     policy = policy_for(request.department)
     override = bool(override_reason) and actor is not None
     contact = Q(email__iexact=email) if email else Q(phone=phone)
-    future = Appointment.objects.filter(contact, status__in=[Status.BOOKED], start__gt=now).count()
+    future = (
+        0
+        if hold
+        else Appointment.objects.filter(contact, status__in=[Status.BOOKED], start__gt=now).count()
+    )
     if future >= policy.max_future_per_contact and not override:
         raise DomainError(
             _("You already have %(n)s appointments planned. Cancel one first, or call us.")
@@ -309,7 +316,7 @@ def _book(
             code="too_many",
             fields={"email" if email else "phone": [_("Too many planned appointments.")]},
         )
-    if not override and not getattr(actor, "is_authenticated", False):
+    if not hold and not override and not getattr(actor, "is_authenticated", False):
         since = now - dt.timedelta(days=30 * policy.no_show_months)
         missed = Appointment.objects.filter(
             contact, status=Status.NO_SHOW, start__gte=since
@@ -361,6 +368,14 @@ def _book(
                     .values_list("desk_id", "n")
                 )
                 desk_id = slotting.choose_resource(slot.resource_ids, load)
+                # Expired holds still count for the exclusion constraint: clear them first.
+                Appointment.objects.filter(
+                    desk_id=desk_id,
+                    status=Status.HELD,
+                    hold_expires_at__lt=now,
+                    start__lt=end + rules.buffer,
+                    end__gt=start,
+                ).delete()
                 appointment = Appointment.objects.create(
                     token_hash=hash_token(token),
                     location=request.location,
@@ -368,7 +383,10 @@ def _book(
                     desk_id=desk_id,
                     start=start,
                     end=end,
-                    status=Status.BOOKED,
+                    status=Status.HELD if hold else Status.BOOKED,
+                    hold_expires_at=now + dt.timedelta(minutes=policy.hold_minutes)
+                    if hold
+                    else None,
                     persons=request.persons,
                     channel=channel,
                     name=name,
@@ -387,7 +405,7 @@ def _book(
                     appointment,
                     Action.CREATE,
                     actor,
-                    "book",
+                    "hold" if hold else "book",
                     channel=channel,
                     override=override_reason if override else "",
                 )
@@ -407,6 +425,78 @@ def _book(
         code="slot_taken",
         fields={"start": [_("This time is no longer free.")]},
     ) from last_error
+
+
+def hold(*, request: Request, start: dt.datetime) -> tuple[Appointment, str]:
+    """Hold ``start`` for a few minutes while the citizen gives their details."""
+    held, token = book(request=request, start=start, name="", hold=True)
+    assert token is not None
+    return held, token
+
+
+def confirm_hold(
+    *,
+    reference: str,
+    token: str,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    idempotency_key: str | None = None,
+) -> tuple[Appointment, str | None]:
+    """Turn a hold into a booking with the citizen's details. An expired hold is booked
+    afresh when the time is still free; otherwise 409."""
+    held = by_token(reference, token)
+    name, email, phone = name.strip(), email.strip(), phone.strip()
+    errors = _validate_contact(name, email, phone)
+    if errors:
+        raise DomainError(_("The booking is not valid."), fields=errors)
+    request = Request(
+        location=held.location,
+        department=held.department,
+        products=tuple(i.product for i in held.items.select_related("product")),
+        persons=held.persons,
+        duration=held.end - held.start,
+    )
+    now = clock.now()
+    if held.status == Status.HELD and held.hold_expires_at and held.hold_expires_at >= now:
+        # The same checks as a booking, on the contact now known.
+        policy = policy_for(held.department)
+        contact = Q(email__iexact=email) if email else Q(phone=phone)
+        future = Appointment.objects.filter(contact, status=Status.BOOKED, start__gt=now).count()
+        if future >= policy.max_future_per_contact:
+            raise DomainError(
+                _("You already have %(n)s appointments planned. Cancel one first, or call us.")
+                % {"n": future},
+                code="too_many",
+                fields={"email" if email else "phone": [_("Too many planned appointments.")]},
+            )
+        with transaction.atomic():
+            updated = Appointment.objects.filter(
+                pk=held.pk, status=Status.HELD, hold_expires_at__gte=now
+            ).update(
+                status=Status.BOOKED,
+                name=name,
+                email=email,
+                phone=phone,
+                hold_expires_at=None,
+                idempotency_key=idempotency_key or None,
+            )
+            if updated == 1:
+                held.refresh_from_db()
+                _event(held, Action.TRANSITION, None, "confirm")
+                return held, token
+    if held.status == Status.BOOKED:
+        return held, None  # confirmed before (a double click)
+    # The hold expired: book the same time again if it is still free.
+    Appointment.objects.filter(pk=held.pk, status=Status.HELD).delete()
+    return book(
+        request=request,
+        start=held.start,
+        name=name,
+        email=email,
+        phone=phone,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _apply(appointment: Appointment, action: str, **changes: Any) -> Appointment:

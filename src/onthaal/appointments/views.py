@@ -5,6 +5,7 @@ the e-mail (cancel, move, calendar file)."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections import defaultdict
 from typing import Any
 
@@ -123,36 +124,62 @@ def details(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("appointments:choose") + "?" + context["query"])
     context["start"] = start_at
     context["form"] = {"name": "", "email": "", "phone": ""}
+    held = request.session.get("hold") or {}
+    if held.get("start") != start_at.isoformat():
+        held = {}
+    if request.method == "GET" and not held:
+        # Keep the time while the citizen fills in the form.
+        try:
+            on_hold, hold_token = services.hold(request=booking, start=start_at)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(reverse("appointments:choose") + "?" + context["query"])
+        held = {
+            "reference": on_hold.reference,
+            "token": hold_token,
+            "start": start_at.isoformat(),
+        }
+        request.session["hold"] = held
+    context["hold_minutes"] = services.policy_for(booking.department).hold_minutes
     if request.method == "POST":
         form = {k: params.get(k, "").strip() for k in ("name", "email", "phone")}
         context["form"] = form
         try:
             limits.check(ip=request.META.get("REMOTE_ADDR"), contact=form["email"] or form["phone"])
-            appointment, token = services.book(
-                request=booking,
-                start=start_at,
-                actor=None,
-                channel=BookingChannel.ONLINE,
-                idempotency_key=params.get("idempotency_key", "")[:64] or None,
-                **form,
-            )
+            key = params.get("idempotency_key", "")[:64] or None
+            try:
+                if not held:
+                    raise NotFound("no hold")
+                appointment, token = services.confirm_hold(
+                    reference=held["reference"], token=held["token"], idempotency_key=key, **form
+                )
+            except NotFound:  # no hold, or an expired one that another booking cleared
+                request.session.pop("hold", None)
+                appointment, token = services.book(
+                    request=booking,
+                    start=start_at,
+                    actor=None,
+                    channel=BookingChannel.ONLINE,
+                    idempotency_key=key,
+                    **form,
+                )
         except Conflict as error:
             messages.error(request, error.message)
             return redirect(reverse("appointments:choose") + "?" + context["query"])
         except DomainError as error:
             context["errors"] = _field_errors(error)
+            context["idempotency_key"] = params.get("idempotency_key", "")[:64]
             if not context["errors"]:
                 messages.error(request, error.message)
             return render(request, "appointments/details.html", context, status=error.status_code)
         if token is None:  # a double-clicked submit: the first booking stands
             messages.info(request, _("This appointment was already booked."))
             return redirect("appointments:start")
+        request.session.pop("hold", None)
         url = api.manage_url(request, appointment, token)
         notify.confirmation(appointment, url)
         request.session[f"booked-{appointment.reference}"] = token
         return redirect(reverse("appointments:done", args=[appointment.reference]))
-    import secrets
-
     context["idempotency_key"] = secrets.token_urlsafe(16)
     return render(request, "appointments/details.html", context)
 

@@ -245,3 +245,30 @@ def test_staff_see_the_messages_and_can_send_one_again(client, zonnedoorn, setti
     assert notify.send_due() == 1
     client.force_login(z["users"]["mw"])  # the social service does not see Burgerzaken's
     assert appointment.reference not in client.get(reverse("appointments:outbox")).content.decode()
+
+
+def test_a_hold_keeps_the_time_while_the_form_is_filled_in(zonnedoorn):
+    z = zonnedoorn
+    req = request(z)
+    holds = [services.hold(request=req, start=WEDNESDAY_9) for _ in range(4)]
+    with pytest.raises(Conflict):  # four desks, four holds: the time is taken
+        book(z)
+    held, token = holds[0]
+    assert held.status == Status.HELD and held.name == ""
+    with pytest.raises(DomainError):
+        services.confirm_hold(reference=held.reference, token=token, name="", email="x")
+    confirmed, same = services.confirm_hold(
+        reference=held.reference, token=token, name="Jan", email="jan@example.org"
+    )
+    assert confirmed.status == Status.BOOKED and same == token
+    # The others expire after 10 minutes and the time is free again.
+    z["traveller"].shift(11 * 60)
+    other, _ = book(z, email="other@example.org")
+    assert other.status == Status.BOOKED
+    # An expired hold is booked afresh when the time is still free.
+    late, late_token = services.hold(request=req, start=WEDNESDAY_9.replace(hour=10))
+    z["traveller"].shift(11 * 60)
+    rebooked, new_token = services.confirm_hold(
+        reference=late.reference, token=late_token, name="Piet", email="piet@example.org"
+    )
+    assert rebooked.status == Status.BOOKED and new_token and rebooked.pk != late.pk
