@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from onthaal.accounts import access
 from onthaal.appointments import api, limits, notify, services
 from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Channel, Product
@@ -45,6 +46,12 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(request, "appointments/start.html", {"groups": dict(grouped)})
 
 
+def _is_staff(request: HttpRequest) -> bool:
+    """Reception and desk staff book for callers through the same pages, with the same rules;
+    they may make an exception to lead time and horizon with a reason (audited)."""
+    return access.can(request.user, "queue.issue") or access.can(request.user, "appointments.view")
+
+
 def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, Any]]:
     params = request.GET if request.method == "GET" else request.POST
     slugs = params.getlist("product")[: api.MAX_PRODUCTS]
@@ -64,8 +71,11 @@ def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, A
         "location": location,
         "query": urlencode(
             [("product", p.slug) for p in products]
-            + [("persons", persons), ("location", location.slug if location else "")]
+            + [("persons", str(persons)), ("location", location.slug if location else "")]
+            + ([("exception", "1")] if params.get("exception") == "1" else [])
         ),
+        "staff": _is_staff(request),
+        "exception": params.get("exception") == "1" and _is_staff(request),
     }
     if not products or location is None:
         return None, context
@@ -86,7 +96,9 @@ def choose(request: HttpRequest) -> HttpResponse:
         return redirect("appointments:start")
     if booking is not None:
         today = clock.today()
-        found = services.availability(booking, today, today + dt.timedelta(days=DAYS))
+        found = services.availability(
+            booking, today, today + dt.timedelta(days=DAYS), override=context["exception"]
+        )
         by_day: dict[dt.date, list[Any]] = defaultdict(list)
         for slot in found:
             by_day[slot.start.astimezone(clock.BRUSSELS).date()].append(slot)
@@ -125,9 +137,9 @@ def details(request: HttpRequest) -> HttpResponse:
     context["start"] = start_at
     context["form"] = {"name": "", "email": "", "phone": ""}
     held = request.session.get("hold") or {}
-    if held.get("start") != start_at.isoformat():
-        held = {}
-    if request.method == "GET" and not held:
+    if held.get("start") != start_at.isoformat() or context["staff"]:
+        held = {}  # staff book at once, for the caller on the line
+    if request.method == "GET" and not held and not context["staff"]:
         # Keep the time while the citizen fills in the form.
         try:
             on_hold, hold_token = services.hold(request=booking, start=start_at)
@@ -144,8 +156,24 @@ def details(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = {k: params.get(k, "").strip() for k in ("name", "email", "phone")}
         context["form"] = form
+        staff = context["staff"]
+        reason = params.get("reason", "").strip()[:200]
+        channel = (
+            params.get("channel", "")
+            if staff and params.get("channel") in (BookingChannel.PHONE, BookingChannel.DESK)
+            else BookingChannel.ONLINE
+        )
+        context.update({"reason": reason, "channel": channel})
         try:
-            limits.check(ip=request.META.get("REMOTE_ADDR"), contact=form["email"] or form["phone"])
+            if context["exception"] and not reason:
+                raise DomainError(
+                    _("Give the reason for the exception."),
+                    fields={"reason": [_("Give the reason for the exception.")]},
+                )
+            if not staff:
+                limits.check(
+                    ip=request.META.get("REMOTE_ADDR"), contact=form["email"] or form["phone"]
+                )
             key = params.get("idempotency_key", "")[:64] or None
             try:
                 if not held:
@@ -158,9 +186,10 @@ def details(request: HttpRequest) -> HttpResponse:
                 appointment, token = services.book(
                     request=booking,
                     start=start_at,
-                    actor=None,
-                    channel=BookingChannel.ONLINE,
+                    actor=request.user if staff else None,
+                    channel=channel,
                     idempotency_key=key,
+                    override_reason=reason if context["exception"] else "",
                     **form,
                 )
         except Conflict as error:

@@ -385,3 +385,39 @@ def test_repeated_no_shows_are_asked_to_call(zonnedoorn):
         channel="phone",
     )
     assert staff.status == Status.BOOKED
+
+
+def test_reception_books_for_a_caller_with_an_audited_exception(client, zonnedoorn):
+    from onthaal.audit.models import AuditEvent
+
+    z = zonnedoorn
+    client.force_login(z["users"]["onthaal"])
+    query = "product=eid-aanvragen&persons=1&location=administratief-centrum"
+    normal = client.get(reverse("appointments:choose") + "?" + query + "&day=2027-03-23")
+    assert "uitzondering" in normal.content.decode()  # the staff link to an exception
+    assert "10:30" not in normal.content.decode()  # within the 2-hour lead time
+    exception = client.get(
+        reverse("appointments:choose") + "?" + query + "&exception=1&day=2027-03-23"
+    )
+    assert "10:30" in exception.content.decode()
+    soon = dt.datetime(2027, 3, 23, 10, 30, tzinfo=BRUSSELS).isoformat()
+    form = {
+        "product": "eid-aanvragen",
+        "persons": "1",
+        "location": "administratief-centrum",
+        "start": soon,
+        "exception": "1",
+        "channel": "phone",
+        "name": "Caller",
+        "phone": "+32 470 00 00 00",
+    }
+    missing = client.post(reverse("appointments:details"), form)
+    assert missing.status_code == 400 and "reden" in missing.content.decode()
+    booked = client.post(reverse("appointments:details"), {**form, "reason": "Urgent trip"})
+    assert booked.status_code == 302
+    appointment = Appointment.objects.get()
+    assert (appointment.channel, appointment.created_by) == ("phone", z["users"]["onthaal"])
+    event = AuditEvent.objects.get(object_type="appointments.appointment", action="create")
+    assert event.details["override"] == "Urgent trip" and event.actor_id == str(
+        z["users"]["onthaal"].pk
+    )
