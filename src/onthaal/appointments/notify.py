@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 import icalendar
 from django.conf import settings
@@ -27,7 +28,8 @@ from onthaal.core import clock
 
 log = logging.getLogger(__name__)
 
-CLAIM = dt.timedelta(minutes=5)
+# How long a worker holds the messages it claimed before another may take them over.
+CLAIM = dt.timedelta(seconds=int(os.environ.get("ONTHAAL_OUTBOX_CLAIM_SECONDS", "300")))
 MAX_ATTEMPTS = 6
 REMINDER_BEFORE = dt.timedelta(hours=int(getattr(settings, "ONTHAAL_REMINDER_HOURS", 24)))
 

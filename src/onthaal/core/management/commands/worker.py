@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         call_command("db_worker", interval=interval, reload=False, queue_name="*")
 
 
-OUTBOX_SECONDS = 5.0
+OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 
 def _housekeeping_loop() -> None:
