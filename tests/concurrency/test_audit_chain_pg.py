@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from onthaal.audit import selectors
 from onthaal.audit.models import AuditEvent
 from onthaal.audit.services import record_event
+from tests.concurrency.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,24 +23,7 @@ EVENTS_EACH = 250
 
 
 def _run_writers(work) -> list[BaseException]:
-    barrier = threading.Barrier(WRITERS)
-    errors: list[BaseException] = []
-
-    def writer(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    return errors
+    return run_at_once(WRITERS, work)
 
 
 def _assert_one_chain(expected: int) -> None:

@@ -6,7 +6,6 @@ import datetime as dt
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -18,6 +17,7 @@ from onthaal.catalogue.models import Product
 from onthaal.core.clock import BRUSSELS
 from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Location
+from tests.concurrency.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -27,27 +27,6 @@ pytestmark = [
 
 TUESDAY_10 = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
 WEDNESDAY = dt.datetime(2027, 3, 24, 9, 0, tzinfo=BRUSSELS)
-
-
-def _run(threads: int, work: Callable[[int], None]) -> list[BaseException]:
-    barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=600)
-    return errors
 
 
 def _overlaps() -> int:
@@ -99,7 +78,7 @@ def test_200_clients_on_20_places_give_20_bookings_and_180_conflicts(request_):
             with lock:
                 outcomes[result] += 1
 
-    assert _run(50, work) == []
+    assert run_at_once(50, work) == []
     assert outcomes == Counter({"booked": 20, "conflict": 180})
     assert Appointment.objects.filter(status=Status.BOOKED).count() == 20
     assert _overlaps() == 0
@@ -135,7 +114,7 @@ def test_1000_random_book_cancel_move_operations_leave_no_overlap(request_):
             with lock:
                 counts[result] += 1
 
-    assert _run(8, work) == []
+    assert run_at_once(8, work) == []
     assert sum(counts.values()) == 1000
     assert counts["book"] > 0 and counts["book-refused"] > 0
     assert _overlaps() == 0

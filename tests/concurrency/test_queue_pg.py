@@ -6,11 +6,9 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import threading
-from collections.abc import Callable
 
 import pytest
 import time_machine
-from django.db import connection
 
 from onthaal.accounts.models import Membership, Role
 from onthaal.accounts.tests.factories import UserFactory
@@ -20,6 +18,7 @@ from onthaal.core.clock import BRUSSELS
 from onthaal.organisation.models import Desk
 from onthaal.queue import services
 from onthaal.queue.models import Queue, Source, Status, Ticket
+from tests.concurrency.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -28,27 +27,6 @@ pytestmark = [
 ]
 
 TUESDAY_10 = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
-
-
-def _run(threads: int, work: Callable[[int], None]) -> list[BaseException]:
-    barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=600)
-    return errors
 
 
 @pytest.fixture
@@ -78,7 +56,7 @@ def test_500_concurrent_ticket_creations_get_500_unique_numbers(demo):
                 check_hours=False,
             )
 
-    assert _run(10, work) == []
+    assert run_at_once(10, work) == []
     numbers = list(Ticket.objects.values_list("number", flat=True))
     assert len(numbers) == 500
     assert sorted(numbers) == list(range(1, 501))  # unique and gapless
@@ -119,7 +97,7 @@ def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
                 served[ticket.pk] += 1
             services.finish(ticket=ticket, desk=desk, actor=agent)
 
-    assert _run(16, work) == []
+    assert run_at_once(16, work) == []
     assert len(served) == 300 and set(served.values()) == {1}
     assert Ticket.objects.filter(status=Status.DONE).count() == 300
     calls = AuditEvent.objects.filter(object_type="queue.ticket", details__transition="call")
