@@ -293,13 +293,8 @@ class AppointmentRescheduleView(APIView):
         except Conflict as error:
             if error.code != "slot_taken":
                 raise
-            booking = services.Request(
-                location=appointment.location,
-                department=appointment.department,
-                products=tuple(i.product for i in appointment.items.all()),
-                persons=appointment.persons,
-                duration=appointment.end - appointment.start,
+            return _conflict_with_next(
+                error, services.request_of(appointment), body.validated_data["start"]
             )
-            return _conflict_with_next(error, booking, body.validated_data["start"])
         notify.change(moved)
         return Response(AppointmentSerializer(moved).data)

@@ -65,6 +65,17 @@ class Request:
     duration: dt.timedelta
 
 
+def request_of(appointment: Appointment) -> Request:
+    """What an existing appointment asks for (to move it, or to book it afresh)."""
+    return Request(
+        location=appointment.location,
+        department=appointment.department,
+        products=tuple(i.product for i in appointment.items.select_related("product")),
+        persons=appointment.persons,
+        duration=appointment.end - appointment.start,
+    )
+
+
 def policy_for(department: Department) -> BookingPolicy:
     found = BookingPolicy.objects.filter(department=department).first()
     return found or BookingPolicy(department=department)
@@ -244,6 +255,39 @@ def _lock_day(department_id: int, day: dt.date) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def _check_contact(
+    policy: BookingPolicy,
+    location: Location,
+    email: str,
+    phone: str,
+    now: dt.datetime,
+    *,
+    by_staff: bool = False,
+) -> None:
+    """The limits on one contact: planned appointments, and (online) the no-show policy."""
+    contact = Q(email__iexact=email) if email else Q(phone=phone)
+    field = "email" if email else "phone"
+    future = Appointment.objects.filter(contact, status=Status.BOOKED, start__gt=now).count()
+    if future >= policy.max_future_per_contact:
+        raise DomainError(
+            _("You already have %(n)s appointments planned. Cancel one first, or call us.")
+            % {"n": future},
+            code="too_many",
+            fields={field: [_("Too many planned appointments.")]},
+        )
+    if by_staff:
+        return  # staff booking for a caller: the no-show policy asks citizens to call them
+    since = now - dt.timedelta(days=30 * policy.no_show_months)
+    missed = Appointment.objects.filter(contact, status=Status.NO_SHOW, start__gte=since).count()
+    if missed >= policy.no_show_limit:
+        raise DomainError(
+            _("Please call us to make this appointment: %(phone)s.")
+            % {"phone": location.phone or _("the general number")},
+            code="call_us",
+            fields={field: [_("Please call us.")]},
+        )
+
+
 def _retry_on_deadlock(fn: Callable[[], T]) -> T:
     """Run ``fn`` (one transaction); when PostgreSQL picks it as the victim of a deadlock
     between two exclusion-constraint checks (two bookings for overlapping times at once),
@@ -303,31 +347,15 @@ def _book(
         )
     policy = policy_for(request.department)
     override = bool(override_reason) and actor is not None
-    contact = Q(email__iexact=email) if email else Q(phone=phone)
-    future = (
-        0
-        if hold
-        else Appointment.objects.filter(contact, status__in=[Status.BOOKED], start__gt=now).count()
-    )
-    if future >= policy.max_future_per_contact and not override:
-        raise DomainError(
-            _("You already have %(n)s appointments planned. Cancel one first, or call us.")
-            % {"n": future},
-            code="too_many",
-            fields={"email" if email else "phone": [_("Too many planned appointments.")]},
+    if not hold and not override:
+        _check_contact(
+            policy,
+            request.location,
+            email,
+            phone,
+            now,
+            by_staff=getattr(actor, "is_authenticated", False),
         )
-    if not hold and not override and not getattr(actor, "is_authenticated", False):
-        since = now - dt.timedelta(days=30 * policy.no_show_months)
-        missed = Appointment.objects.filter(
-            contact, status=Status.NO_SHOW, start__gte=since
-        ).count()
-        if missed >= policy.no_show_limit:
-            raise DomainError(
-                _("Please call us to make this appointment: %(phone)s.")
-                % {"phone": request.location.phone or _("the general number")},
-                code="call_us",
-                fields={"email" if email else "phone": [_("Please call us.")]},
-            )
     day = start.astimezone(clock.BRUSSELS).date()
     opening = _opening(request, day, day)
     rules = rules_for(policy, override=override)
@@ -450,26 +478,11 @@ def confirm_hold(
     errors = _validate_contact(name, email, phone)
     if errors:
         raise DomainError(_("The booking is not valid."), fields=errors)
-    request = Request(
-        location=held.location,
-        department=held.department,
-        products=tuple(i.product for i in held.items.select_related("product")),
-        persons=held.persons,
-        duration=held.end - held.start,
-    )
+    request = request_of(held)
     now = clock.now()
     if held.status == Status.HELD and held.hold_expires_at and held.hold_expires_at >= now:
         # The same checks as a booking, on the contact now known.
-        policy = policy_for(held.department)
-        contact = Q(email__iexact=email) if email else Q(phone=phone)
-        future = Appointment.objects.filter(contact, status=Status.BOOKED, start__gt=now).count()
-        if future >= policy.max_future_per_contact:
-            raise DomainError(
-                _("You already have %(n)s appointments planned. Cancel one first, or call us.")
-                % {"n": future},
-                code="too_many",
-                fields={"email" if email else "phone": [_("Too many planned appointments.")]},
-            )
+        _check_contact(policy_for(held.department), held.location, email, phone, now)
         with transaction.atomic():
             updated = Appointment.objects.filter(
                 pk=held.pk, status=Status.HELD, hold_expires_at__gte=now
@@ -546,13 +559,7 @@ def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = No
         raise Conflict(
             _("This appointment can no longer be changed this way."), code="invalid_state"
         )
-    request = Request(
-        location=appointment.location,
-        department=appointment.department,
-        products=tuple(i.product for i in appointment.items.select_related("product")),
-        persons=appointment.persons,
-        duration=appointment.end - appointment.start,
-    )
+    request = request_of(appointment)
     with transaction.atomic():
         # Every write the exclusion constraint may make wait comes before the first audit
         # event: the chain's lock is taken last, so no transaction holds it while it waits.

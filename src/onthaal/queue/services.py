@@ -51,7 +51,7 @@ MAX_QUANTITY = 20
 
 def _event(ticket: Ticket, action: str, actor: Any, **details: Any) -> None:
     record_event(
-        action=Action.TRANSITION if action not in ("issue",) else Action.CREATE,
+        action=Action.CREATE if action == "issue" else Action.TRANSITION,
         actor=actor,
         object_type="queue.ticket",
         object_id=ticket.pk,
@@ -80,11 +80,20 @@ def _live(ticket: Ticket, kind: str) -> None:
 # --- walk-in channel -----------------------------------------------------------------------
 
 
-def walk_in_status(location: Location, queue: Queue) -> tuple[bool, dt.datetime | None]:
-    """Is the walk-in channel of ``queue``'s department open now, and if not, when next?"""
-    now = clock.now()
+def walk_in_hours(location: Location) -> hours_compute.HoursData:
+    """The location's hours for the coming month: what ``walk_in_status`` needs (2 queries)."""
     today = clock.today()
-    data = hours_data(location, today, today + dt.timedelta(days=31))
+    return hours_data(location, today, today + dt.timedelta(days=31))
+
+
+def walk_in_status(
+    location: Location, queue: Queue, data: hours_compute.HoursData | None = None
+) -> tuple[bool, dt.datetime | None]:
+    """Is the walk-in channel of ``queue``'s department open now, and if not, when next?
+    Pass ``data`` (``walk_in_hours``) to ask for several queues of a location."""
+    now = clock.now()
+    if data is None:
+        data = walk_in_hours(location)
     is_open = hours_compute.is_open(
         data, now, channel=hours_compute.WALK_IN, department_id=queue.department_id
     )
@@ -193,8 +202,8 @@ def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
     return ticket
 
 
-def _require_desk(user: Any, desk: Desk) -> DeskSession:
-    """The user may serve at ``desk`` and has it open."""
+def _require_serve(user: Any, desk: Desk) -> None:
+    """The user serves one of the departments of ``desk`` (else refused, and audited)."""
     departments = list(desk.departments.all())
     if not any(access.can(user, "queue.serve", d) for d in departments):
         access.require(
@@ -204,6 +213,11 @@ def _require_desk(user: Any, desk: Desk) -> DeskSession:
             object_type="organisation.desk",
             object_id=str(desk.pk),
         )
+
+
+def _require_desk(user: Any, desk: Desk) -> DeskSession:
+    """The user may serve at ``desk`` and has it open."""
+    _require_serve(user, desk)
     session = DeskSession.objects.filter(desk=desk).first()
     if session is None or session.state == DeskSession.State.CLOSED:
         raise DomainError(_("Open the desk first."), code="desk_closed")
@@ -584,15 +598,7 @@ def cancel(*, ticket: Ticket, actor: Any, reason: str) -> Ticket:
 
 def open_desk(*, desk: Desk, actor: Any) -> DeskSession:
     """Sign in at a desk. Refused when someone else works there."""
-    departments = list(desk.departments.all())
-    if not any(access.can(actor, "queue.serve", d) for d in departments):
-        access.require(
-            actor,
-            "queue.serve",
-            departments[0] if departments else None,
-            object_type="organisation.desk",
-            object_id=str(desk.pk),
-        )
+    _require_serve(actor, desk)
     with transaction.atomic():
         session, _created = DeskSession.objects.select_for_update().get_or_create(
             desk=desk, defaults={"since": clock.now(), "user": actor}

@@ -86,7 +86,8 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 return redirect(reverse("queue:ticket", args=[ticket.public_id]) + "?print=1")
         return redirect("queue:kiosk", slug=slug)
-    walk_in = {q.pk: services.walk_in_status(location, q) for q in queues}
+    hours = services.walk_in_hours(location)
+    walk_in = {q.pk: services.walk_in_status(location, q, hours) for q in queues}
     choices = [
         {
             "queue": q,
