@@ -43,6 +43,7 @@ def agenda(request: HttpRequest, slug: str) -> HttpResponse:
         found = list(
             visible.filter(Q(reference=query.upper()) | Q(name__icontains=query))
             .select_related("desk", "department")
+            .prefetch_related("items__product")
             .order_by("-start")[:50]
         )
         record_event(
