@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 # Any constant; identifies the audit chain's advisory lock on PostgreSQL.
 CHAIN_LOCK_KEY = 0x0A0D17
+CHAIN_HEAD_SQL = (
+    "SELECT pg_advisory_xact_lock(658711); "  # CHAIN_LOCK_KEY
+    'SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1'
+)
 
 # Fields whose values must never be written to the log (only that they changed).
 SECRET_FIELDS = frozenset({"password", "token", "secret", "key", "manage_token", "token_hash"})
@@ -88,19 +92,28 @@ def scrub(details: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _lock_chain(using: str) -> None:
+def _chain_head(using: str) -> str:
+    """The hash of the last event, read under the chain lock (held until commit).
+
+    On PostgreSQL the lock and the read go in one round trip: two statements, run in order,
+    the second with a snapshot taken after the lock was granted.
+    """
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute(CHAIN_HEAD_SQL)
+            cursor.nextset()
+            row = cursor.fetchone()
+        return row[0] if row else chain.GENESIS
+    head = AuditEvent.objects.using(using).order_by("-pk").values_list("hash", flat=True)
+    return head.first() or chain.GENESIS
 
 
 def _append(fields: dict[str, Any]) -> AuditEvent:
     using = router.db_for_write(AuditEvent)
-    with transaction.atomic(using=using):
-        _lock_chain(using)
-        head = AuditEvent.objects.using(using).order_by("-pk").values_list("hash", flat=True)
-        fields["prev_hash"] = head.first() or chain.GENESIS
+    # No savepoint: the event belongs to the caller's transaction and fails with it.
+    with transaction.atomic(using=using, savepoint=False):
+        fields["prev_hash"] = _chain_head(using)
         fields["at"] = clock.now()
         fields["hash"] = chain.event_hash(fields)
         return AuditEvent.objects.using(using).create(**fields)

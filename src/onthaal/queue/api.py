@@ -106,8 +106,15 @@ class TicketCreateView(APIView):
         data = TicketCreate(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        location = Location.objects.filter(pk=values["location"]).first()
-        queue = Queue.objects.select_related("department").filter(pk=values["queue"]).first()
+        queue = (
+            Queue.objects.select_related("department", "location")
+            .filter(pk=values["queue"])
+            .first()
+        )
+        if queue is not None and queue.location_id == values["location"]:
+            location: Location | None = queue.location
+        else:
+            location = Location.objects.filter(pk=values["location"]).first()
         errors: dict[str, list[str]] = {}
         if location is None:
             errors["location"] = [_("Unknown location.")]

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
@@ -112,11 +112,21 @@ def walk_in_status(
 
 
 def _next_number(location: Location, service_day: dt.date) -> int:
-    counter, _created = TicketCounter.objects.get_or_create(
-        location=location, service_day=service_day
+    """The next number of the day: one UPDATE ... RETURNING (the row lock serialises issuers);
+    the day's counter row is created by the first ticket of the day."""
+    sql = (
+        'UPDATE "queue_ticketcounter" SET "last_number" = "last_number" + 1 '
+        'WHERE "location_id" = %s AND "service_day" = %s RETURNING "last_number"'
     )
-    TicketCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
-    return TicketCounter.objects.values_list("last_number", flat=True).get(pk=counter.pk)
+    params = [location.pk, connection.ops.adapt_datefield_value(service_day)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            TicketCounter.objects.get_or_create(location=location, service_day=service_day)
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    return int(row[0])
 
 
 def issue_ticket(
@@ -198,8 +208,8 @@ def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
             % {"code": ticket.code, "status": label},
             code="invalid_state",
         )
-    ticket.refresh_from_db()
-    return ticket
+    # Read back with what the event and the screens need, in one query.
+    return Ticket.objects.select_related("queue", "queue__department", "desk").get(pk=ticket.pk)
 
 
 def _require_serve(user: Any, desk: Desk) -> None:
@@ -320,7 +330,11 @@ def head_candidates(
         ),
         waiting.filter(personal),
     ]
-    rows = {row[0]: row for part in parts for row in part.values_list(*CANDIDATE_FIELDS)}
+    values = [part.values_list(*CANDIDATE_FIELDS) for part in parts]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # One round trip (PostgreSQL); SQLite cannot limit the parts of a UNION.
+        values = [values[0].union(*values[1:], all=True)]
+    rows = {row[0]: row for part in values for row in part}
     return _rows_to_candidates(rows.values(), {})
 
 
@@ -384,27 +398,29 @@ def _claim(desk: Desk, actor: Any, ranked: list[int], now: dt.datetime) -> Ticke
             # Lock the still-waiting tickets of this batch, skipping those another desk is
             # claiming right now (no waiting behind its transaction); on SQLite the write lock
             # of the IMMEDIATE transaction serialises desks instead.
-            free = set(
-                Ticket.objects.select_for_update(skip_locked=True)
+            free = {
+                t.pk: t
+                for t in Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("queue", "queue__department")
                 .filter(pk__in=batch, status=Status.WAITING)
-                .values_list("pk", flat=True)
-            )
+            }
             chosen = next((pk for pk in batch if pk in free), None)
             if chosen is None:
                 continue  # all taken by other desks: try the next ones
-            claimed = Ticket.objects.filter(pk=chosen, status=Status.WAITING).update(
-                status=Status.CALLED,
-                desk=desk,
-                served_by=actor,
-                called_at=now,
-                assigned_user=None,
-                assigned_desk=None,
-            )
+            changes = {
+                "status": Status.CALLED,
+                "desk": desk,
+                "served_by": actor,
+                "called_at": now,
+                "assigned_user": None,
+                "assigned_desk": None,
+            }
+            claimed = Ticket.objects.filter(pk=chosen, status=Status.WAITING).update(**changes)
             if claimed != 1:  # pragma: no cover - the row lock makes this impossible
                 continue
-            ticket = Ticket.objects.select_related("queue", "queue__department", "desk").get(
-                pk=chosen
-            )
+            ticket = free[chosen]
+            for name, value in changes.items():
+                setattr(ticket, name, value)
             _event(ticket, "call", actor, desk=desk.pk)
             _live(ticket, "called")
             return ticket
