@@ -1,7 +1,19 @@
-from django.contrib import admin
+from typing import Any
 
-from onthaal.accounts.admin_access import CapabilityAdmin
-from onthaal.organisation.models import Department, Desk, Location, Organisation
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from onthaal.accounts.admin_access import CapabilityAdmin, CapabilityInline
+from onthaal.core import clock
+from onthaal.organisation.models import (
+    Department,
+    Desk,
+    DeskAbsence,
+    DeskSchedule,
+    Location,
+    Organisation,
+)
 
 
 @admin.register(Organisation)
@@ -23,8 +35,36 @@ class DepartmentAdmin(CapabilityAdmin):
     filter_horizontal = ["locations"]
 
 
+class DeskScheduleInline(CapabilityInline):
+    """When the desk takes appointments; no rows: whenever the appointment channel is open."""
+
+    model = DeskSchedule
+    fields = ["weekday", "start", "end", "valid_from", "valid_until"]
+    extra = 0
+
+
+class DeskAbsenceInline(CapabilityInline):
+    """The absences that have not ended yet; the past ones are in the absences list."""
+
+    model = DeskAbsence
+    fields = ["start", "end", "reason"]
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).filter(end__gt=clock.now())
+
+
 @admin.register(Desk)
 class DeskAdmin(CapabilityAdmin):
     list_display = ["name", "location", "kind", "active"]
     list_filter = ["location", "kind", "active"]
     filter_horizontal = ["departments"]
+    inlines = [DeskScheduleInline, DeskAbsenceInline]
+
+
+@admin.register(DeskAbsence)
+class DeskAbsenceAdmin(CapabilityAdmin):
+    list_display = ["desk", "start", "end", "reason"]
+    list_filter = ["desk__location", "desk"]
+    date_hierarchy = "start"
+    list_select_related = ["desk__location"]

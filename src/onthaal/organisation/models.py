@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from onthaal.core.clock import BRUSSELS
+from onthaal.hours.models import Weekday
 
 
 class Organisation(models.Model):
@@ -115,3 +121,80 @@ class Desk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location})"
+
+
+class DeskSchedule(models.Model):
+    """The desk is staffed every ``weekday`` from ``start`` to ``end`` (local wall-clock time in
+    Europe/Brussels) within an optional validity period.
+
+    A desk without any schedule rows takes appointments whenever the appointment channel is
+    open. A desk with rows takes them only in the windows of its rows that are valid on the day
+    (so not at all on a day none is valid for). Opening hours and absences apply on top; see
+    ``appointments.services.desk_resources``.
+    """
+
+    desk = models.ForeignKey(
+        Desk, verbose_name=_("desk"), on_delete=models.CASCADE, related_name="schedule"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("start time"))
+    end = models.TimeField(_("end time"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("desk schedule")
+        verbose_name_plural = _("desk schedules")
+        ordering = ["desk", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=F("end")),
+                name="desk_schedule_start_before_end",
+                violation_error_message=_("The end time must be after the start time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="desk_schedule_weekday"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="desk_schedule_valid_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class DeskAbsence(models.Model):
+    """The desk takes no appointments from ``start`` to ``end`` (leave, training, repairs)."""
+
+    desk = models.ForeignKey(
+        Desk, verbose_name=_("desk"), on_delete=models.CASCADE, related_name="absences"
+    )
+    start = models.DateTimeField(_("absent from"))
+    end = models.DateTimeField(_("absent until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("desk absence")
+        verbose_name_plural = _("desk absences")
+        ordering = ["desk", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=F("end")),
+                name="desk_absence_start_before_end",
+                violation_error_message=_("The absence must end after it starts."),
+            ),
+        ]
+        indexes = [models.Index(fields=["desk", "start"], name="desk_absence_desk_start")]
+
+    def __str__(self) -> str:
+        start, end = self.start.astimezone(BRUSSELS), self.end.astimezone(BRUSSELS)
+        return f"{self.desk}: {start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M}"
