@@ -3,6 +3,7 @@ opening hours and one demo user per role. Idempotent: a second run changes nothi
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,16 @@ from onthaal.accounts.models import Membership, Role
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.catalogue.models import Channel, Product, ProductChannel
-from onthaal.organisation.models import Department, Desk, Location, Organisation
+from onthaal.core import clock
+from onthaal.hours.compute import to_instant
+from onthaal.organisation.models import (
+    Department,
+    Desk,
+    DeskAbsence,
+    DeskSchedule,
+    Location,
+    Organisation,
+)
 
 A, W, Q, E, P = (
     Channel.APPOINTMENT,
@@ -245,6 +255,32 @@ def is_loaded() -> bool:
     return Organisation.objects.filter(name="Gemeente Zonnedoorn").exists()
 
 
+def _load_desk_schedules(balies: dict[int, Desk]) -> None:
+    """Balie 4 is staffed part-time: every morning and on Monday to Wednesday afternoons (not
+    on Thursday and Friday afternoons, nor the late Thursday evening). Balie 3 is away for a
+    training all of next Tuesday. Balies 1 to 3 have no schedule: they take appointments
+    whenever Burgerzaken does."""
+    mornings = [(day, "08:30", "12:00") for day in range(5)]
+    afternoons = [(day, "13:30", "16:00") for day in range(3)]
+    DeskSchedule.objects.bulk_create(
+        DeskSchedule(
+            desk=balies[4],
+            weekday=day,
+            start=dt.time.fromisoformat(start),
+            end=dt.time.fromisoformat(end),
+        )
+        for day, start, end in mornings + afternoons
+    )
+    today = clock.today()
+    next_tuesday = today + dt.timedelta(days=7 - today.weekday() + 1)
+    DeskAbsence.objects.create(
+        desk=balies[3],
+        start=to_instant(next_tuesday, dt.time(8), clock.BRUSSELS),
+        end=to_instant(next_tuesday, dt.time(17), clock.BRUSSELS),
+        reason="Opleiding",
+    )
+
+
 @transaction.atomic
 def load() -> bool:
     """Build the demo. Returns False when it was already there."""
@@ -305,18 +341,20 @@ def load() -> bool:
             for channel, minutes in channels.items()
         )
 
-    def desk(location: Location, name: str, kind: str, *served: str) -> None:
+    def desk(location: Location, name: str, kind: str, *served: str) -> Desk:
         d = Desk.objects.create(location=location, name=name, kind=kind)
         d.departments.set([departments[s] for s in served])
+        return d
 
     desk(ac, "Onthaal", Desk.Kind.RECEPTION, "onthaal")
     desk(ac, "Snelbalie", Desk.Kind.QUICK, "onthaal", "burgerzaken")
-    for n in range(1, 5):
-        desk(ac, f"Balie {n}", Desk.Kind.DESK, "burgerzaken")
+    balies = {n: desk(ac, f"Balie {n}", Desk.Kind.DESK, "burgerzaken") for n in range(1, 5)}
     desk(ac, "Balie 5", Desk.Kind.DESK, "omgeving")
     desk(sh, "Onthaal Sociaal Huis", Desk.Kind.RECEPTION, "onthaal")
     for n in range(1, 4):
         desk(sh, f"Spreekkamer {n}", Desk.Kind.PRIVATE_OFFICE, "sociale-dienst")
+
+    _load_desk_schedules(balies)
 
     user_model = get_user_model()
     for demo_user in DEMO_USERS:
