@@ -44,7 +44,7 @@ from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
 from onthaal.hours import compute as hours_compute
 from onthaal.hours.selectors import hours_data
-from onthaal.organisation.models import Department, Desk, Location
+from onthaal.organisation.models import Department, Desk, DeskAbsence, DeskSchedule, Location
 
 T = TypeVar("T")
 DEADLOCK_RETRIES = 10
@@ -160,6 +160,50 @@ def _instant(text: str) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
+def _scheduled(
+    desks: Sequence[Desk], first: dt.date, last: dt.date
+) -> dict[int, tuple[slotting.Span, ...]]:
+    """When each desk with a weekly schedule works from ``first`` to ``last`` (local dates,
+    included), as instants; a desk without schedule rows is not in the answer (it works
+    whenever the channel is open). One query: every row of the desks, whatever its validity,
+    because a desk with rows none of which is valid on a day does not work that day."""
+    rows: dict[int, dict[int, list[DeskSchedule]]] = {}
+    for row in DeskSchedule.objects.filter(desk__in=desks):
+        rows.setdefault(row.desk_id, {}).setdefault(row.weekday, []).append(row)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    spans: dict[int, tuple[slotting.Span, ...]] = {}
+    for desk_id, by_weekday in rows.items():
+        found: list[slotting.Span] = []
+        for day in days:
+            for row in by_weekday.get(day.weekday(), ()):
+                if row.valid_on(day):
+                    # Local wall-clock times to instants as the opening hours do (DST-safe).
+                    start = hours_compute.to_instant(day, row.start, clock.BRUSSELS)
+                    end = hours_compute.to_instant(day, row.end, clock.BRUSSELS)
+                    if end > start:
+                        found.append((start, end))
+        spans[desk_id] = tuple(found)
+    return spans
+
+
+def desk_resources(
+    desks: Sequence[Desk], start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> list[slotting.Resource]:
+    """The desks as the slot engine sees them from ``start`` to ``end``: when each works (its
+    weekly schedule; None without one) and when it is busy (active appointments, live holds,
+    absences). Three queries whatever the number of desks."""
+    busy = _busy(desks, start, end, now)
+    absences = DeskAbsence.objects.filter(desk__in=desks, start__lt=end, end__gt=start)
+    for desk_id, absent_from, absent_until in absences.values_list("desk_id", "start", "end"):
+        busy[desk_id].append((absent_from, absent_until))
+    local = clock.BRUSSELS
+    scheduled = _scheduled(desks, start.astimezone(local).date(), end.astimezone(local).date())
+    return [
+        slotting.Resource(id=d.pk, available=scheduled.get(d.pk), busy=tuple(busy[d.pk]))
+        for d in desks
+    ]
+
+
 def _opening(request: Request, first: dt.date, last: dt.date) -> list[slotting.Span]:
     data = hours_data(request.location, first, last)
     return [
@@ -192,8 +236,7 @@ def availability(
     if not opening:
         return []
     desks = _desks(request)
-    busy = _busy(desks, opening[0][0], opening[-1][1], now)
-    resources = [slotting.Resource(id=d.pk, busy=tuple(busy[d.pk])) for d in desks]
+    resources = desk_resources(desks, opening[0][0], opening[-1][1], now)
     return slotting.slots(
         opening, resources, request.duration, now, rules_for(policy, override=override)
     )
@@ -366,8 +409,7 @@ def _book(
             with transaction.atomic():
                 _lock_day(request.department.pk, day)
                 desks = _desks(request)
-                busy = _busy(desks, start, end + rules.buffer, now)
-                resources = [slotting.Resource(id=d.pk, busy=tuple(busy[d.pk])) for d in desks]
+                resources = desk_resources(desks, start, end + rules.buffer, now)
                 on_grid = {
                     s.start: s
                     for s in slotting.slots(opening, resources, request.duration, now, rules)
