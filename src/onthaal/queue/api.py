@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -22,36 +23,27 @@ from onthaal.catalogue.models import Product
 from onthaal.core.errors import DomainError, NotFound
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import selectors, services
-from onthaal.queue.models import Queue, Source, Ticket
+from onthaal.queue.models import Queue, Source, Status, Ticket
 
 
-class TicketSerializer(serializers.ModelSerializer[Ticket]):
+# Declared field by field, not a ModelSerializer: it is on the hot path of every kiosk and desk
+# request, and introspecting the model for each response costs more than the database work.
+class TicketSerializer(serializers.Serializer[Ticket]):
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    public_id = serializers.CharField(read_only=True)
     queue = serializers.CharField(source="queue.prefix", read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    source = serializers.ChoiceField(choices=Source.choices, read_only=True)
+    priority = serializers.BooleanField(read_only=True)
     desk = serializers.CharField(source="desk.name", read_only=True, default=None)
+    issued_at = serializers.DateTimeField(read_only=True)
+    called_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
     status_url = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Ticket
-        fields = [
-            "id",
-            "code",
-            "public_id",
-            "queue",
-            "status",
-            "source",
-            "priority",
-            "desk",
-            "issued_at",
-            "called_at",
-            "started_at",
-            "finished_at",
-            "status_url",
-        ]
-        read_only_fields = fields
-
     def get_status_url(self, ticket: Ticket) -> str:
-        from django.urls import reverse
-
         return reverse("queue:ticket", args=[ticket.public_id])
 
 

@@ -282,3 +282,41 @@ def test_reception_and_lead_pages(client, zonnedoorn):
     assert Ticket.objects.get().queue == z["snel"]
     client.force_login(z["users"]["balie"])
     assert client.get(lead).status_code == 403
+
+
+def test_kiosk_and_desk_requests_take_a_fixed_number_of_queries(
+    client, zonnedoorn, django_assert_max_num_queries
+):
+    """The hot paths do not grow with the queue: 40 waiting tickets or 1, the same count.
+    (Savepoints of the test transaction included; call-next's head is one UNION on PostgreSQL
+    and four SELECTs on SQLite.)"""
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    z = zonnedoorn
+    agent = z["users"]["balie"]
+    services.open_desk(desk=z["balie1"], actor=agent)
+    reception = {
+        "HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=z['users']['onthaal']).key}"
+    }
+    desk = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=agent).key}"}
+    body = {"location": z["ac"].pk, "queue": z["burgerzaken"].pk, "source": "reception"}
+    for _ in range(40):
+        client.post("/api/v1/tickets/", body, content_type="application/json", **reception)
+    with django_assert_max_num_queries(11):
+        created = client.post(
+            "/api/v1/tickets/", body, content_type="application/json", **reception
+        )
+    assert created.status_code == 201
+    union = connection.features.supports_slicing_ordering_in_compound
+    with django_assert_max_num_queries(16 if union else 19):
+        called = client.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/", **desk)
+    assert called.status_code == 200 and called.json()["code"] == "B001"
+    with django_assert_max_num_queries(14):
+        finished = client.post(
+            f"/api/v1/tickets/{called.json()['id']}/finish/",
+            {"desk": z["balie1"].pk},
+            content_type="application/json",
+            **desk,
+        )
+    assert finished.status_code == 200 and finished.json()["status"] == "done"
