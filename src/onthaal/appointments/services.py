@@ -409,7 +409,7 @@ def _book(
             with transaction.atomic():
                 _lock_day(request.department.pk, day)
                 desks = _desks(request)
-                resources = desk_resources(desks, start, end + rules.buffer, now)
+                resources = desk_resources(desks, start - rules.buffer, end + rules.buffer, now)
                 on_grid = {
                     s.start: s
                     for s in slotting.slots(opening, resources, request.duration, now, rules)

@@ -53,7 +53,8 @@ class _Index:
 
     def __init__(self, resource: Resource, buffer: dt.timedelta) -> None:
         self.id = resource.id
-        busy = merge((s - buffer, e) for s, e in resource.busy)
+        # The buffer follows each busy period, as it follows the slot (``guard_end``).
+        busy = merge((s, e + buffer) for s, e in resource.busy)
         self.busy_starts = [s for s, _ in busy]
         self.busy_ends = [e for _, e in busy]
         available = merge(resource.available) if resource.available is not None else None

@@ -65,7 +65,7 @@ def test_slot_properties(opening, resources, duration, now_min, rules):
             resource = by_id[rid]
             # Never overlapping a booking or absence (buffer included)...
             for s, e in resource.busy:
-                assert not (s - rules.buffer < slot.end + rules.buffer and slot.start < e)
+                assert not (s < slot.end + rules.buffer and slot.start < e + rules.buffer)
             # ...and only when the resource works.
             if resource.available is not None:
                 assert any(
@@ -127,3 +127,15 @@ def test_fill_policy_spreads_the_work_and_is_predictable():
 def test_bad_parameters_are_refused():
     with pytest.raises(ValueError):
         slots.slots([], [], dt.timedelta(0), DAY0)
+
+
+def test_the_buffer_follows_every_appointment_once():
+    """Buffer 5 min after each appointment: with one at 10:00-10:10, the 09:40 slot still fits
+    (09:50 + 5 <= 10:00), 09:50 does not, 10:10 is in the buffer and 10:20 is free again."""
+    t = dt.datetime(2027, 3, 22, 9, 0, tzinfo=dt.UTC)
+    busy = slots.Resource(id=1, busy=((t + 60 * MIN, t + 70 * MIN),))
+    rules = slots.Rules(grid=10 * MIN, buffer=5 * MIN, lead_time=dt.timedelta(0))
+    found = slots.slots([(t, t + 120 * MIN)], [busy], 10 * MIN, t, rules)
+    starts = {(s.start - t) // MIN for s in found}
+    assert {40, 80} <= starts
+    assert not {50, 60, 70} & starts
