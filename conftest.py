@@ -35,3 +35,10 @@ def _empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _easy_proof_of_work(settings: object) -> None:
+    """Proof-of-work challenges (appointments.proof) with a tiny range: solved at once, and
+    still checked in full. A test that wants the real effort sets the setting itself."""
+    settings.ONTHAAL_ALTCHA_MAX_NUMBER = 100  # type: ignore[attr-defined]

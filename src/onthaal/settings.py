@@ -179,6 +179,11 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 LOCKOUT_ATTEMPTS = int(os.environ.get("ONTHAAL_LOCKOUT_ATTEMPTS", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("ONTHAAL_LOCKOUT_MINUTES", "15"))
 
+# ONTHAAL_ALTCHA_MAX_NUMBER: how hard the proof of work on an anonymous booking is (the largest
+# number a citizen's browser may have to try; on average it tries half). 50,000 takes a phone
+# about a second. See onthaal.appointments.proof.
+ONTHAAL_ALTCHA_MAX_NUMBER = int(os.environ.get("ONTHAAL_ALTCHA_MAX_NUMBER", "50000"))
+
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

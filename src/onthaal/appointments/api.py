@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onthaal.api.errors import ErrorSerializer, error_body
-from onthaal.appointments import limits, notify, services
+from onthaal.appointments import limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
@@ -122,6 +122,17 @@ class BookingCreate(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    altcha = serializers.CharField(
+        max_length=proof.MAX_PAYLOAD,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Proof of work, required without authentication: a challenge from "
+            "GET /api/v1/appointments/challenge/, solved, as base64 of the JSON "
+            "{algorithm, challenge, number, salt, signature}. Good for one booking."
+        ),
+    )
 
 
 class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
@@ -161,10 +172,37 @@ def _conflict_with_next(error: Conflict, booking: services.Request, start: dt.da
     return Response(body, status=409)
 
 
+class ChallengeView(APIView):
+    """A proof-of-work challenge (ALTCHA, public) for an anonymous booking: find the number
+    ``n`` (0 ≤ n ≤ ``maxNumber``) for which SHA-256(``salt`` + n) is ``challenge``, and send
+    base64(JSON {algorithm, challenge, number, salt, signature}) as the booking's ``altcha``.
+    It expires after 10 minutes."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                name="Challenge",
+                fields={
+                    "algorithm": serializers.CharField(),
+                    "challenge": serializers.CharField(),
+                    "maxNumber": serializers.IntegerField(),
+                    "salt": serializers.CharField(),
+                    "signature": serializers.CharField(),
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return Response(proof.challenge(), headers={"Cache-Control": "no-store"})
+
+
 class AppointmentCreateView(APIView):
     """Book an appointment (public). 201 with the reference and the manage link; 409 with the
     next free slots when the time is gone; 400 with field errors. An ``Idempotency-Key``
-    header makes a repeated request return the first booking."""
+    header makes a repeated request return the first booking. Without authentication the
+    request needs a solved proof of work in ``altcha`` (see the challenge)."""
 
     permission_classes = [AllowAny]
 
@@ -196,6 +234,7 @@ class AppointmentCreateView(APIView):
         )
         key = request.headers.get("Idempotency-Key", "")[:64] or None
         if not request.user.is_authenticated:
+            proof.require(values["altcha"], idempotency_key=key)
             limits.check(
                 ip=request.META.get("REMOTE_ADDR"), contact=values["email"] or values["phone"]
             )

@@ -7,6 +7,8 @@ from onthaal.appointments import api
 urlpatterns = [
     path("availability/", api.AvailabilityView.as_view(), name="api-availability"),
     path("appointments/", api.AppointmentCreateView.as_view(), name="api-appointments"),
+    # Before <reference>/, which would take "challenge" for a reference.
+    path("appointments/challenge/", api.ChallengeView.as_view(), name="api-appointment-challenge"),
     path(
         "appointments/<str:reference>/",
         api.AppointmentDetailView.as_view(),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
-from onthaal.appointments import api, limits, notify, services
+from onthaal.appointments import api, limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Channel, Product
 from onthaal.core import clock
@@ -124,6 +124,17 @@ def choose(request: HttpRequest) -> HttpResponse:
     return render(request, "appointments/choose.html", context)
 
 
+def _render_details(
+    request: HttpRequest, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """The details form; a citizen's carries a fresh proof-of-work challenge that proof.js
+    solves while the form is filled in (staff are not asked for one)."""
+    if not context["staff"]:
+        context["proof_challenge"] = proof.challenge()
+        context["proof_refresh_url"] = reverse("api-appointment-challenge")
+    return render(request, "appointments/details.html", context, status=status)
+
+
 def details(request: HttpRequest) -> HttpResponse:
     booking, context = _booking(request)
     params = request.GET if request.method == "GET" else request.POST
@@ -164,6 +175,7 @@ def details(request: HttpRequest) -> HttpResponse:
             else BookingChannel.ONLINE
         )
         context.update({"reason": reason, "channel": channel})
+        key = params.get("idempotency_key", "")[:64] or None
         try:
             if context["exception"] and not reason:
                 raise DomainError(
@@ -171,10 +183,10 @@ def details(request: HttpRequest) -> HttpResponse:
                     fields={"reason": [_("Give the reason for the exception.")]},
                 )
             if not staff:
+                proof.require(params.get(proof.FIELD, ""), idempotency_key=key)
                 limits.check(
                     ip=request.META.get("REMOTE_ADDR"), contact=form["email"] or form["phone"]
                 )
-            key = params.get("idempotency_key", "")[:64] or None
             try:
                 if not held:
                     raise NotFound("no hold")
@@ -200,7 +212,7 @@ def details(request: HttpRequest) -> HttpResponse:
             context["idempotency_key"] = params.get("idempotency_key", "")[:64]
             if not context["errors"]:
                 messages.error(request, error.message)
-            return render(request, "appointments/details.html", context, status=error.status_code)
+            return _render_details(request, context, status=error.status_code)
         if token is None:  # a double-clicked submit: the first booking stands
             messages.info(request, _("This appointment was already booked."))
             return redirect("appointments:start")
@@ -210,7 +222,7 @@ def details(request: HttpRequest) -> HttpResponse:
         request.session[f"booked-{appointment.reference}"] = token
         return redirect(reverse("appointments:done", args=[appointment.reference]))
     context["idempotency_key"] = secrets.token_urlsafe(16)
-    return render(request, "appointments/details.html", context)
+    return _render_details(request, context)
 
 
 def _manage_context(request: HttpRequest, appointment: Appointment, token: str) -> dict[str, Any]:

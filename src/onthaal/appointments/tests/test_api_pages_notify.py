@@ -83,8 +83,8 @@ def test_bad_availability_queries_are_400_with_the_field(client, zonnedoorn, par
     assert field in response.json()["fields"]
 
 
-def test_create_read_reschedule_cancel_through_the_api(client, zonnedoorn):
-    created = post(client, "/api/v1/appointments/", BODY)
+def test_create_read_reschedule_cancel_through_the_api(client, zonnedoorn, solved):
+    created = post(client, "/api/v1/appointments/", {**BODY, "altcha": solved()})
     assert created.status_code == 201, created.content
     appointment = created.json()["appointment"]
     assert appointment["start"] == "2027-03-24T09:00:00+01:00"
@@ -109,22 +109,23 @@ def test_create_read_reschedule_cancel_through_the_api(client, zonnedoorn):
     assert kinds == ["confirmation", "change", "cancellation"]
 
 
-def test_a_taken_slot_is_409_with_the_next_free_slots(client, zonnedoorn):
+def test_a_taken_slot_is_409_with_the_next_free_slots(client, zonnedoorn, solved):
     for n in range(4):
-        assert (
-            post(client, "/api/v1/appointments/", {**BODY, "email": f"p{n}@x.org"}).status_code
-            == 201
-        )
-    gone = post(client, "/api/v1/appointments/", {**BODY, "email": "late@x.org"})
+        body = {**BODY, "email": f"p{n}@x.org", "altcha": solved()}
+        assert post(client, "/api/v1/appointments/", body).status_code == 201
+    gone = post(
+        client, "/api/v1/appointments/", {**BODY, "email": "late@x.org", "altcha": solved()}
+    )
     assert gone.status_code == 409
     assert gone.json()["code"] == "slot_taken"
     assert gone.json()["next_slots"][0]["start"] == "2027-03-24T09:20:00+01:00"  # 10-min grid
     assert Appointment.objects.count() == 4
 
 
-def test_a_double_submit_with_an_idempotency_key_books_once(client, zonnedoorn):
-    first = post(client, "/api/v1/appointments/", BODY, **{"Idempotency-Key": "k-1"})
-    again = post(client, "/api/v1/appointments/", BODY, **{"Idempotency-Key": "k-1"})
+def test_a_double_submit_with_an_idempotency_key_books_once(client, zonnedoorn, solved):
+    body = {**BODY, "altcha": solved()}  # a retry sends the same request, proof included
+    first = post(client, "/api/v1/appointments/", body, **{"Idempotency-Key": "k-1"})
+    again = post(client, "/api/v1/appointments/", body, **{"Idempotency-Key": "k-1"})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["reference"] == first.json()["appointment"]["reference"]
     assert Appointment.objects.count() == 1
@@ -142,14 +143,16 @@ def test_a_double_submit_with_an_idempotency_key_books_once(client, zonnedoorn):
         ({"product": ["nope"]}, "product"),
     ],
 )
-def test_bad_bookings_are_400_with_the_field_and_save_nothing(client, zonnedoorn, change, field):
-    response = post(client, "/api/v1/appointments/", {**BODY, **change})
+def test_bad_bookings_are_400_with_the_field_and_save_nothing(
+    client, zonnedoorn, solved, change, field
+):
+    response = post(client, "/api/v1/appointments/", {**BODY, "altcha": solved(), **change})
     assert response.status_code == 400, response.content
     assert field in response.json()["fields"]
     assert not Appointment.objects.exists()
 
 
-def test_the_citizen_journey_in_pages(client, zonnedoorn):
+def test_the_citizen_journey_in_pages(client, zonnedoorn, solved):
     start = client.get(reverse("appointments:start"))
     assert "Identiteitskaart aanvragen" in start.content.decode()
     query = "product=eid-aanvragen&persons=1&location=administratief-centrum"
@@ -163,9 +166,13 @@ def test_the_citizen_journey_in_pages(client, zonnedoorn):
         "start": WEDNESDAY_9.isoformat(),
         "idempotency_key": "page-1",
     }
-    bad = client.post(details, {**form, "name": "", "email": "x"})
+    bad = client.post(details, {**form, "name": "", "email": "x", "altcha": solved()})
     assert bad.status_code == 400 and 'aria-invalid="true"' in bad.content.decode()
-    done = client.post(details, {**form, "name": "Jan", "email": "jan@example.org"}, follow=True)
+    done = client.post(
+        details,
+        {**form, "name": "Jan", "email": "jan@example.org", "altcha": solved()},
+        follow=True,
+    )
     html = done.content.decode()
     appointment = Appointment.objects.get()
     assert appointment.reference in html and "<svg" in html and "Identiteitskaart" in html
@@ -320,7 +327,7 @@ def test_confirmation_reaches_a_real_smtp_server_with_its_ics(zonnedoorn, settin
     assert appointment.reference in str(message["Subject"])
 
 
-def test_rate_limits_per_address_and_per_contact(client, zonnedoorn, settings):
+def test_rate_limits_per_address_and_per_contact(client, zonnedoorn, settings, solved):
     from django.core.cache import cache
 
     from onthaal.appointments import limits
@@ -328,11 +335,12 @@ def test_rate_limits_per_address_and_per_contact(client, zonnedoorn, settings):
     cache.clear()
     for n in range(limits.PER_IP[0]):
         start = f"2027-03-24T{9 + n // 4:02d}:{(n % 4) * 15:02d}:00+01:00"
-        response = post(
-            client, "/api/v1/appointments/", {**BODY, "start": start, "email": f"p{n}@x.org"}
-        )
+        body = {**BODY, "start": start, "email": f"p{n}@x.org", "altcha": solved()}
+        response = post(client, "/api/v1/appointments/", body)
         assert response.status_code in (201, 409), response.content
-    refused = post(client, "/api/v1/appointments/", {**BODY, "email": "one-more@x.org"})
+    refused = post(
+        client, "/api/v1/appointments/", {**BODY, "email": "one-more@x.org", "altcha": solved()}
+    )
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     cache.clear()
     for _ in range(limits.PER_CONTACT[0]):
