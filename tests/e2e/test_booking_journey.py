@@ -21,9 +21,18 @@ def _accessible(page, name: str) -> None:
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
 
 
-def test_citizen_books_manages_and_cancels(demo, live_server, page_factory):
+def _proof_ready(page) -> None:
+    """proof.js has solved the page's challenge: the status line says so, the field is set."""
+    page.wait_for_function(
+        "(s => s.textContent === s.dataset.ready)(document.getElementById('altcha-status'))"
+    )
+    assert page.input_value("input[name=altcha]")
+
+
+def test_citizen_books_manages_and_cancels(demo, live_server, page_factory, settings):
     from onthaal.appointments.models import Appointment, Notification
 
+    settings.ONTHAAL_ALTCHA_MAX_NUMBER = 50_000  # the real effort: proof.js solves it in Chromium
     page = page_factory(390, 844)
     page.goto(f"{live_server.url}/afspraak/")
     _accessible(page, "booking-1-products")
@@ -38,11 +47,14 @@ def test_citizen_books_manages_and_cancels(demo, live_server, page_factory):
     _accessible(page, "booking-3-details")
     page.get_by_label("Naam", exact=True).fill("Jan Peeters")
     page.get_by_label("E-mail", exact=True).fill("jan@")
+    # Submitted at once: the form waits for the proof of work, then goes.
     page.get_by_role("button", name="De afspraak bevestigen").click()
     page.wait_for_selector("#email-error")
     _accessible(page, "booking-3-details-error")
     # The time is held while the form is filled in; nothing is booked with bad details.
     assert list(Appointment.objects.values_list("status", flat=True)) == ["held"]
+    _proof_ready(page)  # the re-rendered form has a fresh challenge, solved again
+    _accessible(page, "booking-3-details-proof-ready")
     page.get_by_label("E-mail", exact=True).fill("jan@example.org")
     page.get_by_role("button", name="De afspraak bevestigen").click()
     page.wait_for_selector("text=Uw afspraak is gemaakt")
@@ -59,6 +71,34 @@ def test_citizen_books_manages_and_cancels(demo, live_server, page_factory):
     page.wait_for_selector("text=Uw afspraak is geannuleerd.")
     _accessible(page, "booking-6-cancelled")
     assert Appointment.objects.get().status == "cancelled"
+
+
+def test_without_javascript_the_citizen_is_told_to_call_and_nothing_is_booked(
+    demo, live_server, browser, settings
+):
+    from onthaal.appointments.models import Appointment
+
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="nl-BE", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/afspraak/")
+        page.get_by_label("Identiteitskaart aanvragen").check()
+        page.get_by_role("button", name="Verder: kies een tijdstip").click()
+        page.locator(".time-grid a.time").first.click()
+        page.wait_for_selector("#name")
+        assert page.locator("noscript").count() == 1
+        page.get_by_label("Naam", exact=True).fill("Jan Peeters")
+        page.get_by_label("E-mail", exact=True).fill("jan@example.org")
+        page.get_by_role("button", name="De afspraak bevestigen").click()
+        page.wait_for_selector("#altcha-error")
+        assert page.input_value("#name") == "Jan Peeters"  # nothing the citizen typed is lost
+        screenshot(page, "booking-3-details-no-javascript")  # axe itself needs JavaScript
+        assert list(Appointment.objects.values_list("status", flat=True)) == ["held"]
+    finally:
+        context.close()
 
 
 def test_check_in_at_the_kiosk_desk_calls_screen_shows(demo, asgi_server, page_factory):
