@@ -34,7 +34,7 @@ class TicketSerializer(serializers.Serializer[Ticket]):
     public_id = serializers.CharField(read_only=True)
     queue = serializers.CharField(source="queue.prefix", read_only=True)
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
-    source = serializers.ChoiceField(choices=Source.choices, read_only=True)
+    source = serializers.ChoiceField(choices=Source.choices, read_only=True)  # type: ignore[assignment]
     priority = serializers.BooleanField(read_only=True)
     desk = serializers.CharField(source="desk.name", read_only=True, default=None)
     issued_at = serializers.DateTimeField(read_only=True)
