@@ -114,6 +114,16 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+# A ticket whose citizen asked for a turn alert that has not gone out yet.
+ALERT_DUE = Q(alert_sent_at__isnull=True) & (~Q(alert_email="") | ~Q(alert_phone=""))
+
+
+def contact_forgotten() -> dict[str, str]:
+    """The field values that forget a ticket's alert contact: applied by every transition
+    that closes a ticket (``services._apply``)."""
+    return {"alert_email": "", "alert_phone": "", "alert_language": ""}
+
+
 def _public_id() -> str:
     return secrets.token_urlsafe(12)
 
@@ -188,6 +198,15 @@ class Ticket(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
     close_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # "Warn me when it is almost my turn" (onthaal.queue.alerts). Fields on the ticket rather
+    # than a model of their own: a ticket has at most one such wish, its life ends with the
+    # ticket's, and closing a ticket forgets the contact in the very UPDATE that closes it
+    # (``contact_forgotten``) — no extra query on the desks' path. Never shown on a screen,
+    # the status page or in an event.
+    alert_email = models.EmailField(_("e-mail for the turn alert"), blank=True)
+    alert_phone = models.CharField(_("mobile number for the turn alert"), max_length=30, blank=True)
+    alert_language = models.CharField(_("language of the turn alert"), max_length=10, blank=True)
+    alert_sent_at = models.DateTimeField(_("turn alert queued"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -225,6 +244,13 @@ class Ticket(models.Model):
             models.Index(fields=["desk", "status"], name="ticket_desk_status_idx"),
             # The head of a queue: call-next reads the longest-waiting tickets first.
             models.Index(fields=["queue", "status", "waiting_since"], name="ticket_queue_wait_idx"),
+            # The worker's poll for turn alerts (onthaal.queue.alerts): only the few tickets
+            # whose citizen asked for one are in it.
+            models.Index(
+                fields=["service_day", "status"],
+                condition=ALERT_DUE,
+                name="ticket_alert_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -241,6 +267,10 @@ class Ticket(models.Model):
             assigned_user_id=self.assigned_user_id,
             assigned_desk_id=self.assigned_desk_id,
         )
+
+    @property
+    def wants_alert(self) -> bool:
+        return bool(self.alert_email or self.alert_phone)
 
     @property
     def wait_seconds(self) -> float | None:

@@ -32,6 +32,7 @@ from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import broker, routing
 from onthaal.queue.models import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
     TRANSITIONS,
     DeliveredProduct,
@@ -42,6 +43,7 @@ from onthaal.queue.models import (
     Status,
     Ticket,
     TicketCounter,
+    contact_forgotten,
 )
 
 POLICY = routing.Policy()
@@ -197,6 +199,8 @@ def issue_ticket(
 def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
     """Apply a transition with a conditional UPDATE; Conflict when the ticket has moved on."""
     allowed_from, to = TRANSITIONS[action]
+    if to in CLOSED_STATUSES:
+        changes.update(contact_forgotten())  # the alert contact ends with the ticket
     updated = Ticket.objects.filter(pk=ticket.pk, status__in=allowed_from).update(
         status=to, **changes
     )
