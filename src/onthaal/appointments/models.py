@@ -222,6 +222,7 @@ class Notification(models.Model):
         REMINDER = "reminder", _("reminder")
         CHANGE = "change", _("change")
         CANCELLATION = "cancellation", _("cancellation")
+        TURN = "turn", _("your turn is coming")
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -229,11 +230,22 @@ class Notification(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
 
+    # A message is about an appointment or, for "your turn is coming", about a ticket.
     appointment = models.ForeignKey(
         Appointment,
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("appointment"),
+        null=True,
+        blank=True,
+    )
+    ticket = models.ForeignKey(
+        "queue.Ticket",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=10, default="email")
@@ -262,8 +274,20 @@ class Notification(models.Model):
                 condition=Q(kind="reminder"),
                 name="notification_one_reminder",
             ),
+            # A ticket gets one "your turn is coming" per channel, however many workers run.
+            models.UniqueConstraint(
+                fields=["ticket", "kind", "channel"],
+                condition=Q(kind="turn"),
+                name="notification_one_turn_per_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=False, ticket__isnull=True)
+                | Q(appointment__isnull=True, ticket__isnull=False),
+                name="notification_appointment_xor_ticket",
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.appointment_id}"
+        about = self.appointment_id if self.ticket_id is None else f"ticket {self.ticket_id}"
+        return f"{self.kind} {about}"

@@ -24,6 +24,8 @@ from django.utils import translation
 
 from onthaal.appointments import sms
 from onthaal.appointments.models import Appointment, Notification, Status
+from onthaal.audit.models import Action
+from onthaal.audit.services import record_event
 from onthaal.core import clock
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,61 @@ def schedule_reminders() -> int:
     return created
 
 
+def turn(*, ticket_id: int, email: str, phone: str, subject: str, text: str) -> int:
+    """Queue "your turn is coming" for a ticket: by e-mail and/or SMS (one per channel; a
+    unique constraint keeps it so). Called by ``onthaal.queue.alerts`` in its transaction.
+    The text names the ticket number only, never a person."""
+    now = clock.now()
+    rows = [
+        Notification(
+            ticket_id=ticket_id,
+            kind=Notification.Kind.TURN,
+            channel=channel,
+            recipient=recipient,
+            subject=subject[:200],
+            body=text,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for channel, recipient in (("email", email), ("sms", phone))
+        if recipient
+    ]
+    Notification.objects.bulk_create(rows)
+    return len(rows)
+
+
+def forget_ticket_recipients() -> int:
+    """Clear the recipient of ticket messages once their ticket is closed or its day is over:
+    the contact was only for that visit (``anonymise_expired`` covers appointments only).
+    A message still unsent then is pointless: it is marked failed. Not the ones being sent
+    right now; the next run takes those."""
+    from onthaal.queue.models import OPEN_STATUSES
+
+    today = clock.today()
+    over = (
+        Notification.objects.filter(ticket__isnull=False)
+        .exclude(recipient="")
+        .exclude(status=Notification.State.SENDING)
+        .filter(~Q(ticket__status__in=OPEN_STATUSES) | Q(ticket__service_day__lt=today))
+    )
+    with transaction.atomic():
+        ids = list(over.values_list("pk", flat=True)[:1000])
+        if not ids:
+            return 0
+        Notification.objects.filter(pk__in=ids, status=Notification.State.PENDING).update(
+            status=Notification.State.FAILED, last_error="ticket closed before sending"
+        )
+        count = Notification.objects.filter(pk__in=ids).update(recipient="")
+        record_event(
+            action=Action.UPDATE,
+            actor="system:retention",
+            object_type="appointments.notification",
+            object_id=f"{count} anonymised",
+            details={"anonymised": count, "about": "ticket"},
+        )
+    return count
+
+
 def _claim(limit: int) -> list[Notification]:
     now = clock.now()
     with transaction.atomic():
@@ -198,7 +255,9 @@ def send_due(limit: int = 50) -> int:
 
 
 def resend(notification: Notification) -> None:
-    """Staff asked to send it again."""
+    """Staff asked to send it again (not once its recipient is forgotten)."""
+    if not notification.recipient:
+        return
     Notification.objects.filter(pk=notification.pk).update(
         status=Notification.State.PENDING, next_attempt_at=clock.now(), claimed_until=None
     )

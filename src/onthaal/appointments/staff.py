@@ -91,10 +91,15 @@ def outbox(request: HttpRequest) -> HttpResponse:
     departments = access.departments_with(request.user, "appointments.view")
     if not departments.exists():
         access.require(request.user, "appointments.view", object_type="appointments.outbox")
-    messages_ = Notification.objects.filter(appointment__department__in=departments)
+    # Messages about an appointment or a ticket ("your turn is coming") of those departments.
+    messages_ = Notification.objects.filter(
+        Q(appointment__department__in=departments) | Q(ticket__queue__department__in=departments)
+    )
     if request.method == "POST":
         found = messages_.filter(pk=request.POST.get("message") or 0).first()
-        if found is not None:
+        if found is not None and not found.recipient:
+            django_messages.error(request, _("This message can no longer be sent."))
+        elif found is not None:
             notify.resend(found)
             record_event(
                 action=Action.UPDATE,
@@ -105,7 +110,11 @@ def outbox(request: HttpRequest) -> HttpResponse:
             )
             django_messages.success(request, _("The message will be sent again."))
         return redirect("appointments:outbox")
-    recent = list(messages_.select_related("appointment").order_by("-created_at")[:100])
+    recent = list(
+        messages_.select_related("appointment__department", "ticket__queue__department").order_by(
+            "-created_at"
+        )[:100]
+    )
     record_event(
         action=Action.VIEW,
         actor=request.user,
