@@ -229,6 +229,9 @@ SECURE_PROXY_SSL_HEADER = (
 # SMS_BACKEND: "file" (DATA_DIR/sms.log, the default), "console", or the dotted path of a
 # gateway class with send(to, text). See onthaal.appointments.sms.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+# ONTHAAL_TURN_ALERT_AHEAD: a citizen who asked to be warned on the ticket's status page gets
+# "your turn is coming" once at most this many people are before them. See onthaal.queue.alerts.
+ONTHAAL_TURN_ALERT_AHEAD = int(os.environ.get("ONTHAAL_TURN_ALERT_AHEAD", "3"))
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"

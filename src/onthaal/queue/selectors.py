@@ -88,20 +88,35 @@ def ticket_status(ticket: Ticket) -> TicketStatus:
         return TicketStatus(ticket, None, None, ticket.desk.name if ticket.desk else "")
     now = clock.now()
     candidates = waiting_candidates(ticket.location_id, ticket.service_day)
-    # The order a desk serving this queue would call them in.
-    view = routing.DeskView(
-        desk_id=ticket.assigned_desk_id or 0,
-        user_id=ticket.assigned_user_id,
-        queue_ids=frozenset({ticket.queue_id}),
-    )
-    ranked = [c.id for c in routing.rank(view, candidates, now, POLICY)]
-    position = ranked.index(ticket.pk) if ticket.pk in ranked else len(ranked)
+    position = positions([ticket.as_candidate()], candidates, now)[ticket.pk]
     wait = estimate.estimate_wait(
         position, _recent_service_seconds(ticket.queue_id), open_desk_count(ticket.queue)
     )
     return TicketStatus(
         ticket, position, estimate.round_minutes(wait) if wait is not None else None, ""
     )
+
+
+def positions(
+    tickets: list[routing.Candidate], candidates: list[routing.Candidate], now: dt.datetime
+) -> dict[int, int]:
+    """The position of each of ``tickets`` (tickets ahead of it) among ``candidates``, the
+    waiting tickets of its location: in the order a desk serving its queue (or the desk or
+    person it was handed to) would call them. Pure; one ranking per distinct view."""
+    ranked: dict[routing.DeskView, dict[int, int]] = {}
+    out: dict[int, int] = {}
+    for ticket in tickets:
+        view = routing.DeskView(
+            desk_id=ticket.assigned_desk_id or 0,
+            user_id=ticket.assigned_user_id,
+            queue_ids=frozenset({ticket.queue_id}),
+        )
+        if view not in ranked:
+            order = routing.rank(view, candidates, now, POLICY)
+            ranked[view] = {c.id: n for n, c in enumerate(order)}
+        order_of = ranked[view]
+        out[ticket.id] = order_of.get(ticket.id, len(order_of))
+    return out
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -29,9 +30,9 @@ from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
 from onthaal.catalogue.models import Product
-from onthaal.core.errors import AccessDenied, DomainError
+from onthaal.core.errors import AccessDenied, Conflict, DomainError
 from onthaal.organisation.models import Desk, Location
-from onthaal.queue import live, selectors, services
+from onthaal.queue import alerts, live, selectors, services
 from onthaal.queue.models import DeskSession, Queue, Source, Status, Ticket
 
 
@@ -106,9 +107,33 @@ def _qr_svg(data: str) -> str:
 
 
 def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The status of a ticket, and the form "warn me when it is almost my turn" (a plain POST
+    that redirects back; on bad input the page again with field errors). The stored contact
+    is never shown here."""
     ticket = get_object_or_404(
-        Ticket.objects.select_related("queue", "location", "desk"), public_id=public_id
+        Ticket.objects.select_related("queue", "queue__department", "location", "desk"),
+        public_id=public_id,
     )
+    errors: dict[str, list[str]] = {}
+    error_status = 200
+    form = {"email": "", "phone": ""}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "").strip() for key in form}
+        try:
+            alerts.register(
+                ticket=ticket,
+                email=form["email"],
+                phone=form["phone"],
+                language=getattr(request, "LANGUAGE_CODE", ""),
+            )
+        except Conflict as error:  # the ticket moved on meanwhile: show where it stands
+            messages.error(request, error.message)
+            return redirect("queue:ticket", public_id=ticket.public_id)
+        except DomainError as error:
+            errors = error.fields
+            error_status = error.status_code
+        else:
+            return redirect(reverse("queue:ticket", args=[ticket.public_id]) + "#turn-alert")
     status = selectors.ticket_status(ticket)
     url = request.build_absolute_uri(reverse("queue:ticket", args=[ticket.public_id]))
     context = {
@@ -117,8 +142,16 @@ def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "qr": _qr_svg(url),
         "print": request.GET.get("print") == "1",
         "done": ticket.status not in (Status.WAITING, Status.CALLED, Status.SERVING),
+        "alert_form": ticket.status == Status.WAITING and ticket.alert_sent_at is None,
+        "alert_on": ticket.wants_alert,
+        "alert_sent": ticket.alert_sent_at is not None and ticket.status == Status.WAITING,
+        "alert_ahead": settings.ONTHAAL_TURN_ALERT_AHEAD,
+        # Without JavaScript the page refreshes itself, which would wipe a form being filled in.
+        "typing": bool(errors) or request.GET.get("alert") == "1",
+        "errors": errors,
+        "form": form,
     }
-    return render(request, "queue/ticket.html", context)
+    return render(request, "queue/ticket.html", context, status=error_status)
 
 
 def ticket_json(request: HttpRequest, public_id: str) -> JsonResponse:

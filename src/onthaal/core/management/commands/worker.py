@@ -29,17 +29,19 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 
 def _housekeeping_loop() -> None:
-    """Periodic jobs next to the task worker: the outbox every 5 seconds; reminders,
-    no-shows, retention and the end of day for the queues every minute."""
+    """Periodic jobs next to the task worker: turn alerts and the outbox every 5 seconds;
+    reminders, no-shows, retention and the end of day for the queues every minute."""
     from django.db import close_old_connections
 
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
+    from onthaal.queue import alerts
     from onthaal.queue.services import housekeeping
 
     ticks = 0
     while True:
         try:
+            alerts.enqueue_turn_alerts()  # before sending, so a new one goes out this tick
             sent = notify.send_due()
             if sent:
                 log.info("outbox: sent %d messages", sent)
@@ -50,6 +52,7 @@ def _housekeeping_loop() -> None:
                 notify.schedule_reminders()
                 appointments.mark_no_shows()
                 appointments.anonymise_expired()
+                notify.forget_ticket_recipients()
         except Exception:
             log.exception("housekeeping failed; retrying shortly")
         finally:
