@@ -34,6 +34,7 @@ from onthaal.appointments.models import (
     AppointmentProduct,
     BookingChannel,
     BookingPolicy,
+    Notification,
     Status,
     hash_token,
 )
@@ -712,6 +713,10 @@ def anonymise_expired() -> int:
         ids = list(expired.values_list("pk", flat=True)[:1000])
         count = Appointment.objects.filter(pk__in=ids).update(
             name="", email="", phone="", anonymised_at=now
+        )
+        # The messages sent about them carried the name and the address too.
+        Notification.objects.filter(appointment_id__in=ids).update(
+            recipient="", subject="", body="", ics=""
         )
         if count:
             record_event(

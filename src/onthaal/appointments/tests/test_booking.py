@@ -185,8 +185,11 @@ def test_nine_oclock_on_the_dst_sundays_is_stored_at_the_right_instant(zonnedoor
 
 
 def test_no_shows_and_retention(zonnedoorn):
+    from onthaal.appointments import notify
+
     z = zonnedoorn
-    book(z)
+    appointment, _ = book(z)
+    assert notify.confirmation(appointment, "https://example.org/manage") is not None
     z["traveller"].move_to(WEDNESDAY_9 + dt.timedelta(minutes=20))
     assert services.mark_no_shows() == 0  # within the grace period
     z["traveller"].move_to(WEDNESDAY_9 + dt.timedelta(minutes=31))
@@ -198,6 +201,9 @@ def test_no_shows_and_retention(zonnedoorn):
     assert (kept.name, kept.email, kept.phone) == ("", "", "")
     assert kept.start == WEDNESDAY_9 and kept.status == Status.NO_SHOW  # the facts stay
     assert kept.items.count() == 1
+    # ...and the messages sent about it no longer carry the name or the address.
+    messages = list(kept.notifications.values_list("recipient", "subject", "body", "ics"))
+    assert messages and all(m == ("", "", "", "") for m in messages)
 
 
 def test_agenda_and_search_are_consultations_and_respect_departments(client, zonnedoorn):
