@@ -244,6 +244,27 @@ class Ticket(models.Model):
             models.Index(fields=["desk", "status"], name="ticket_desk_status_idx"),
             # The head of a queue: call-next reads the longest-waiting tickets first.
             models.Index(fields=["queue", "status", "waiting_since"], name="ticket_queue_wait_idx"),
+            # ... and for the unassigned ones, in call-next's order, so that reading the head
+            # is an index range of k rows however long the queue (services.head_candidates).
+            models.Index(
+                fields=["queue", "priority", "waiting_since", "id"],
+                condition=Q(
+                    status="waiting", assigned_user__isnull=True, assigned_desk__isnull=True
+                ),
+                name="ticket_head_idx",
+            ),
+            # The waiting appointments and hand-offs, which call-next also looks at: few rows.
+            models.Index(
+                fields=["location", "appointment_at"],
+                condition=Q(status="waiting", appointment_at__isnull=False),
+                name="ticket_waiting_appt_idx",
+            ),
+            models.Index(
+                fields=["location", "assigned_desk", "assigned_user"],
+                condition=Q(status="waiting")
+                & (Q(assigned_desk__isnull=False) | Q(assigned_user__isnull=False)),
+                name="ticket_handoff_idx",
+            ),
             # The worker's poll for turn alerts (onthaal.queue.alerts): only the few tickets
             # whose citizen asked for one are in it.
             models.Index(
