@@ -61,6 +61,19 @@ class _Index:
         self.available_starts = [s for s, _ in available] if available is not None else None
         self.available_ends = [e for _, e in available] if available is not None else None
 
+    def windows(self, open_start: dt.datetime, open_end: dt.datetime) -> list[Span]:
+        """The parts of an opening interval in which the resource works."""
+        if self.available_starts is None or self.available_ends is None:
+            return [(open_start, open_end)]
+        out = []
+        i = bisect.bisect_right(self.available_ends, open_start)
+        while i < len(self.available_starts) and self.available_starts[i] < open_end:
+            out.append(
+                (max(open_start, self.available_starts[i]), min(open_end, self.available_ends[i]))
+            )
+            i += 1
+        return out
+
     def free(self, start: dt.datetime, end: dt.datetime, guard_end: dt.datetime) -> bool:
         if self.available_starts is not None and self.available_ends is not None:
             i = bisect.bisect_right(self.available_starts, start) - 1
@@ -104,24 +117,45 @@ def slots(
     now: dt.datetime,
     rules: Rules = Rules(),
 ) -> list[Slot]:
-    """Every bookable slot of ``duration`` in ``opening``, earliest first."""
+    """Every bookable slot of ``duration`` in ``opening``, earliest first.
+
+    Per resource, a sweep over its free gaps: within each opening interval (∩ the resource's
+    working time), between two busy periods, the grid starts that fit are counted out by
+    arithmetic instead of asking "is it free?" at every grid point. The same answer as
+    ``free_resources`` at every grid start (a Hypothesis test holds the two together), in time
+    proportional to the busy periods and the slots found.
+    """
     if duration <= dt.timedelta(0) or rules.grid <= dt.timedelta(0):
         raise ValueError("duration and grid must be positive")
     earliest = now + rules.lead_time
     latest = now + rules.horizon
-    indexes = [_Index(r, rules.buffer) for r in resources]
-    out: list[Slot] = []
-    for open_start, open_end in merge(opening):
-        start = open_start
-        while start + duration <= open_end and start <= latest:
-            end = start + duration
-            if start >= earliest:
-                guard_end = end + rules.buffer
-                free = tuple(i.id for i in indexes if i.free(start, end, guard_end))
-                if free:
-                    out.append(Slot(start, end, free))
-            start += rules.grid
-    return out
+    grid, buffer = rules.grid, rules.buffer
+    opening_spans = merge(opening)
+    found: dict[dt.datetime, list[int]] = {}
+    for resource in resources:
+        index = _Index(resource, buffer)
+        busy_starts, busy_ends = index.busy_starts, index.busy_ends
+        for open_start, open_end in opening_spans:
+            for window_start, window_end in index.windows(open_start, open_end):
+                last_start = min(window_end - duration, latest)
+                # The first busy period that ends after the window starts.
+                j = bisect.bisect_right(busy_ends, window_start)
+                low = max(window_start, earliest)
+                while low <= last_start:
+                    if j < len(busy_starts) and busy_starts[j] < window_end + buffer:
+                        high = min(last_start, busy_starts[j] - duration - buffer)
+                        next_low = max(low, busy_ends[j])
+                        j += 1
+                    else:
+                        high, next_low = last_start, last_start + grid
+                    if high >= low:
+                        # The first grid point (counted from the opening) at or after ``low``.
+                        start = open_start + -((open_start - low) // grid) * grid
+                        while start <= high:
+                            found.setdefault(start, []).append(resource.id)
+                            start += grid
+                    low = next_low
+    return [Slot(start, start + duration, tuple(ids)) for start, ids in sorted(found.items())]
 
 
 def choose_resource(free: Sequence[int], load: dict[int, int]) -> int:

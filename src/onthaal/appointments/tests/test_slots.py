@@ -139,3 +139,29 @@ def test_the_buffer_follows_every_appointment_once():
     starts = {(s.start - t) // MIN for s in found}
     assert {40, 80} <= starts
     assert not {50, 60, 70} & starts
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    opening=st.lists(spans, max_size=4),
+    resources=resources,
+    duration=st.sampled_from([5, 10, 20, 45]).map(lambda m: m * MIN),
+    now_min=st.integers(0, 2 * 24 * 60),
+    rules=rules,
+)
+def test_the_sweep_finds_exactly_what_asking_at_every_grid_start_finds(
+    opening, resources, duration, now_min, rules
+):
+    """``slots`` counts free starts out per gap; ``free_resources`` asks at one instant. Asked
+    at every grid start of the opening, the second gives the first's answer, desk for desk."""
+    now = DAY0 + now_min * MIN
+    expected = []
+    for open_start, open_end in slots.merge(opening):
+        start = open_start
+        while start + duration <= open_end and start <= now + rules.horizon:
+            if start >= now + rules.lead_time:
+                free = slots.free_resources(start, start + duration, resources, rules)
+                if free:
+                    expected.append(slots.Slot(start, start + duration, free))
+            start += rules.grid
+    assert slots.slots(opening, resources, duration, now, rules) == expected
