@@ -80,12 +80,16 @@ def _availability(booking: object) -> None:
     today = clock.today()
     durations = []
     queries = set()
-    for _ in range(RUNS):
+    last = today + dt.timedelta(weeks=8)
+    # The queries are counted in separate calls: recording them costs time of its own.
+    for _ in range(3):
         with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            found = services.availability(booking, today, today + dt.timedelta(weeks=8))  # type: ignore[arg-type]
-            durations.append(time.perf_counter() - start)
+            services.availability(booking, today, last)  # type: ignore[arg-type]
         queries.add(len(ctx.captured_queries))
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        found = services.availability(booking, today, last)  # type: ignore[arg-type]
+        durations.append(time.perf_counter() - start)
     print(
         f"availability, 8 weeks x {DESKS} desks, {APPOINTMENTS} appointments: "
         f"p50 {_pct(durations, 0.5) * 1000:.1f} ms, p95 {_pct(durations, 0.95) * 1000:.1f} ms "
