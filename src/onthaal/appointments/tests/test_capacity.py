@@ -246,3 +246,14 @@ def test_availability_takes_the_same_queries_for_one_desk_and_five(zonnedoorn):
     # The policy, the opening rules and exceptions, the desks; then per call one query each
     # for the appointments, the absences and the schedules of all the desks.
     assert five == one == 7
+
+
+def test_the_next_free_slots_come_from_the_next_days_when_the_day_is_over(zonnedoorn):
+    """next_free looks at the same day first, then at the fortnight after it."""
+    late = WEDNESDAY_9.replace(hour=17, minute=55)
+    following = services.next_free(request(zonnedoorn), late)
+    assert len(following) == 3
+    assert all(
+        s.start > late and s.start.astimezone(BRUSSELS).date() > late.date() for s in following
+    )
+    assert following == sorted(following, key=lambda s: s.start)
