@@ -21,23 +21,26 @@ from onthaal.appointments.models import Appointment, BookingChannel
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError
+from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
 
 MAX_PRODUCTS = 5
 
 
 def _location(value: str) -> Location | None:
-    if value.isdigit():
-        return Location.objects.filter(pk=int(value)).first()
+    pk = natural(value)
+    if pk is not None:
+        return Location.objects.filter(pk=pk).first()
     return Location.objects.filter(slug=value).first()
 
 
 def _products(values: list[str]) -> list[Product]:
     found = []
     for value in values:
+        pk = natural(value)
         product = (
-            Product.objects.filter(pk=int(value)).first()
-            if value.isdigit()
+            Product.objects.filter(pk=pk).first()
+            if pk is not None
             else Product.objects.filter(slug=value).first()
         )
         if product is None:

@@ -24,6 +24,7 @@ from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Channel, Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
 
 DAYS = 14
@@ -57,7 +58,7 @@ def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, A
     slugs = params.getlist("product")[: api.MAX_PRODUCTS]
     products = list(Product.objects.filter(slug__in=slugs))
     persons_text = params.get("persons", "1")
-    persons = int(persons_text) if persons_text.isdigit() else 0
+    persons = natural(persons_text) or 0
     offered = Location.objects.filter(
         departments__in={p.department_id for p in products}
     ).distinct()

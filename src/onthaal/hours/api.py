@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from onthaal.api.errors import ErrorSerializer
 from onthaal.core import clock
+from onthaal.core.numbers import natural
 from onthaal.hours import compute, selectors
 from onthaal.hours.models import HoursChannel
 from onthaal.organisation.models import Department, Location
@@ -26,8 +27,9 @@ MAX_DAYS = 366
 
 def _by_id_or_slug(model: Any, value: str) -> Any:
     condition = Q(slug=value)
-    if value.isdigit():
-        condition |= Q(pk=int(value))
+    pk = natural(value)
+    if pk is not None:
+        condition |= Q(pk=pk)
     return model.objects.filter(condition).first()
 
 

@@ -21,6 +21,7 @@ from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer
 from onthaal.catalogue.models import Product
 from onthaal.core.errors import DomainError, NotFound
+from onthaal.core.numbers import natural
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import selectors, services
 from onthaal.queue.models import Queue, Source, Status, Ticket
@@ -189,9 +190,8 @@ class TicketActionView(APIView):
             elif self.action_name == "no-show":
                 ticket = services.no_show(ticket=ticket, desk=desk, actor=user)
             elif self.action_name == "finish":
-                delivered = {
-                    int(k): v for k, v in values.get("delivered", {}).items() if str(k).isdigit()
-                }
+                pks = {natural(k): v for k, v in values.get("delivered", {}).items()}
+                delivered = {pk: v for pk, v in pks.items() if pk is not None}
                 if len(delivered) != len(values.get("delivered", {})):
                     raise DomainError(
                         _("The products are not valid."),

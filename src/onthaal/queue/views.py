@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 from onthaal.accounts import access
 from onthaal.catalogue.models import Product
 from onthaal.core.errors import AccessDenied, Conflict, DomainError
+from onthaal.core.numbers import natural
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import alerts, live, selectors, services
 from onthaal.queue.models import DeskSession, Queue, Source, Status, Ticket
@@ -303,12 +304,13 @@ def desk_action(request: HttpRequest, desk_id: int, action: str) -> HttpResponse
             elif action == "start":
                 services.start(ticket=ticket, desk=desk, actor=user)
             elif action == "finish":
-                delivered = {
-                    int(key[4:]): int(request.POST.get(key, "0"))
+                quantities = {
+                    natural(key[4:]): natural(request.POST.get(key, ""))
                     for key in request.POST
                     if key.startswith("qty-")
-                    and key[4:].isdigit()
-                    and request.POST.get(key, "").strip().isdigit()
+                }
+                delivered = {
+                    pk: qty for pk, qty in quantities.items() if pk is not None and qty is not None
                 }
                 services.finish(ticket=ticket, desk=desk, actor=user, delivered=delivered)
                 messages.success(request, _("%(code)s is served.") % {"code": ticket.code})

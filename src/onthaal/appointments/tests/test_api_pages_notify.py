@@ -122,6 +122,15 @@ def test_a_taken_slot_is_409_with_the_next_free_slots(client, zonnedoorn, solved
     assert Appointment.objects.count() == 4
 
 
+@pytest.mark.parametrize("product", ["³", "①", "9" * 40])
+def test_a_product_that_only_looks_like_a_number_is_a_field_error(client, zonnedoorn, product):
+    """str.isdigit() is true for these; they once reached int() and gave a 500 (schemathesis)."""
+    response = post(client, "/api/v1/appointments/", {**BODY, "product": [product]})
+    assert response.status_code == 400
+    assert "product" in response.json()["fields"]
+    assert not Appointment.objects.exists()
+
+
 def test_a_double_submit_with_an_idempotency_key_books_once(client, zonnedoorn, solved):
     body = {**BODY, "altcha": solved()}  # a retry sends the same request, proof included
     first = post(client, "/api/v1/appointments/", body, **{"Idempotency-Key": "k-1"})

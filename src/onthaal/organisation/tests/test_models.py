@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from onthaal.core.clock import BRUSSELS
 from onthaal.organisation.models import Desk, DeskAbsence, DeskSchedule, Location
@@ -41,6 +42,7 @@ def test_a_schedule_window_ends_after_it_starts_on_a_real_weekday(desk):
     assert not DeskSchedule.objects.exists()
 
 
+@translation.override("en")
 def test_the_admin_form_names_the_problem(desk):
     window = DeskSchedule(desk=desk, weekday=0, start=dt.time(12), end=dt.time(9))
     with pytest.raises(ValidationError) as invalid:
