@@ -5,11 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db import models
+from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest
 
 from onthaal.accounts import access
+
+# The browser's own date and time pickers (no "Now"/"Today" shortcuts and no warning that the
+# browser's clock differs from the server's: times are local Brussels times by design).
+NATIVE_WIDGETS: dict[type[Field[Any, Any]], dict[str, Any]] = {
+    models.TimeField: {"widget": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")},
+    models.DateField: {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")},
+    models.DateTimeField: {
+        "widget": forms.SplitDateTimeWidget(
+            date_attrs={"type": "date"},
+            time_attrs={"type": "time"},
+            date_format="%Y-%m-%d",
+            time_format="%H:%M",
+        )
+    },
+}
 
 
 class CapabilityAdmin(admin.ModelAdmin):
@@ -21,6 +38,7 @@ class CapabilityAdmin(admin.ModelAdmin):
 
     capability: str = "organisation.change"
     department_path: str = ""
+    formfield_overrides = NATIVE_WIDGETS
 
     def _departments(self, request: HttpRequest) -> QuerySet[Any]:
         return access.departments_with(request.user, self.capability)
@@ -95,6 +113,8 @@ class CapabilityAdmin(admin.ModelAdmin):
 
 class CapabilityInline(admin.TabularInline):
     """An inline whose rights follow its parent admin's capability."""
+
+    formfield_overrides = NATIVE_WIDGETS
 
     capability: str = "organisation.change"
 
