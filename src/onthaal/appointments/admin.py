@@ -7,7 +7,7 @@ from onthaal.appointments.models import BookingPolicy
 @admin.register(BookingPolicy)
 class BookingPolicyAdmin(CapabilityAdmin):
     """Team leads set their department's booking rules: grid, buffer, lead time, horizon,
-    limits per contact and the no-show policy."""
+    limits per contact, the no-show policy, and same-day short appointments."""
 
     capability = "catalogue.change"
     department_path = "department"

@@ -49,6 +49,22 @@ class BookingPolicy(models.Model):
         help_text=_("After this many no-shows in the period, the citizen is asked to call."),
     )
     no_show_months = models.PositiveSmallIntegerField(_("no-show period (months)"), default=6)
+    # Short appointments (a pick-up of a card or passport: what citizens ask for most) can be
+    # booked the same day, on a finer grid and a shorter lead time.
+    short_max_minutes = models.PositiveSmallIntegerField(
+        _("short appointments: up to (minutes)"),
+        default=0,
+        help_text=_(
+            "Appointments this short or shorter can be booked the same day, with the grid and "
+            "lead time below. 0: no short appointments."
+        ),
+    )
+    short_grid_minutes = models.PositiveSmallIntegerField(
+        _("short appointments: grid (minutes)"), default=5
+    )
+    short_lead_minutes = models.PositiveSmallIntegerField(
+        _("short appointments: lead time (minutes)"), default=30
+    )
 
     class Meta:
         verbose_name = _("booking policy")
@@ -56,6 +72,10 @@ class BookingPolicy(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(grid_minutes__gte=5, grid_minutes__lte=120), name="policy_grid_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(short_grid_minutes__gte=5, short_grid_minutes__lte=120),
+                name="policy_short_grid_range",
             ),
         ]
 

@@ -82,11 +82,26 @@ def policy_for(department: Department) -> BookingPolicy:
     return found or BookingPolicy(department=department)
 
 
-def rules_for(policy: BookingPolicy, *, override: bool = False) -> slotting.Rules:
+def is_short(policy: BookingPolicy, duration: dt.timedelta) -> bool:
+    """A short appointment (a pick-up): bookable the same day, on its own grid."""
+    return 0 < duration.total_seconds() <= policy.short_max_minutes * 60
+
+
+def rules_for(
+    policy: BookingPolicy, duration: dt.timedelta, *, override: bool = False
+) -> slotting.Rules:
+    """The slot rules for a booking of ``duration`` under ``policy``; staff making an
+    exception (``override``) are not bound by lead time and horizon."""
+    short = is_short(policy, duration)
+    lead = (
+        dt.timedelta(minutes=min(policy.short_lead_minutes, policy.lead_hours * 60))
+        if short
+        else dt.timedelta(hours=policy.lead_hours)
+    )
     return slotting.Rules(
-        grid=dt.timedelta(minutes=policy.grid_minutes),
+        grid=dt.timedelta(minutes=policy.short_grid_minutes if short else policy.grid_minutes),
         buffer=dt.timedelta(minutes=policy.buffer_minutes),
-        lead_time=dt.timedelta(0) if override else dt.timedelta(hours=policy.lead_hours),
+        lead_time=dt.timedelta(0) if override else lead,
         horizon=dt.timedelta(weeks=52 if override else policy.horizon_weeks),
     )
 
@@ -239,7 +254,11 @@ def availability(
     desks = _desks(request)
     resources = desk_resources(desks, opening[0][0], opening[-1][1], now)
     return slotting.slots(
-        opening, resources, request.duration, now, rules_for(policy, override=override)
+        opening,
+        resources,
+        request.duration,
+        now,
+        rules_for(policy, request.duration, override=override),
     )
 
 
@@ -409,7 +428,7 @@ def _book(
         )
     day = start.astimezone(clock.BRUSSELS).date()
     opening = _opening(request, day, day)
-    rules = rules_for(policy, override=override)
+    rules = rules_for(policy, request.duration, override=override)
     end = start + request.duration
     token = secrets.token_urlsafe(24)
     for _attempt in range(3):

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from onthaal.accounts.backends import DEMO_PASSWORD
 from onthaal.accounts.models import Membership, Role
+from onthaal.appointments.models import BookingPolicy
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.catalogue.models import Channel, Product, ProductChannel
@@ -324,6 +325,8 @@ def load() -> bool:
         departments[slug].locations.add(ac)
     departments["onthaal"].locations.add(sh)
     departments["sociale-dienst"].locations.add(sh)
+    # Picking up a card or passport (5 minutes) can be booked the same day, 30 minutes ahead.
+    BookingPolicy.objects.create(department=departments["burgerzaken"], short_max_minutes=5)
 
     for dept, slug, nl, fr, en, channels, documents, price, ipdc in PRODUCTS:
         product = Product.objects.create(

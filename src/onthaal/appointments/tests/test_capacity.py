@@ -257,3 +257,44 @@ def test_the_next_free_slots_come_from_the_next_days_when_the_day_is_over(zonned
         s.start > late and s.start.astimezone(BRUSSELS).date() > late.date() for s in following
     )
     assert following == sorted(following, key=lambda s: s.start)
+
+
+TUESDAY = dt.date(2027, 3, 23)  # the fixture's today; its clock stands at 10:00
+MINUTE = dt.timedelta(minutes=1)
+
+
+def pick_up(z: dict[str, Any]) -> services.Request:
+    return services.build_request(
+        location=z["ac"], products=[Product.objects.get(slug="eid-afhalen")]
+    )
+
+
+def test_a_short_pick_up_can_be_booked_the_same_day_on_its_own_grid(zonnedoorn):
+    """Burgerzaken in the demo: up to 5 minutes is short, 30 minutes ahead on a 5-minute grid;
+    a 15-minute application keeps the 2-hour lead time and the 10-minute grid."""
+    z = zonnedoorn
+    short = [local(s.start) for s in services.availability(pick_up(z), TUESDAY, TUESDAY)]
+    assert short[:3] == ["Tue 10:30", "Tue 10:35", "Tue 10:40"]
+    longer = [local(s.start) for s in services.availability(request(z), TUESDAY, TUESDAY)]
+    assert longer[0] >= "Tue 12:00" and not any(t.endswith("5") for t in longer)
+    at_10_35 = dt.datetime(2027, 3, 23, 10, 35, tzinfo=BRUSSELS)
+    appointment, _ = services.book(
+        request=pick_up(z), start=at_10_35, name="Jan", email="jan@example.org"
+    )
+    assert appointment.start == at_10_35 and appointment.end - appointment.start == 5 * MINUTE
+    with pytest.raises(Conflict):  # within the 30 minutes: not on offer
+        services.book(
+            request=pick_up(z),
+            start=dt.datetime(2027, 3, 23, 10, 15, tzinfo=BRUSSELS),
+            name="Piet",
+            email="piet@example.org",
+        )
+
+
+def test_without_short_appointments_a_pick_up_follows_the_normal_rules(zonnedoorn):
+    from onthaal.appointments.models import BookingPolicy
+
+    BookingPolicy.objects.filter(department__slug="burgerzaken").update(short_max_minutes=0)
+    found = services.availability(pick_up(zonnedoorn), TUESDAY, TUESDAY)
+    assert all(local(s.start) >= "Tue 12:00" for s in found)
+    assert all(s.start.minute % 10 == 0 for s in found)
