@@ -4,20 +4,17 @@ exactly once by one of 16 desks calling at the same time, none skipped."""
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import threading
 
 import pytest
-import time_machine
 
 from onthaal.accounts.models import Membership, Role
 from onthaal.accounts.tests.factories import UserFactory
 from onthaal.audit import selectors as audit_selectors
 from onthaal.audit.models import AuditEvent
-from onthaal.core.clock import BRUSSELS
 from onthaal.organisation.models import Desk
 from onthaal.queue import services
-from onthaal.queue.models import Queue, Source, Status, Ticket
+from onthaal.queue.models import Source, Status, Ticket
 from tests.concurrency.threads import run_at_once
 
 pytestmark = [
@@ -25,20 +22,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.xdist_group("concurrency"),
 ]
-
-TUESDAY_10 = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
-
-
-@pytest.fixture
-def demo():
-    from onthaal.demo import zonnedoorn
-
-    with time_machine.travel(TUESDAY_10, tick=False):
-        zonnedoorn.load()
-    with time_machine.travel(TUESDAY_10, tick=True):
-        yield Queue.objects.select_related("location").get(
-            location__slug="administratief-centrum", prefix="B"
-        )
 
 
 def test_500_concurrent_ticket_creations_get_500_unique_numbers(demo):

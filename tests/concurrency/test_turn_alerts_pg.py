@@ -3,18 +3,14 @@ running ``enqueue_turn_alerts`` at the same instant queue each ticket's message 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-import time_machine
 
 from onthaal.accounts.models import Membership, Role
 from onthaal.accounts.tests.factories import UserFactory
 from onthaal.appointments.models import Notification
 from onthaal.audit import selectors as audit_selectors
-from onthaal.core.clock import BRUSSELS
 from onthaal.queue import alerts, services
-from onthaal.queue.models import Queue, Source, Ticket
+from onthaal.queue.models import Source, Ticket
 from tests.concurrency.threads import run_at_once
 
 pytestmark = [
@@ -22,20 +18,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.xdist_group("concurrency"),
 ]
-
-TUESDAY_10 = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
-
-
-@pytest.fixture
-def demo():
-    from onthaal.demo import zonnedoorn
-
-    with time_machine.travel(TUESDAY_10, tick=False):
-        zonnedoorn.load()
-    with time_machine.travel(TUESDAY_10, tick=True):
-        yield Queue.objects.select_related("location", "department").get(
-            location__slug="administratief-centrum", prefix="B"
-        )
 
 
 @pytest.mark.parametrize("workers", [2, 8])

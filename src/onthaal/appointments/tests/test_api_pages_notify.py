@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from onthaal.appointments import notify, services
 from onthaal.appointments.models import Appointment, Notification, Status
+from onthaal.appointments.tests.data import BODY
 from onthaal.catalogue.models import Product
 from onthaal.core.clock import BRUSSELS
 from onthaal.queue.models import Ticket
@@ -23,13 +24,6 @@ from onthaal.queue.models import Ticket
 pytestmark = pytest.mark.django_db
 
 WEDNESDAY_9 = dt.datetime(2027, 3, 24, 9, 0, tzinfo=BRUSSELS)
-BODY = {
-    "product": ["eid-aanvragen"],
-    "location": "administratief-centrum",
-    "start": "2027-03-24T09:00:00+01:00",
-    "name": "Jan Peeters",
-    "email": "jan@example.org",
-}
 
 
 def post(client: Any, path: str, body: dict[str, Any], **headers: str) -> Any:

@@ -17,18 +17,12 @@ from rest_framework.test import APIClient
 
 from onthaal.appointments import proof
 from onthaal.appointments.models import Appointment
+from onthaal.appointments.tests.data import BODY
 from onthaal.core.clock import BRUSSELS
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/appointments/"
-BODY = {
-    "product": ["eid-aanvragen"],
-    "location": "administratief-centrum",
-    "start": "2027-03-24T09:00:00+01:00",
-    "name": "Jan Peeters",
-    "email": "jan@example.org",
-}
 FORM = {
     "product": "eid-aanvragen",
     "persons": "1",

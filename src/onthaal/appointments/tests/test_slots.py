@@ -42,15 +42,18 @@ rules = st.builds(
     horizon=st.sampled_from([1, 2, 4]).map(lambda d: dt.timedelta(days=d)),
 )
 
-
-@settings(max_examples=300, deadline=None)
-@given(
+# Opening hours, desks with their working time and busy periods, a duration, a moment, rules.
+any_booking_day = given(
     opening=st.lists(spans, max_size=4),
     resources=resources,
     duration=st.sampled_from([5, 10, 20, 45]).map(lambda m: m * MIN),
     now_min=st.integers(0, 2 * 24 * 60),
     rules=rules,
 )
+
+
+@settings(max_examples=300, deadline=None)
+@any_booking_day
 def test_slot_properties(opening, resources, duration, now_min, rules):
     now = DAY0 + now_min * MIN
     by_id = {r.id: r for r in resources}
@@ -142,13 +145,7 @@ def test_the_buffer_follows_every_appointment_once():
 
 
 @settings(max_examples=500, deadline=None)
-@given(
-    opening=st.lists(spans, max_size=4),
-    resources=resources,
-    duration=st.sampled_from([5, 10, 20, 45]).map(lambda m: m * MIN),
-    now_min=st.integers(0, 2 * 24 * 60),
-    rules=rules,
-)
+@any_booking_day
 def test_the_sweep_finds_exactly_what_asking_at_every_grid_start_finds(
     opening, resources, duration, now_min, rules
 ):
