@@ -21,6 +21,20 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 os.environ.setdefault("ONTHAAL_DATA_DIR", tempfile.mkdtemp(prefix="onthaal-bench-"))
 
 
+def calibration_ms() -> float:
+    """A fixed pure-Python workload, to read the figures against the machine's speed that day
+    (on a shared virtual machine it varies by a factor of 2 to 3)."""
+    import statistics
+    import time
+
+    runs = []
+    for _ in range(7):
+        start = time.perf_counter()
+        sum(i * i for i in range(200_000))
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs) * 1000
+
+
 def main(selected: list[str]) -> None:
     import django
 
@@ -31,6 +45,9 @@ def main(selected: list[str]) -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    print(
+        f"machine: {calibration_ms():.1f} ms for sum(i * i for i in range(200_000)) (median of 7)"
+    )
     try:
         for path in sorted(HERE.glob("bench_*.py")):
             name = path.stem
