@@ -178,3 +178,40 @@ def test_with_redis_stopped_screens_poll_and_desks_keep_working(
     finally:
         settings.REDIS_URL = ""
         broker.reset_broker()
+
+
+def test_on_the_phone_the_citizen_asks_to_be_warned_accessibly(
+    walk_in_open_today, asgi_server, page_factory
+):
+    """The ticket's status page on a phone: the "warn me" form, its field error and its
+    confirmation have 0 axe violations; the address never shows on the page."""
+    from django.contrib.auth import get_user_model
+
+    from onthaal.appointments.models import Notification
+    from onthaal.queue import services
+    from onthaal.queue.models import Queue, Source
+
+    queue = Queue.objects.select_related("location").get(
+        location__slug="administratief-centrum", prefix="B"
+    )
+    ticket = services.issue_ticket(
+        location=queue.location,
+        queue=queue,
+        source=Source.KIOSK,
+        actor=get_user_model().objects.get(username="onthaal"),
+    )
+    phone = page_factory(width=390, height=844)
+    phone.goto(f"{asgi_server}/ticket/{ticket.public_id}/")
+    _accessible(phone, "queue-ticket-phone-alert-form")
+    phone.get_by_label("E-mail", exact=True).fill("geen-adres")
+    phone.get_by_role("button", name="Verwittig mij").click()
+    phone.wait_for_load_state()
+    assert "Dit e-mailadres is niet geldig." in phone.content()
+    _accessible(phone, "queue-ticket-phone-alert-error")
+    phone.get_by_label("E-mail", exact=True).fill("burger@example.org")
+    phone.get_by_role("button", name="Verwittig mij").click()
+    phone.wait_for_load_state()
+    assert "burger@example.org" not in phone.content()
+    _accessible(phone, "queue-ticket-phone-alert-set")
+    # First in line: the warning is queued at once, for the address given.
+    assert Notification.objects.get(ticket=ticket).recipient == "burger@example.org"
