@@ -270,7 +270,7 @@ def availability(
     )
 
 
-def _validate_contact(name: str, email: str, phone: str) -> dict[str, list[str]]:
+def validate_contact(name: str, email: str, phone: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("Give your name.")]
@@ -413,7 +413,7 @@ def _book(
         if earlier is not None:
             return earlier, None
     name, email, phone = name.strip(), email.strip(), phone.strip()
-    errors = {} if hold else _validate_contact(name, email, phone)
+    errors = {} if hold else validate_contact(name, email, phone)
     if start.tzinfo is None:
         errors["start"] = [_("Give the time with its offset.")]
     if errors:
@@ -552,7 +552,7 @@ def confirm_hold(
     afresh when the time is still free; otherwise 409."""
     held = by_token(reference, token)
     name, email, phone = name.strip(), email.strip(), phone.strip()
-    errors = _validate_contact(name, email, phone)
+    errors = validate_contact(name, email, phone)
     if errors:
         raise DomainError(_("The booking is not valid."), fields=errors)
     request = request_of(held)

@@ -44,11 +44,11 @@ DEFAULT_LANGUAGE = "nl"
 
 def validate_contact(email: str, phone: str) -> dict[str, list[str]]:
     """Field errors for an alert contact: the rules and messages of an appointment's contact
-    (``appointments.services._validate_contact``, reused so both stay the same; its name
+    (``appointments.services.validate_contact``, reused so both stay the same; its name
     check does not apply here)."""
-    from onthaal.appointments.services import _validate_contact
+    from onthaal.appointments import services as appointments
 
-    errors = _validate_contact("-", email, phone)
+    errors = appointments.validate_contact("-", email, phone)
     errors.pop("name", None)
     if len(email) > 254 and "email" not in errors:
         errors["email"] = [_("This e-mail address is not valid.")]
