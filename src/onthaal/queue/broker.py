@@ -35,15 +35,30 @@ class BrokerUnavailable(Exception):
     """The broker cannot be reached; listeners should fall back to polling."""
 
 
+# Every HEARTBEAT_SECONDS each listener receives HEARTBEAT (streams turn it into a keep-alive
+# comment for proxies). One timer per event loop, not one per listener: with thousands of
+# screens a per-message timeout in every stream is what a call's fan-out would wait for.
+HEARTBEAT = "\x00heartbeat"
+HEARTBEAT_SECONDS = 15.0
+
+
 class LocalBroker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]]] = {}
+        self._beats: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def publish(self, channel: str, message: str) -> None:
         with self._lock:
             listeners = list(self._listeners.get(channel, ()))
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # a publisher outside any event loop (a request thread)
+            current = None
         for loop, queue in listeners:
+            if loop is current:  # the Redis pump fanning out in its own loop: no thread hop
+                queue.put_nowait(message)
+                continue
             try:
                 loop.call_soon_threadsafe(queue.put_nowait, message)
             except RuntimeError:  # the listener's loop has closed
@@ -56,14 +71,35 @@ class LocalBroker:
             self._listeners.get(channel, set()).discard(entry)
 
     async def listen(self, channel: str) -> AsyncGenerator[str, None]:
-        entry = (asyncio.get_running_loop(), asyncio.Queue[str]())
+        loop = asyncio.get_running_loop()
+        entry = (loop, asyncio.Queue[str]())
         with self._lock:
             self._listeners.setdefault(channel, set()).add(entry)
+            beat = self._beats.get(loop)
+            if beat is None or beat.done():
+                self._beats[loop] = loop.create_task(self._heartbeat(loop))
         try:
             while True:
                 yield await entry[1].get()
         finally:
             self._remove(channel, entry)
+
+    async def _heartbeat(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Send HEARTBEAT to this loop's listeners; ends when the loop has none left."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with self._lock:
+                queues = [
+                    queue
+                    for listeners in self._listeners.values()
+                    for owner, queue in listeners
+                    if owner is loop
+                ]
+                if not queues:
+                    self._beats.pop(loop, None)
+                    return
+            for queue in queues:
+                queue.put_nowait(HEARTBEAT)
 
     async def ready(self) -> None:
         """Always ready: the broker lives in this process."""

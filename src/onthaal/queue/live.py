@@ -7,7 +7,7 @@
 * the Django view ``onthaal.queue.views.events`` (tests, and servers without that routing).
 
 The stream first sends the current state (so a screen that reconnects re-reads it), then every
-live event of the location, and a comment every 15 s to keep proxies from closing it. When the
+live event of the location, and a comment every 15 s (the broker's heartbeat) to keep proxies from closing it. When the
 broker is unavailable it answers 503 and the screen polls ``/display/``.
 """
 
@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from onthaal.queue import broker
 
-HEARTBEAT_SECONDS = 15.0
 HEADERS = [
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-cache"),
@@ -74,27 +73,26 @@ async def open_stream(
 async def _stream(
     state: dict[str, Any], listener: AsyncGenerator[str, None], first: asyncio.Future[str]
 ) -> AsyncIterator[str]:
-    pending: asyncio.Future[str] | None = first
+    """State, then every event as it comes. The keep-alive comes from the broker's heartbeat
+    (one timer per process), so waiting for the next event is a plain await: a call reaches
+    thousands of screens without a task or a timer per screen."""
     yield f"event: state\ndata: {json.dumps(state)}\n\n"
     try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(listener))
-            done, _waiting = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
-            if not done:
-                yield ": keep-alive\n\n"
-                continue
-            try:
-                message = pending.result()
-            except (broker.BrokerUnavailable, StopAsyncIteration):
-                return  # the client reconnects (and re-reads the state) or polls
-            pending = None
-            yield f"event: ticket\ndata: {message}\n\n"
+        try:
+            message = await first
+            while True:
+                if message == broker.HEARTBEAT:
+                    yield ": keep-alive\n\n"
+                else:
+                    yield f"event: ticket\ndata: {message}\n\n"
+                message = await anext(listener)
+        except (broker.BrokerUnavailable, StopAsyncIteration):
+            return  # the client reconnects (and re-reads the state) or polls
     finally:
-        if pending is not None:
-            pending.cancel()
+        if not first.done():
+            first.cancel()
             with contextlib.suppress(BaseException):
-                await pending
+                await first
         await listener.aclose()
 
 
