@@ -1,11 +1,20 @@
-"""The in-process broker: fan-out and the heartbeat that keeps streams open."""
+"""The in-process broker: fan-out and the heartbeat that keeps streams open. (Each test runs its
+loop in a thread of its own: a browser test may have left an event loop running in this one.)"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from onthaal.queue import broker
+
+
+def run(main: Callable[[], Awaitable[Any]]) -> Any:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result(timeout=30)
 
 
 def test_listeners_of_a_loop_share_one_heartbeat_timer(monkeypatch):
@@ -22,7 +31,7 @@ def test_listeners_of_a_loop_share_one_heartbeat_timer(monkeypatch):
         await asyncio.sleep(0.15)
         assert local._beats == {}  # no listener left: the timer stops
 
-    asyncio.run(main())
+    run(main)
 
 
 def test_events_reach_listeners_from_their_own_loop_and_from_other_threads():
@@ -41,4 +50,4 @@ def test_events_reach_listeners_from_their_own_loop_and_from_other_threads():
         await listener.aclose()
         return got
 
-    assert asyncio.run(main()) == ["same loop", "other thread"]
+    assert run(main) == ["same loop", "other thread"]
