@@ -123,37 +123,45 @@ def enqueue_turn_alerts(
     wanting = waiting.filter(ALERT_DUE)  # the partial index ticket_alert_due_idx
     if ticket_ids is not None:
         wanting = wanting.filter(pk__in=ticket_ids)
-    extra = (
-        "location_id",
-        "code",
-        "alert_email",
-        "alert_phone",
-        "alert_language",
-        "queue__department_id",
-        "queue__department__organisation_id",
+    wanted = list(
+        wanting.values_list(
+            "pk",
+            "location_id",
+            "code",
+            "alert_email",
+            "alert_phone",
+            "alert_language",
+            "queue__department_id",
+            "queue__department__organisation_id",
+        )
     )
-    wanted = list(wanting.values_list(*CANDIDATE_FIELDS, *extra))
     if not wanted:
         return 0
-    n = len(CANDIDATE_FIELDS)
+    # The wanted tickets are among their locations' waiting tickets: rank those once.
     rows_by_location: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    all_rows = waiting.filter(location_id__in={row[n] for row in wanted})
-    for row in all_rows.values_list("location_id", *CANDIDATE_FIELDS):
-        rows_by_location[row[0]].append(row[1:])
-    candidates = {
-        location_id: _rows_to_candidates(rows, {}) for location_id, rows in rows_by_location.items()
-    }
-    wanted_by_location: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in wanted:
-        wanted_by_location[row[n]].append(row)
+    all_rows = waiting.filter(location_id__in={row[1] for row in wanted})
+    for location_id, *candidate in all_rows.values_list("location_id", *CANDIDATE_FIELDS):
+        rows_by_location[location_id].append(tuple(candidate))
+    position: dict[int, int] = {}
+    wanted_ids = {row[0] for row in wanted}
+    for rows in rows_by_location.values():
+        pool = _rows_to_candidates(rows, {})
+        position |= selectors.positions([c for c in pool if c.id in wanted_ids], pool, now)
     queued = 0
-    for location_id, rows in wanted_by_location.items():
-        mine = _rows_to_candidates([row[:n] for row in rows], {})
-        position = selectors.positions(mine, candidates.get(location_id, []), now)
-        for row in rows:
-            ahead = position[row[0]]
-            if ahead <= limit and _enqueue(*row[:1], *row[n + 1 :], ahead=ahead, now=now):
-                queued += 1
+    for pk, _location, code, email, phone, language, department_id, organisation_id in wanted:
+        ahead = position.get(pk)
+        if ahead is not None and ahead <= limit:
+            queued += _enqueue(
+                pk,
+                code,
+                email,
+                phone,
+                language,
+                department_id,
+                organisation_id,
+                ahead=ahead,
+                now=now,
+            )
     return queued
 
 
