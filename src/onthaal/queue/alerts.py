@@ -118,7 +118,7 @@ def enqueue_turn_alerts(
     """
     now = now or clock.now()
     today = now.astimezone(clock.BRUSSELS).date()
-    limit = int(getattr(settings, "ONTHAAL_TURN_ALERT_AHEAD", 3))
+    limit = settings.ONTHAAL_TURN_ALERT_AHEAD
     waiting = Ticket.objects.filter(service_day=today, status=Status.WAITING)
     wanting = waiting.filter(ALERT_DUE)  # the partial index ticket_alert_due_idx
     if ticket_ids is not None:
