@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,16 @@ def canonical(fields: Mapping[str, Any]) -> bytes:
     """The canonical bytes of an event: sorted-key compact JSON of the chained fields."""
     data = {name: _normalise(fields.get(name)) for name in CHAINED_FIELDS}
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_around_prev_hash(fields: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical bytes before and after the value of ``prev_hash``, for a database that
+    hashes ``before + prev_hash + after`` once it knows the head of the chain."""
+    marker = secrets.token_hex(32)
+    content = canonical({**fields, "prev_hash": marker})
+    before, found, after = content.partition(f'"prev_hash":"{marker}"'.encode())
+    assert found, "prev_hash is a top-level key of the canonical content"
+    return before + b'"prev_hash":"', b'"' + after
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:

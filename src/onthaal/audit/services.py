@@ -14,6 +14,7 @@ have ended.
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,44 @@ if TYPE_CHECKING:
 
 # Any constant; identifies the audit chain's advisory lock on PostgreSQL.
 CHAIN_LOCK_KEY = 0x0A0D17
-CHAIN_HEAD_SQL = (
-    "SELECT pg_advisory_xact_lock(658711); "  # CHAIN_LOCK_KEY
-    'SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1'
+
+# PostgreSQL appends in one round trip: take the chain lock, then (a second statement, with a
+# snapshot taken after the lock was granted) insert the event after the committed head, its
+# hash computed by the database from the canonical bytes around the head's hash. No Python runs
+# between reading the head and writing the event, so the lock is held for the least time.
+APPEND_COLUMNS = (  # in the order of APPEND_SQL's parameters
+    "at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "organisation_id",
+    "department_id",
+    "request_id",
+    "ip",
+    "user_agent",
+    "details",
 )
+APPEND_SQL = """
+SELECT pg_advisory_xact_lock(658711);
+INSERT INTO "audit_auditevent" (
+    "at", "actor_type", "actor_id", "actor_label", "role", "action", "object_type",
+    "object_id", "organisation_id", "department_id", "request_id", "ip", "user_agent",
+    "details", "prev_hash", "hash"
+)
+SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb,
+    head.hash, encode(sha256(%s::bytea || convert_to(head.hash, 'UTF8') || %s::bytea), 'hex')
+FROM (
+    SELECT coalesce(
+        (SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1), %s
+    ) AS hash
+) AS head
+RETURNING "id", "prev_hash", "hash"
+"""  # 658711 is CHAIN_LOCK_KEY
+
 
 # Fields whose values must never be written to the log (only that they changed).
 SECRET_FIELDS = frozenset({"password", "token", "secret", "key", "manage_token", "token_hash"})
@@ -92,31 +127,32 @@ def scrub(details: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _chain_head(using: str) -> str:
-    """The hash of the last event, read under the chain lock (held until commit).
-
-    On PostgreSQL the lock and the read go in one round trip: two statements, run in order,
-    the second with a snapshot taken after the lock was granted.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(CHAIN_HEAD_SQL)
-            cursor.nextset()
-            row = cursor.fetchone()
-        return row[0] if row else chain.GENESIS
-    head = AuditEvent.objects.using(using).order_by("-pk").values_list("hash", flat=True)
-    return head.first() or chain.GENESIS
-
-
 def _append(fields: dict[str, Any]) -> AuditEvent:
     using = router.db_for_write(AuditEvent)
+    fields["at"] = clock.now()
     # No savepoint: the event belongs to the caller's transaction and fails with it.
     with transaction.atomic(using=using, savepoint=False):
-        fields["prev_hash"] = _chain_head(using)
-        fields["at"] = clock.now()
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            return _append_postgresql(using, fields)
+        # SQLite: the IMMEDIATE transaction already holds the database's single write lock.
+        head = AuditEvent.objects.using(using).order_by("-pk").values_list("hash", flat=True)
+        fields["prev_hash"] = head.first() or chain.GENESIS
         fields["hash"] = chain.event_hash(fields)
         return AuditEvent.objects.using(using).create(**fields)
+
+
+def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
+    before, after = chain.canonical_around_prev_hash(fields)
+    params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
+    with connections[using].cursor() as cursor:
+        cursor.execute(APPEND_SQL, [*params, before, after, chain.GENESIS])
+        cursor.nextset()
+        pk, fields["prev_hash"], fields["hash"] = cursor.fetchone()
+    event = AuditEvent(pk=pk, **fields)
+    event._state.adding = False
+    event._state.db = using
+    return event
 
 
 def record_event(

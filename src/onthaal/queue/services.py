@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
@@ -115,7 +115,12 @@ def walk_in_status(
 
 def _next_number(location: Location, service_day: dt.date) -> int:
     """The next number of the day: one UPDATE ... RETURNING (the row lock serialises issuers);
-    the day's counter row is created by the first ticket of the day."""
+    the day's counter row is created by the first ticket of the day.
+
+    Called outside a transaction, the UPDATE commits on its own: the counter's row lock is held
+    for one statement, not until the ticket and its audit event are written, so issuers at one
+    location do not queue behind each other's whole transactions. A number is then never given
+    twice, but an issue that fails after taking it leaves a gap in the day's numbers."""
     sql = (
         'UPDATE "queue_ticketcounter" SET "last_number" = "last_number" + 1 '
         'WHERE "location_id" = %s AND "service_day" = %s RETURNING "last_number"'
@@ -172,8 +177,8 @@ def issue_ticket(
             )
     now = clock.now()
     service_day = now.astimezone(clock.BRUSSELS).date()
+    number = _next_number(location, service_day)
     with transaction.atomic():
-        number = _next_number(location, service_day)
         ticket = Ticket.objects.create(
             location=location,
             queue=queue,
@@ -398,18 +403,20 @@ def _claim(desk: Desk, actor: Any, ranked: list[int], now: dt.datetime) -> Ticke
     """Claim the first of ``ranked`` that no other desk holds; None when all are gone."""
     for start in range(0, len(ranked), CLAIM_BATCH):
         batch = ranked[start : start + CLAIM_BATCH]
+        in_rank_order = Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(batch)))
         with transaction.atomic():
-            # Lock the still-waiting tickets of this batch, skipping those another desk is
-            # claiming right now (no waiting behind its transaction); on SQLite the write lock
-            # of the IMMEDIATE transaction serialises desks instead.
-            free = {
-                t.pk: t
-                for t in Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            # Lock the best still-waiting ticket of this batch, skipping those another desk is
+            # claiming right now (no waiting behind its transaction). One row: desks calling at
+            # the same instant each lock a different ticket of the same head of the queue. On
+            # SQLite the write lock of the IMMEDIATE transaction serialises desks instead.
+            ticket = (
+                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("queue", "queue__department")
                 .filter(pk__in=batch, status=Status.WAITING)
-            }
-            chosen = next((pk for pk in batch if pk in free), None)
-            if chosen is None:
+                .order_by(in_rank_order)
+                .first()
+            )
+            if ticket is None:
                 continue  # all taken by other desks: try the next ones
             changes = {
                 "status": Status.CALLED,
@@ -419,10 +426,9 @@ def _claim(desk: Desk, actor: Any, ranked: list[int], now: dt.datetime) -> Ticke
                 "assigned_user": None,
                 "assigned_desk": None,
             }
-            claimed = Ticket.objects.filter(pk=chosen, status=Status.WAITING).update(**changes)
+            claimed = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(**changes)
             if claimed != 1:  # pragma: no cover - the row lock makes this impossible
                 continue
-            ticket = free[chosen]
             for name, value in changes.items():
                 setattr(ticket, name, value)
             _event(ticket, "call", actor, desk=desk.pk)

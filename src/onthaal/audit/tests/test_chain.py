@@ -55,6 +55,23 @@ def test_each_event_links_to_the_one_before():
     assert all(e.hash == chain.event_hash(e.__dict__) for e in events)
 
 
+def test_the_stored_hash_is_the_hash_of_the_stored_content():
+    # On PostgreSQL the database computes the hash around the head it reads under the lock;
+    # it must be the hash that verification computes from the row as read back.
+    awkward = {"note": 'Zoë "quoted" \\ é€', "prev_hash": "0" * 64, "nested": {"a": [1, 2.5]}}
+    written = record_event(action="view", object_type="thing", object_id="x", details=awkward)
+    stored = AuditEvent.objects.get(pk=written.pk)
+    assert (stored.prev_hash, stored.hash) == (written.prev_hash, written.hash)
+    assert stored.details == awkward
+    assert stored.hash == chain.event_hash(stored.__dict__)
+
+
+def test_the_canonical_bytes_split_around_the_previous_hash():
+    fields = {"action": "view", "details": {"prev_hash": "x"}, "prev_hash": "ab" * 32}
+    before, after = chain.canonical_around_prev_hash(fields)
+    assert before + ("ab" * 32).encode() + after == chain.canonical(fields)
+
+
 def test_verify_passes_on_the_demo():
     call_command("load_demo", stdout=io.StringIO())
     code, output = _verify()
