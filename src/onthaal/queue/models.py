@@ -238,6 +238,12 @@ class Ticket(models.Model):
                 condition=~Q(status__in=CLOSED_STATUSES) | Q(finished_at__isnull=False),
                 name="ticket_closed_has_end",
             ),
+            # A desk serves one visitor at a time (services.call_next).
+            models.UniqueConstraint(
+                fields=["desk"],
+                condition=Q(status__in=[Status.CALLED, Status.SERVING]),
+                name="ticket_one_open_per_desk",
+            ),
         ]
         indexes = [
             models.Index(fields=["location", "status", "service_day"], name="ticket_open_idx"),

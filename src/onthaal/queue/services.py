@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
@@ -47,6 +47,7 @@ from onthaal.queue.models import (
 )
 
 POLICY = routing.Policy()
+ONE_OPEN_PER_DESK = "ticket_one_open_per_desk"  # the unique index: one visitor per desk
 CLAIM_BATCH = 16  # ranked candidates locked at once by call-next
 MAX_QUANTITY = 20
 
@@ -274,12 +275,17 @@ def current_ticket_desk(ticket: Ticket, user: Any) -> Desk | None:
     return ticket.desk if at_desk.exists() else None
 
 
-def desk_view(desk: Desk, user_id: int | None) -> routing.DeskView:
-    return routing.DeskView(
-        desk_id=desk.pk,
-        user_id=user_id,
-        queue_ids=frozenset(desk.queues.filter(active=True).values_list("pk", flat=True)),
-    )
+def served_queues(desk: Desk) -> dict[int, Queue]:
+    """The active queues ``desk`` serves, with their department, by id."""
+    return {q.pk: q for q in desk.queues.filter(active=True).select_related("department")}
+
+
+def desk_view(
+    desk: Desk, user_id: int | None, queues: Mapping[int, Queue] | None = None
+) -> routing.DeskView:
+    if queues is None:
+        queues = served_queues(desk)
+    return routing.DeskView(desk_id=desk.pk, user_id=user_id, queue_ids=frozenset(queues))
 
 
 CANDIDATE_FIELDS = (
@@ -311,6 +317,42 @@ def _rows_to_candidates(
     ]
 
 
+# PostgreSQL: the head of a desk's queues in one statement of plain SQL (the ORM's compilation
+# of the same UNION costs more than the database's work). Each part is an index range over
+# the partial indexes of migration 0003, which hold only the waiting tickets.
+HEAD_SQL = """
+(SELECT "id", "queue_id", "waiting_since", "priority", "appointment_at", "assigned_user_id",
+        "assigned_desk_id"
+   FROM "queue_ticket"
+  WHERE "location_id" = %(location)s AND "service_day" = %(day)s AND "status" = 'waiting'
+    AND "queue_id" = ANY(%(queues)s::bigint[])
+    AND "assigned_user_id" IS NULL AND "assigned_desk_id" IS NULL AND NOT "priority"
+  ORDER BY "waiting_since", "id" LIMIT %(k)s)
+UNION ALL
+(SELECT "id", "queue_id", "waiting_since", "priority", "appointment_at", "assigned_user_id",
+        "assigned_desk_id"
+   FROM "queue_ticket"
+  WHERE "location_id" = %(location)s AND "service_day" = %(day)s AND "status" = 'waiting'
+    AND "queue_id" = ANY(%(queues)s::bigint[])
+    AND "assigned_user_id" IS NULL AND "assigned_desk_id" IS NULL AND "priority"
+  ORDER BY "waiting_since", "id" LIMIT %(k)s)
+UNION ALL
+(SELECT "id", "queue_id", "waiting_since", "priority", "appointment_at", "assigned_user_id",
+        "assigned_desk_id"
+   FROM "queue_ticket"
+  WHERE "location_id" = %(location)s AND "service_day" = %(day)s AND "status" = 'waiting'
+    AND "queue_id" = ANY(%(queues)s::bigint[])
+    AND "assigned_user_id" IS NULL AND "assigned_desk_id" IS NULL
+    AND "appointment_at" BETWEEN %(due_from)s AND %(due_to)s)
+UNION ALL
+(SELECT "id", "queue_id", "waiting_since", "priority", "appointment_at", "assigned_user_id",
+        "assigned_desk_id"
+   FROM "queue_ticket"
+  WHERE "location_id" = %(location)s AND "service_day" = %(day)s AND "status" = 'waiting'
+    AND ("assigned_desk_id" = %(desk)s OR "assigned_user_id" = %(user)s))
+"""
+
+
 def head_candidates(
     location_id: int, service_day: dt.date, view: routing.DeskView, now: dt.datetime, k: int
 ) -> list[routing.Candidate]:
@@ -322,6 +364,23 @@ def head_candidates(
     the ``k`` longest-waiting unassigned tickets of its queues with and without priority (the
     aged ones are the longest-waiting). Only for desks without a product restriction.
     """
+    due_from, due_to = now - POLICY.punctuality_after, now + POLICY.punctuality_before
+    if connection.vendor == "postgresql":
+        params = {
+            "location": location_id,
+            "day": service_day,
+            "queues": sorted(view.queue_ids),
+            "k": k,
+            "due_from": due_from,
+            "due_to": due_to,
+            "desk": view.desk_id,
+            "user": view.user_id,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(HEAD_SQL, params)
+            rows = {row[0]: row for row in cursor.fetchall()}
+        return _rows_to_candidates(rows.values(), {})
+    # SQLite cannot limit the parts of a UNION: four queries.
     waiting = Ticket.objects.filter(
         location_id=location_id, service_day=service_day, status=Status.WAITING
     )
@@ -334,17 +393,11 @@ def head_candidates(
     parts = [
         unassigned.filter(priority=False).order_by("waiting_since", "pk")[:k],
         unassigned.filter(priority=True).order_by("waiting_since", "pk")[:k],
-        unassigned.filter(
-            appointment_at__range=(now - POLICY.punctuality_after, now + POLICY.punctuality_before)
-        ),
+        unassigned.filter(appointment_at__range=(due_from, due_to)),
         waiting.filter(personal),
     ]
-    values = [part.values_list(*CANDIDATE_FIELDS) for part in parts]
-    if connection.features.supports_slicing_ordering_in_compound:
-        # One round trip (PostgreSQL); SQLite cannot limit the parts of a UNION.
-        values = [values[0].union(*values[1:], all=True)]
-    rows = {row[0]: row for part in values for row in part}
-    return _rows_to_candidates(rows.values(), {})
+    found = {row[0]: row for part in parts for row in part.values_list(*CANDIDATE_FIELDS)}
+    return _rows_to_candidates(found.values(), {})
 
 
 def waiting_candidates(
@@ -375,14 +428,33 @@ def waiting_candidates(
 
 
 def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
-    """Call the next visitor to ``desk``; None when nobody is waiting for it."""
+    """Call the next visitor to ``desk``; None when nobody is waiting for it.
+
+    A desk serves one visitor at a time, and the database holds it to that (a unique index on
+    the desk's called or served ticket): of a double-clicked "call next", one click calls a
+    visitor and the other is told to finish that visitor first.
+    """
     session = _require_desk(actor, desk)
     if session.state != DeskSession.State.OPEN:
         raise DomainError(_("The desk is paused. Resume it first."), code="desk_paused")
-    busy = current_ticket(desk)
-    if busy is not None:
-        raise Conflict(_("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy")
-    view = desk_view(desk, actor.pk)
+    try:
+        ticket = _call_next(desk, actor)
+    except IntegrityError as error:
+        if ONE_OPEN_PER_DESK not in str(error):
+            raise
+        ticket = None
+    if ticket is None:
+        busy = current_ticket(desk)
+        if busy is not None:
+            raise Conflict(
+                _("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy"
+            )
+    return ticket
+
+
+def _call_next(desk: Desk, actor: Any) -> Ticket | None:
+    queues = served_queues(desk)
+    view = desk_view(desk, actor.pk, queues)
     now = clock.now()
     today = clock.today()
     if view.product_ids is None:
@@ -390,50 +462,72 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
         head = routing.rank(
             view, head_candidates(desk.location_id, today, view, now, CLAIM_BATCH), now, POLICY
         )
-        ticket = _claim(desk, actor, [c.id for c in head[:CLAIM_BATCH]], now)
+        ticket = _claim(desk, actor, [c.id for c in head[:CLAIM_BATCH]], now, queues)
         if ticket is not None or not head:
             return ticket
     candidates = waiting_candidates(
         desk.location_id, today, view=view, with_products=view.product_ids is not None
     )
-    return _claim(desk, actor, [c.id for c in routing.rank(view, candidates, now, POLICY)], now)
+    ranked = routing.rank(view, candidates, now, POLICY)
+    return _claim(desk, actor, [c.id for c in ranked], now, queues)
 
 
-def _claim(desk: Desk, actor: Any, ranked: list[int], now: dt.datetime) -> Ticket | None:
-    """Claim the first of ``ranked`` that no other desk holds; None when all are gone."""
+# PostgreSQL: lock the best still-waiting ticket of a batch (in rank order), skipping those
+# another desk is claiming right now, and call it: one statement. Desks calling at the same
+# instant each get a different ticket of the same head of the queue; none waits for another.
+CLAIM_SQL = """
+UPDATE "queue_ticket"
+   SET "status" = 'called', "desk_id" = %(desk)s, "served_by_id" = %(user)s,
+       "called_at" = %(now)s, "assigned_user_id" = NULL, "assigned_desk_id" = NULL
+ WHERE "status" = 'waiting' AND "id" = (
+       SELECT "id" FROM "queue_ticket"
+        WHERE "id" = ANY(%(batch)s::bigint[]) AND "status" = 'waiting'
+        ORDER BY array_position(%(batch)s::bigint[], "id")
+        LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING *
+"""
+
+
+def _claim(
+    desk: Desk, actor: Any, ranked: list[int], now: dt.datetime, queues: Mapping[int, Queue]
+) -> Ticket | None:
+    """Claim the first of ``ranked`` that no other desk holds; None when all are gone.
+    ``queues``: the desk's queues by id (a handed-over ticket may be of another queue)."""
     for start in range(0, len(ranked), CLAIM_BATCH):
         batch = ranked[start : start + CLAIM_BATCH]
-        in_rank_order = Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(batch)))
         with transaction.atomic():
-            # Lock the best still-waiting ticket of this batch, skipping those another desk is
-            # claiming right now (no waiting behind its transaction). One row: desks calling at
-            # the same instant each lock a different ticket of the same head of the queue. On
-            # SQLite the write lock of the IMMEDIATE transaction serialises desks instead.
-            ticket = (
-                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("queue", "queue__department")
-                .filter(pk__in=batch, status=Status.WAITING)
-                .order_by(in_rank_order)
-                .first()
-            )
+            if connection.vendor == "postgresql":
+                params = {"desk": desk.pk, "user": actor.pk, "now": now, "batch": batch}
+                ticket = next(iter(Ticket.objects.raw(CLAIM_SQL, params)), None)
+            else:
+                # The write lock of the IMMEDIATE transaction serialises desks.
+                ticket = _claim_first_waiting(desk, actor, batch, now)
             if ticket is None:
                 continue  # all taken by other desks: try the next ones
-            changes = {
-                "status": Status.CALLED,
-                "desk": desk,
-                "served_by": actor,
-                "called_at": now,
-                "assigned_user": None,
-                "assigned_desk": None,
-            }
-            claimed = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(**changes)
-            if claimed != 1:  # pragma: no cover - the row lock makes this impossible
-                continue
-            for name, value in changes.items():
-                setattr(ticket, name, value)
+            ticket.desk = desk
+            ticket.queue = queues.get(ticket.queue_id) or Queue.objects.select_related(
+                "department"
+            ).get(pk=ticket.queue_id)
             _event(ticket, "call", actor, desk=desk.pk)
             _live(ticket, "called")
             return ticket
+    return None
+
+
+def _claim_first_waiting(
+    desk: Desk, actor: Any, batch: list[int], now: dt.datetime
+) -> Ticket | None:
+    for pk in batch:
+        changes = {
+            "status": Status.CALLED,
+            "desk": desk,
+            "served_by": actor,
+            "called_at": now,
+            "assigned_user": None,
+            "assigned_desk": None,
+        }
+        if Ticket.objects.filter(pk=pk, status=Status.WAITING).update(**changes):
+            return Ticket.objects.get(pk=pk)
     return None
 
 
