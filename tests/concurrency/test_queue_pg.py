@@ -87,3 +87,41 @@ def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
     assert calls.count() == 300
     assert len({desk for desk, _ in agents}) == 16
     assert audit_selectors.verify().ok
+
+
+def test_a_double_clicked_call_next_calls_one_visitor(demo):
+    """Eight call-next requests for one desk at the same instant (a double click, a kiosk
+    retrying): one visitor is called; the others are told to finish that visitor first."""
+    from onthaal.core.errors import Conflict
+
+    queue = demo
+    reception = UserFactory()
+    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
+    for _ in range(20):
+        services.issue_ticket(
+            location=queue.location,
+            queue=queue,
+            source=Source.RECEPTION,
+            actor=reception,
+            check_hours=False,
+        )
+    desk = Desk.objects.create(location=queue.location, name="Dubbelklik")
+    desk.departments.add(queue.department)
+    queue.desks.add(desk)
+    agent = UserFactory()
+    Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
+    services.open_desk(desk=desk, actor=agent)
+    called: list[int] = []
+
+    def work(n: int) -> None:
+        ticket = services.call_next(desk=Desk.objects.get(pk=desk.pk), actor=agent)
+        assert ticket is not None
+        called.append(ticket.pk)
+
+    errors = run_at_once(8, work)
+    assert len(called) == 1
+    assert len(errors) == 7 and all(isinstance(e, Conflict) for e in errors), errors
+    assert all(e.code == "desk_busy" for e in errors if isinstance(e, Conflict))
+    assert Ticket.objects.filter(desk=desk, status=Status.CALLED).count() == 1
+    assert Ticket.objects.filter(status=Status.WAITING).count() == 19
+    assert audit_selectors.verify().ok

@@ -47,7 +47,6 @@ from onthaal.queue.models import (
 )
 
 POLICY = routing.Policy()
-ONE_OPEN_PER_DESK = "ticket_one_open_per_desk"  # the unique index: one visitor per desk
 CLAIM_BATCH = 16  # ranked candidates locked at once by call-next
 MAX_QUANTITY = 20
 
@@ -439,8 +438,8 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
         raise DomainError(_("The desk is paused. Resume it first."), code="desk_paused")
     try:
         ticket = _call_next(desk, actor)
-    except IntegrityError as error:
-        if ONE_OPEN_PER_DESK not in str(error):
+    except IntegrityError:
+        if current_ticket(desk) is None:  # not the one-visitor-per-desk index
             raise
         ticket = None
     if ticket is None:
