@@ -21,7 +21,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
 # Threads per app process for ordinary requests; each holds a database connection from the
 # pool only while it serves a request.
 REQUEST_THREADS = int(os.environ.get("WEB_THREADS", "16"))
-django_application = WSGIMiddleware(get_wsgi_application(), workers=REQUEST_THREADS)
+django_application = WSGIMiddleware(
+    get_wsgi_application(),  # type: ignore[arg-type]  # Django's stubs type start_response apart
+    workers=REQUEST_THREADS,
+)
 
 EVENTS_PATH = re.compile(r"^/api/v1/locations/(\d+)/events/$")
 
@@ -34,4 +37,4 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
             await asgi_events(scope, receive, send, int(match.group(1)))
             return
-    await django_application(scope, receive, send)
+    await django_application(scope, receive, send)  # type: ignore[arg-type]

@@ -365,7 +365,7 @@ def head_candidates(
     """
     due_from, due_to = now - POLICY.punctuality_after, now + POLICY.punctuality_before
     if connection.vendor == "postgresql":
-        params = {
+        params: dict[str, Any] = {
             "location": location_id,
             "day": service_day,
             "queues": sorted(view.queue_ids),

@@ -19,6 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
         import uvicorn
 
+        if workers > 1:
+            # The workers share one listening socket. By default the event loop of the first
+            # to wake accepts every connection waiting; with this (libuv, under uvloop) each
+            # takes one at a time, so a burst of keep-alive connections (desks, kiosks, a
+            # proxy's upstream pool) spreads over the workers instead of piling on one.
+            os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
         uvicorn.run(
             "onthaal.asgi:application",
             host=host,
