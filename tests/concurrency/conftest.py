@@ -27,3 +27,40 @@ def demo() -> Iterator[Queue]:
         yield Queue.objects.select_related("location", "department").get(
             location__slug="administratief-centrum", prefix="B"
         )
+
+
+def issue_tickets(queue: Queue, count: int) -> list:
+    """``count`` tickets issued by a receptionist of ``queue``'s department."""
+    from onthaal.accounts.models import Membership, Role
+    from onthaal.accounts.tests.factories import UserFactory
+    from onthaal.queue import services
+    from onthaal.queue.models import Source
+
+    reception = UserFactory()
+    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
+    return [
+        services.issue_ticket(
+            location=queue.location,
+            queue=queue,
+            source=Source.RECEPTION,
+            actor=reception,
+            check_hours=False,
+        )
+        for _ in range(count)
+    ]
+
+
+def open_desk(queue: Queue, name: str) -> tuple:
+    """A new desk serving ``queue``, opened by a new desk agent: (desk, agent)."""
+    from onthaal.accounts.models import Membership, Role
+    from onthaal.accounts.tests.factories import UserFactory
+    from onthaal.organisation.models import Desk
+    from onthaal.queue import services
+
+    desk = Desk.objects.create(location=queue.location, name=name)
+    desk.departments.add(queue.department)
+    queue.desks.add(desk)
+    agent = UserFactory()
+    Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
+    services.open_desk(desk=desk, actor=agent)
+    return desk, agent

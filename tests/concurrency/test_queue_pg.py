@@ -15,6 +15,7 @@ from onthaal.audit.models import AuditEvent
 from onthaal.organisation.models import Desk
 from onthaal.queue import services
 from onthaal.queue.models import Source, Status, Ticket
+from tests.concurrency.conftest import issue_tickets, open_desk
 from tests.concurrency.threads import run_at_once
 
 pytestmark = [
@@ -48,25 +49,8 @@ def test_500_concurrent_ticket_creations_get_500_unique_numbers(demo):
 
 def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
     queue = demo
-    reception = UserFactory()
-    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
-    for _ in range(300):
-        services.issue_ticket(
-            location=queue.location,
-            queue=queue,
-            source=Source.RECEPTION,
-            actor=reception,
-            check_hours=False,
-        )
-    agents = []
-    for n in range(16):
-        desk = Desk.objects.create(location=queue.location, name=f"Loadbalie {n}")
-        desk.departments.add(queue.department)
-        queue.desks.add(desk)
-        agent = UserFactory()
-        Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
-        services.open_desk(desk=desk, actor=agent)
-        agents.append((desk, agent))
+    issue_tickets(queue, 300)
+    agents = [open_desk(queue, f"Loadbalie {n}") for n in range(16)]
     served: collections.Counter[int] = collections.Counter()
     lock = threading.Lock()
 
@@ -95,22 +79,8 @@ def test_a_double_clicked_call_next_calls_one_visitor(demo):
     from onthaal.core.errors import Conflict
 
     queue = demo
-    reception = UserFactory()
-    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
-    for _ in range(20):
-        services.issue_ticket(
-            location=queue.location,
-            queue=queue,
-            source=Source.RECEPTION,
-            actor=reception,
-            check_hours=False,
-        )
-    desk = Desk.objects.create(location=queue.location, name="Dubbelklik")
-    desk.departments.add(queue.department)
-    queue.desks.add(desk)
-    agent = UserFactory()
-    Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
-    services.open_desk(desk=desk, actor=agent)
+    issue_tickets(queue, 20)
+    desk, agent = open_desk(queue, "Dubbelklik")
     called: list[int] = []
 
     def work(n: int) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from onthaal.accounts.models import Membership, Role
-from onthaal.accounts.tests.factories import UserFactory
 from onthaal.appointments.models import Notification
 from onthaal.audit import selectors as audit_selectors
-from onthaal.queue import alerts, services
-from onthaal.queue.models import Source, Ticket
+from onthaal.queue import alerts
+from onthaal.queue.models import Ticket
+from tests.concurrency.conftest import issue_tickets
 from tests.concurrency.threads import run_at_once
 
 pytestmark = [
@@ -23,19 +22,7 @@ pytestmark = [
 @pytest.mark.parametrize("workers", [2, 8])
 def test_workers_racing_queue_each_turn_alert_exactly_once(demo, settings, workers):
     settings.ONTHAAL_TURN_ALERT_AHEAD = 3
-    queue = demo
-    reception = UserFactory()
-    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
-    tickets = [
-        services.issue_ticket(
-            location=queue.location,
-            queue=queue,
-            source=Source.RECEPTION,
-            actor=reception,
-            check_hours=False,
-        )
-        for _ in range(8)
-    ]
+    tickets = issue_tickets(demo, 8)
     # Contacts stored directly, so that no alert is queued before the race starts.
     Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
         alert_email="wachtende@example.org", alert_phone="+32 470 12 34 56"

@@ -36,22 +36,9 @@ CHAIN_LOCK_KEY = 0x0A0D17
 # snapshot taken after the lock was granted) insert the event after the committed head, its
 # hash computed by the database from the canonical bytes around the head's hash. No Python runs
 # between reading the head and writing the event, so the lock is held for the least time.
-APPEND_COLUMNS = (  # in the order of APPEND_SQL's parameters
-    "at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "role",
-    "action",
-    "object_type",
-    "object_id",
-    "organisation_id",
-    "department_id",
-    "request_id",
-    "ip",
-    "user_agent",
-    "details",
-)
+# The chained fields but the last, prev_hash (the database reads it), in APPEND_SQL's order.
+APPEND_COLUMNS = chain.CHAINED_FIELDS[:-1]
+assert chain.CHAINED_FIELDS[-1] == "prev_hash"
 APPEND_SQL = """
 SELECT pg_advisory_xact_lock(658711);
 INSERT INTO "audit_auditevent" (
