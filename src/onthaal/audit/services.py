@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router, transaction
+from psycopg import ClientCursor
 
 from onthaal.audit import chain
 from onthaal.audit.models import Action, ActorType, AuditEvent
@@ -132,10 +133,17 @@ def _append(fields: dict[str, Any]) -> AuditEvent:
 def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
     before, after = chain.canonical_around_prev_hash(fields)
     params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    connection.ensure_connection()
+    # Two statements in one round trip: bound on the client (the server binds one statement).
+    raw = ClientCursor(connection.connection)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
         cursor.execute(APPEND_SQL, [*params, before, after, chain.GENESIS])
         cursor.nextset()
-        pk, fields["prev_hash"], fields["hash"] = cursor.fetchone()
+        row = cursor.fetchone()
+    assert row is not None
+    pk, fields["prev_hash"], fields["hash"] = row
     event = AuditEvent(pk=pk, **fields)
     event._state.adding = False
     event._state.db = using

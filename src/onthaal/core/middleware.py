@@ -1,4 +1,5 @@
-"""Request id: one id per request, echoed in the response and stored on audit events."""
+"""Request id (one per request, echoed in the response and stored on audit events); input that
+no part of Onthaal accepts (NUL characters); domain errors that escape a page view."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import re
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from onthaal.core import context
 
@@ -30,6 +32,25 @@ class RequestIdMiddleware:
             context.current_request.reset(token)
         response[self.header] = request_id
         return response
+
+
+class NulCharacterMiddleware:
+    """A NUL character is never valid input (PostgreSQL cannot store one in text): a path or
+    query string with one gets a 400 before any view reads it, not a database error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            message = _("The address contains a character that is not allowed.")
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "invalid", "message": message, "fields": {}}, status=400
+                )
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class DomainErrorMiddleware:
