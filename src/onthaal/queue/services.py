@@ -234,10 +234,21 @@ def _require_serve(user: Any, desk: Desk) -> None:
         )
 
 
+def desk_session(desk: Desk) -> DeskSession | None:
+    """Who works at ``desk`` now: read with the desk when it was loaded with
+    ``select_related("session")`` (the API's desk requests), else one query."""
+    if not Desk.session.is_cached(desk):
+        return DeskSession.objects.filter(desk=desk).first()
+    try:
+        return desk.session
+    except DeskSession.DoesNotExist:
+        return None
+
+
 def _require_desk(user: Any, desk: Desk) -> DeskSession:
     """The user may serve at ``desk`` and has it open."""
     _require_serve(user, desk)
-    session = DeskSession.objects.filter(desk=desk).first()
+    session = desk_session(desk)
     if session is None or session.state == DeskSession.State.CLOSED:
         raise DomainError(_("Open the desk first."), code="desk_closed")
     if session.user_id != getattr(user, "pk", None):

@@ -308,10 +308,10 @@ def test_kiosk_and_desk_requests_take_a_fixed_number_of_queries(
             "/api/v1/tickets/", body, content_type="application/json", **reception
         )
     assert created.status_code == 201
-    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 16):
+    with django_assert_max_num_queries(10 if connection.vendor == "postgresql" else 15):
         called = client.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/", **desk)
     assert called.status_code == 200 and called.json()["code"] == "B001"
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         finished = client.post(
             f"/api/v1/tickets/{called.json()['id']}/finish/",
             {"desk": z["balie1"].pk},
