@@ -303,15 +303,15 @@ def test_kiosk_and_desk_requests_take_a_fixed_number_of_queries(
     body = {"location": z["ac"].pk, "queue": z["burgerzaken"].pk, "source": "reception"}
     for _ in range(40):
         client.post("/api/v1/tickets/", body, content_type="application/json", **reception)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         created = client.post(
             "/api/v1/tickets/", body, content_type="application/json", **reception
         )
     assert created.status_code == 201
-    with django_assert_max_num_queries(10 if connection.vendor == "postgresql" else 15):
+    with django_assert_max_num_queries(9 if connection.vendor == "postgresql" else 14):
         called = client.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/", **desk)
     assert called.status_code == 200 and called.json()["code"] == "B001"
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         finished = client.post(
             f"/api/v1/tickets/{called.json()['id']}/finish/",
             {"desk": z["balie1"].pk},
