@@ -32,7 +32,7 @@ from django.utils.translation import ngettext
 from onthaal.appointments import notify
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.core import clock
+from onthaal.core import clock, ratelimit
 from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Department
 from onthaal.queue import selectors
@@ -40,6 +40,8 @@ from onthaal.queue.models import ALERT_DUE, Status, Ticket
 from onthaal.queue.services import CANDIDATE_FIELDS, _rows_to_candidates
 
 DEFAULT_LANGUAGE = "nl"
+# The citizen may set or change the contact 5 times per ticket (a ticket lives one day).
+CHANGES_PER_TICKET = (5, 24 * 60 * 60)
 
 
 def validate_contact(email: str, phone: str) -> dict[str, list[str]]:
@@ -63,6 +65,11 @@ def register(*, ticket: Ticket, email: str, phone: str, language: str = "") -> T
     errors = validate_contact(email, phone)
     if errors:
         raise DomainError(_("The details are not valid."), fields=errors)
+    if not ratelimit.hit(f"onthaal:turn-alert:ticket:{ticket.pk}", *CHANGES_PER_TICKET):
+        raise ratelimit.TooMany(
+            _("The warning of this ticket was changed too often. Ask at the reception desk."),
+            fields={"email": [_("Changed too often.")]},
+        )
     if language not in dict(settings.LANGUAGES):
         language = ""
     with transaction.atomic():

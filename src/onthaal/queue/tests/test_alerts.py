@@ -276,3 +276,18 @@ def test_a_forgotten_recipient_cannot_be_sent_again(client, zonnedoorn):
     assert mine.code in page and f'value="{message.pk}"' not in page
     client.post(reverse("appointments:outbox"), {"message": message.pk})
     assert Notification.objects.get().status == Notification.State.FAILED
+
+
+def test_changing_the_contact_too_often_is_refused_and_changes_nothing(
+    client, zonnedoorn, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    tickets = issue(zonnedoorn, n=6)
+    mine = tickets[-1]
+    for n in range(alerts.CHANGES_PER_TICKET[0]):
+        assert post_alert(client, mine, email=f"adres{n}@example.org").status_code == 302
+    response = post_alert(client, mine, email=EMAIL)
+    assert response.status_code == 429
+    assert "Changed too often." in response.content.decode()
+    assert Ticket.objects.get(pk=mine.pk).alert_email == "adres4@example.org"
+    assert AuditEvent.objects.filter(details__turn_alert__isnull=False).count() == 5
