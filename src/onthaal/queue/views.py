@@ -373,7 +373,7 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
                     actor=request.user,
                     check_hours=False,
                 )
-                messages.success(request, _("Ticket %(code)s issued.") % {"code": issued.code})
+                # The page after the redirect says so, with the link to print it.
             elif action == "priority":
                 ticket = services.get_ticket(request.POST.get("ticket"))
                 services.set_priority(
