@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -29,21 +30,23 @@ def demo() -> Iterator[Queue]:
         )
 
 
-def issue_tickets(queue: Queue, count: int) -> list:
-    """``count`` tickets issued by a receptionist of ``queue``'s department."""
+def issue_tickets(queue: Queue, count: int, issuer: Any = None) -> list:
+    """``count`` tickets issued by ``issuer``, else a new receptionist of ``queue``'s
+    department."""
     from onthaal.accounts.models import Membership, Role
     from onthaal.accounts.tests.factories import UserFactory
     from onthaal.queue import services
     from onthaal.queue.models import Source
 
-    reception = UserFactory()
-    Membership.objects.create(user=reception, department=queue.department, role=Role.RECEPTIONIST)
+    if issuer is None:
+        issuer = UserFactory()
+        Membership.objects.create(user=issuer, department=queue.department, role=Role.RECEPTIONIST)
     return [
         services.issue_ticket(
             location=queue.location,
             queue=queue,
             source=Source.RECEPTION,
-            actor=reception,
+            actor=issuer,
             check_hours=False,
         )
         for _ in range(count)

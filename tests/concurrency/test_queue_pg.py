@@ -14,7 +14,7 @@ from onthaal.audit import selectors as audit_selectors
 from onthaal.audit.models import AuditEvent
 from onthaal.organisation.models import Desk
 from onthaal.queue import services
-from onthaal.queue.models import Source, Status, Ticket
+from onthaal.queue.models import Status, Ticket
 from tests.concurrency.conftest import issue_tickets, open_desk
 from tests.concurrency.threads import run_at_once
 
@@ -31,14 +31,7 @@ def test_500_concurrent_ticket_creations_get_500_unique_numbers(demo):
     Membership.objects.create(user=issuer, department=queue.department, role=Role.RECEPTIONIST)
 
     def work(n: int) -> None:
-        for _ in range(50):
-            services.issue_ticket(
-                location=queue.location,
-                queue=queue,
-                source=Source.RECEPTION,
-                actor=issuer,
-                check_hours=False,
-            )
+        issue_tickets(queue, 50, issuer)
 
     assert run_at_once(10, work) == []
     numbers = list(Ticket.objects.values_list("number", flat=True))
