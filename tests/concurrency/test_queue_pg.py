@@ -88,3 +88,29 @@ def test_a_double_clicked_call_next_calls_one_visitor(demo):
     assert Ticket.objects.filter(desk=desk, status=Status.CALLED).count() == 1
     assert Ticket.objects.filter(status=Status.WAITING).count() == 19
     assert audit_selectors.verify().ok
+
+
+def test_call_next_survives_a_column_added_while_the_app_runs(demo):
+    """Call-next's claim is a prepared statement on PostgreSQL: a migration that adds a column
+    while app processes run (a rolling deploy; the migration on a connection of its own) must
+    not break it."""
+    import psycopg
+    from django.db import connection
+
+    queue = demo
+    issue_tickets(queue, 8)
+    desk, agent = open_desk(queue, "Migratie")
+    for _ in range(6):  # prepared from the 5th execution on
+        ticket = services.call_next(desk=desk, actor=agent)
+        assert ticket is not None
+        services.finish(ticket=ticket, desk=desk, actor=agent)
+    params = connection.get_connection_params()
+    params.pop("pool", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as migrator:
+        migrator.execute('ALTER TABLE "queue_ticket" ADD COLUMN "added_later" integer')
+        try:
+            ticket = services.call_next(desk=desk, actor=agent)
+            assert ticket is not None and ticket.status == Status.CALLED
+        finally:
+            migrator.execute('ALTER TABLE "queue_ticket" DROP COLUMN "added_later"')

@@ -494,8 +494,13 @@ UPDATE "queue_ticket"
         WHERE "id" = ANY(%(batch)s::bigint[]) AND "status" = 'waiting'
         ORDER BY array_position(%(batch)s::bigint[], "id")
         LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING *
+RETURNING {columns}
 """
+# The model's columns by name, not "*": the statement is prepared, and a prepared statement
+# whose result changes shape (a column added by a migration while this process runs) fails.
+CLAIM_SQL = CLAIM_SQL.format(
+    columns=", ".join(f'"{field.column}"' for field in Ticket._meta.concrete_fields)
+)
 
 
 def _claim(
