@@ -37,7 +37,9 @@ CHAIN_LOCK_KEY = 0x0A0D17
 # snapshot taken after the lock was granted) insert the event after the committed head, its
 # hash computed by the database from the canonical bytes around the head's hash. No Python runs
 # between reading the head and writing the event, so the lock is held for the least time.
-# The chained fields but the last, prev_hash (the database reads it), in APPEND_SQL's order.
+#
+# APPEND_COLUMNS: the chained fields but the last, prev_hash (the database reads it), in the
+# order of APPEND_SQL's parameters.
 APPEND_COLUMNS = chain.CHAINED_FIELDS[:-1]
 assert chain.CHAINED_FIELDS[-1] == "prev_hash"
 APPEND_SQL = """

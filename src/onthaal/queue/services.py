@@ -47,7 +47,7 @@ from onthaal.queue.models import (
 )
 
 POLICY = routing.Policy()
-CLAIM_BATCH = 16  # ranked candidates locked at once by call-next
+CLAIM_BATCH = 16  # ranked candidates one claim chooses from (it locks one of them)
 MAX_QUANTITY = 20
 
 
@@ -450,16 +450,16 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
     try:
         ticket = _call_next(desk, actor)
     except IntegrityError:
-        if current_ticket(desk) is None:  # not the one-visitor-per-desk index
-            raise
-        ticket = None
-    if ticket is None:
         busy = current_ticket(desk)
-        if busy is not None:
-            raise Conflict(
-                _("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy"
-            )
-    return ticket
+        if busy is None:  # not the one-visitor-per-desk index
+            raise
+    else:
+        if ticket is not None:
+            return ticket
+        busy = current_ticket(desk)
+    if busy is not None:
+        raise Conflict(_("Finish ticket %(code)s first.") % {"code": busy.code}, code="desk_busy")
+    return None
 
 
 def _call_next(desk: Desk, actor: Any) -> Ticket | None:
@@ -532,15 +532,15 @@ def _claim(
 def _claim_first_waiting(
     desk: Desk, actor: Any, batch: list[int], now: dt.datetime
 ) -> Ticket | None:
+    changes = {
+        "status": Status.CALLED,
+        "desk": desk,
+        "served_by": actor,
+        "called_at": now,
+        "assigned_user": None,
+        "assigned_desk": None,
+    }
     for pk in batch:
-        changes = {
-            "status": Status.CALLED,
-            "desk": desk,
-            "served_by": actor,
-            "called_at": now,
-            "assigned_user": None,
-            "assigned_desk": None,
-        }
         if Ticket.objects.filter(pk=pk, status=Status.WAITING).update(**changes):
             return Ticket.objects.get(pk=pk)
     return None
