@@ -15,10 +15,12 @@ have ended.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router, transaction
+from django.db.models import Model
 from psycopg import ClientCursor
 
 from onthaal.audit import chain
@@ -42,8 +44,8 @@ CHAIN_LOCK_KEY = 0x0A0D17
 # order of APPEND_SQL's parameters.
 APPEND_COLUMNS = chain.CHAINED_FIELDS[:-1]
 assert chain.CHAINED_FIELDS[-1] == "prev_hash"
-APPEND_SQL = """
-SELECT pg_advisory_xact_lock(658711);
+APPEND_LOCK_SQL = "SELECT pg_advisory_xact_lock(658711);"  # 658711 is CHAIN_LOCK_KEY
+APPEND_INSERT_SQL = """
 INSERT INTO "audit_auditevent" (
     "at", "actor_type", "actor_id", "actor_label", "role", "action", "object_type",
     "object_id", "organisation_id", "department_id", "request_id", "ip", "user_agent",
@@ -57,7 +59,8 @@ FROM (
     ) AS hash
 ) AS head
 RETURNING "id", "prev_hash", "hash"
-"""  # 658711 is CHAIN_LOCK_KEY
+"""
+APPEND_SQL = APPEND_LOCK_SQL + APPEND_INSERT_SQL
 
 
 # Fields whose values must never be written to the log (only that they changed).
@@ -132,17 +135,28 @@ def _append(fields: dict[str, Any]) -> AuditEvent:
         return AuditEvent.objects.using(using).create(**fields)
 
 
-def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
+def _append_postgresql(
+    using: str, fields: dict[str, Any], inserts: Sequence[Model] = ()
+) -> AuditEvent:
+    """Append in one round trip; with ``inserts``, insert those rows first, in the same message
+    (see ``insert_with_event``)."""
     before, after = chain.canonical_around_prev_hash(fields)
     params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
     connection = connections[using]
     connection.ensure_connection()
-    # Two statements in one round trip: bound on the client (the server binds one statement).
+    sql, insert_params = [APPEND_LOCK_SQL], []
+    for row in inserts:
+        row_sql, row_params = _insert_statement(row, connection)
+        sql.append(row_sql)
+        insert_params.extend(row_params)
+    sql.append(APPEND_INSERT_SQL)
+    # Several statements in one round trip: bound on the client (the server binds one).
     raw = ClientCursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
-        cursor.execute(APPEND_SQL, [*params, before, after, chain.GENESIS])
-        cursor.nextset()
+        cursor.execute("\n".join(sql), [*insert_params, *params, before, after, chain.GENESIS])
+        while cursor.nextset():  # the event's row is the last result
+            pass
         row = cursor.fetchone()
     assert row is not None
     pk, fields["prev_hash"], fields["hash"] = row
@@ -150,6 +164,44 @@ def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
     event._state.adding = False
     event._state.db = using
     return event
+
+
+def _insert_statement(row: Model, connection: Any) -> tuple[str, list[Any]]:
+    """INSERT of a new model instance, as ``Model.save`` would write it (without signals)."""
+    meta = row._meta
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and row.pk is None)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders});"  # noqa: S608
+    return sql, values  # (names from the model's metadata; the values are parameters)
+
+
+def insert_with_event(*rows: Model, **event: Any) -> AuditEvent:
+    """Insert the new model instances ``rows`` (in order) and append their audit event
+    (``record_event``'s arguments), as one transaction.
+
+    On PostgreSQL, outside a transaction, this is one round trip: the chain lock, the inserts
+    and the event go as one message, which the server runs as one implicit transaction, with
+    no BEGIN and COMMIT of their own (ADR 0006). Otherwise the rows are saved and the event is
+    appended in a transaction (the caller's, when there is one). No ``save`` signals are sent
+    on the first path. Keys are not read back: give a row its key beforehand when the event or
+    a later row names it (``issue_ticket`` takes the ticket's from its sequence)."""
+    using = router.db_for_write(AuditEvent)
+    connection = connections[using]
+    fields = _event_fields(**event)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        fields["at"] = clock.now()
+        created = _append_postgresql(using, fields, rows)
+        for row in rows:
+            row._state.adding = False
+            row._state.db = using
+        return created
+    with transaction.atomic(using=using):
+        for row in rows:
+            row.save(force_insert=True, using=using)
+        return _append(fields)
 
 
 def record_event(
@@ -168,6 +220,31 @@ def record_event(
     ``actor`` is a user, ``"citizen:<reference>"`` for a citizen acting with a token, or
     ``None`` for the system. ``request`` defaults to the request being served.
     """
+    return _append(
+        _event_fields(
+            action=action,
+            actor=actor,
+            object_type=object_type,
+            object_id=object_id,
+            department=department,
+            organisation_id=organisation_id,
+            details=details,
+            request=request,
+        )
+    )
+
+
+def _event_fields(
+    *,
+    action: str,
+    actor: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    department: Department | None = None,
+    organisation_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
     if request is None:
         request = context.current_request.get()
     if actor is None and request is not None and request.user.is_authenticated:
@@ -185,7 +262,7 @@ def record_event(
         **_request_fields(request),
         "details": scrub(details or {}),
     }
-    return _append(fields)
+    return fields
 
 
 def record_refusal(

@@ -8,21 +8,71 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Min, Q
 
 from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
-from onthaal.organisation.models import Desk, Location
+from onthaal.core.sql import Columns
+from onthaal.organisation.models import Department, Desk, Location
 from onthaal.queue import estimate, routing
 from onthaal.queue.models import DeskSession, HandoffNote, Queue, Status, Ticket
 from onthaal.queue.services import POLICY, waiting_candidates
 
 RECENT_CALLS = 8
 SERVICE_SAMPLE = 30
+
+
+# Table and column names come from the models' metadata; the id is a parameter.
+QUEUE_SQL = """
+SELECT {queue}, {department}, {location}
+  FROM "{queue_table}" q
+  JOIN "{department_table}" d ON d."id" = q."department_id"
+  JOIN "{location_table}" l ON l."id" = q."location_id"
+ WHERE q."id" = %s
+"""
+
+
+class _QueueQuery:
+    """A queue with its department and location, in one hand-written statement: the kiosk
+    and reception issue every ticket through it (``onthaal.core.sql``, ADR 0006)."""
+
+    @cached_property
+    def parts(self) -> tuple[Columns[Queue], Columns[Department], Columns[Location], str]:
+        queue, department, location = (
+            Columns(Queue, "q"),
+            Columns(Department, "d"),
+            Columns(Location, "l"),
+        )
+        sql = QUEUE_SQL.format(
+            queue=queue.sql,
+            department=department.sql,
+            location=location.sql,
+            queue_table=Queue._meta.db_table,
+            department_table=Department._meta.db_table,
+            location_table=Location._meta.db_table,
+        )
+        return queue, department, location, sql
+
+    def __call__(self, pk: int) -> Queue | None:
+        queue_columns, department, location, sql = self.parts
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        queue = queue_columns.required(row, 0, connection)
+        queue.department = department.required(row, len(queue_columns), connection)
+        queue.location = location.required(row, len(queue_columns) + len(department), connection)
+        return queue
+
+
+queue_with_place = _QueueQuery()
 
 
 def display_state(location: Location) -> dict[str, Any]:

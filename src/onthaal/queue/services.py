@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
 from onthaal.audit.models import Action
-from onthaal.audit.services import record_event
+from onthaal.audit.services import insert_with_event, record_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
@@ -51,15 +51,19 @@ CLAIM_BATCH = 16  # ranked candidates one claim chooses from (it locks one of th
 MAX_QUANTITY = 20
 
 
+def _event_args(ticket: Ticket, action: str, actor: Any, **details: Any) -> dict[str, Any]:
+    return {
+        "action": Action.CREATE if action == "issue" else Action.TRANSITION,
+        "actor": actor,
+        "object_type": "queue.ticket",
+        "object_id": ticket.pk,
+        "department": ticket.queue.department,
+        "details": {"transition": action, "code": ticket.code, "status": ticket.status, **details},
+    }
+
+
 def _event(ticket: Ticket, action: str, actor: Any, **details: Any) -> None:
-    record_event(
-        action=Action.CREATE if action == "issue" else Action.TRANSITION,
-        actor=actor,
-        object_type="queue.ticket",
-        object_id=ticket.pk,
-        department=ticket.queue.department,
-        details={"transition": action, "code": ticket.code, "status": ticket.status, **details},
-    )
+    record_event(**_event_args(ticket, action, actor, **details))
 
 
 def _live(ticket: Ticket, kind: str) -> None:
@@ -113,18 +117,25 @@ def walk_in_status(
 # --- issuing -------------------------------------------------------------------------------
 
 
-def _next_number(location: Location, service_day: dt.date) -> int:
+NUMBER_SQL = (
+    'UPDATE "queue_ticketcounter" SET "last_number" = "last_number" + 1 '
+    'WHERE "location_id" = %s AND "service_day" = %s RETURNING "last_number"'
+)
+
+
+def _next_number(location: Location, service_day: dt.date) -> tuple[int, int | None]:
     """The next number of the day: one UPDATE ... RETURNING (the row lock serialises issuers);
-    the day's counter row is created by the first ticket of the day.
+    the day's counter row is created by the first ticket of the day. On PostgreSQL the same
+    statement reserves the new ticket's id from its sequence (else None), so that the ticket
+    and its audit event, which names it, go to the database in one round trip.
 
     Called outside a transaction, the UPDATE commits on its own: the counter's row lock is held
     for one statement, not until the ticket and its audit event are written, so issuers at one
     location do not queue behind each other's whole transactions. A number is then never given
     twice, but an issue that fails after taking it leaves a gap in the day's numbers."""
-    sql = (
-        'UPDATE "queue_ticketcounter" SET "last_number" = "last_number" + 1 '
-        'WHERE "location_id" = %s AND "service_day" = %s RETURNING "last_number"'
-    )
+    sql = NUMBER_SQL
+    if connection.vendor == "postgresql":
+        sql += ", nextval(pg_get_serial_sequence('queue_ticket', 'id'))"
     params = [location.pk, connection.ops.adapt_datefield_value(service_day)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -133,7 +144,7 @@ def _next_number(location: Location, service_day: dt.date) -> int:
             TicketCounter.objects.get_or_create(location=location, service_day=service_day)
             cursor.execute(sql, params)
             row = cursor.fetchone()
-    return int(row[0])
+    return int(row[0]), (int(row[1]) if len(row) > 1 else None)
 
 
 def issue_ticket(
@@ -177,24 +188,34 @@ def issue_ticket(
             )
     now = clock.now()
     service_day = now.astimezone(clock.BRUSSELS).date()
-    number = _next_number(location, service_day)
-    with transaction.atomic():
-        ticket = Ticket.objects.create(
-            location=location,
-            queue=queue,
-            service_day=service_day,
-            number=number,
-            code=f"{queue.prefix}{number:03d}",
-            source=source,
-            priority=priority,
-            appointment_at=appointment_at,
-            issued_at=now,
-            waiting_since=now,
+    number, ticket_id = _next_number(location, service_day)
+    ticket = Ticket(
+        id=ticket_id,
+        location=location,
+        queue=queue,
+        service_day=service_day,
+        number=number,
+        code=f"{queue.prefix}{number:03d}",
+        source=source,
+        priority=priority,
+        appointment_at=appointment_at,
+        issued_at=now,
+        waiting_since=now,
+    )
+    if ticket_id is None:  # SQLite: the database gives the id as the ticket is written
+        with transaction.atomic():
+            ticket.save(force_insert=True)
+            if product_list:
+                ticket.products.set(product_list)
+            _event(ticket, "issue", actor, source=source, priority=priority)
+    else:
+        through = Ticket.products.through
+        insert_with_event(
+            ticket,
+            *(through(ticket_id=ticket_id, product_id=p.pk) for p in product_list),
+            **_event_args(ticket, "issue", actor, source=source, priority=priority),
         )
-        if product_list:
-            ticket.products.set(product_list)
-        _event(ticket, "issue", actor, source=source, priority=priority)
-        _live(ticket, "issued")
+    _live(ticket, "issued")
     return ticket
 
 

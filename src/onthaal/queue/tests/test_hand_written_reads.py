@@ -1,0 +1,81 @@
+"""The hand-written reads and the written-out response of the kiosk and desk requests give
+what the ORM and the DRF serializer give (ADR 0006)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import models
+from rest_framework.authtoken.models import Token
+
+from onthaal.accounts.models import Membership, Role
+from onthaal.accounts.tests.factories import staff
+from onthaal.api.authentication import TokenAuthentication
+from onthaal.core import clock
+from onthaal.queue import selectors, services
+from onthaal.queue.api import TicketSerializer, ticket_data
+from onthaal.queue.models import Queue, Source
+
+pytestmark = pytest.mark.django_db
+
+
+def _values(instance: models.Model) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_a_queue_with_its_place_is_the_queue_the_orm_reads(zonnedoorn):
+    expected = Queue.objects.select_related("department", "location").get(
+        pk=zonnedoorn["social"].pk
+    )
+    found = selectors.queue_with_place(expected.pk)
+    assert found is not None and _values(found) == _values(expected)
+    assert _values(found.department) == _values(expected.department)
+    assert _values(found.location) == _values(expected.location)
+    assert found.department.confidential  # a converted value, as the ORM gives it
+    assert not found._state.adding and found._state.db == "default"
+    assert selectors.queue_with_place(expected.pk + 1000) is None
+
+
+def test_the_token_brings_the_user_and_every_membership_as_the_orm_reads_them(zonnedoorn):
+    user = staff(Role.DESK_AGENT, zonnedoorn["burgerzaken"].department)
+    Membership.objects.create(user=user, department=None, role=Role.MANAGER)  # all departments
+    user.last_login = clock.now()
+    user.save()
+    key = Token.objects.create(user=user).key
+    found, token = TokenAuthentication().authenticate_credentials(key)
+    assert _values(found) == _values(type(user).objects.get(pk=user.pk))
+    assert found.last_login == user.last_login and found.last_login.tzinfo is not None
+    memberships = found._onthaal_memberships
+    expected = Membership.objects.filter(user=user).select_related("department").order_by("pk")
+    assert [_values(m) for m in memberships] == [_values(m) for m in expected]
+    assert [m.department and m.department.pk for m in memberships] == [
+        zonnedoorn["burgerzaken"].department.pk,
+        None,
+    ]
+    assert all(m.user is found for m in memberships) and token.user is found
+
+
+def test_the_written_out_ticket_is_what_the_serializer_gives(zonnedoorn):
+    z = zonnedoorn
+    agent = z["users"]["balie"]
+    services.open_desk(desk=z["balie1"], actor=agent)
+    issued = services.issue_ticket(
+        location=z["ac"],
+        queue=z["burgerzaken"],
+        source=Source.RECEPTION,
+        actor=z["users"]["onthaal"],
+        check_hours=False,
+        priority=True,
+    )
+    assert ticket_data(issued) == TicketSerializer(issued).data
+    z["traveller"].shift(dt.timedelta(minutes=3, microseconds=250))
+    called = services.call_next(desk=z["balie1"], actor=agent)
+    assert called is not None
+    assert ticket_data(called) == TicketSerializer(called).data
+    assert ticket_data(called)["desk"] == "Balie 1"
+    finished = services.finish(ticket=called, desk=z["balie1"], actor=agent)
+    data = ticket_data(finished)
+    assert data == TicketSerializer(finished).data
+    assert data["finished_at"] is not None and data["status"] == "done"
