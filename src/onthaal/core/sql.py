@@ -14,19 +14,36 @@ from django.db import models
 
 M = TypeVar("M", bound=models.Model)
 
+BIGINT_MAX = 2**63 - 1
+
+
+def is_key(value: int) -> bool:
+    """Could ``value`` be a row's id? (Larger numbers fail as parameters on SQLite, where the
+    ORM answers "no such row" instead.)"""
+    return 0 < value <= BIGINT_MAX
+
 
 class Columns(Generic[M]):
     """The concrete columns of ``model`` under the table alias ``alias``: ``sql`` for the
     SELECT list, ``instance`` to build the model from a row's slice."""
 
-    def __init__(self, model: type[M], alias: str) -> None:
+    def __init__(self, model: type[M], alias: str, prefix: str = "") -> None:
         self.model = model
+        self.alias = alias
         self.fields = list(model._meta.concrete_fields)
         self.names = [f.attname for f in self.fields]
-        self.sql = ", ".join(f'"{alias}"."{f.column}"' for f in self.fields)
+        self.sql = ", ".join(f'"{alias}"."{prefix}{f.column}"' for f in self.fields)
         self._cols = [f.get_col(alias) for f in self.fields]
         self._pk = next(i for i, f in enumerate(self.fields) if f.primary_key)
         self._by_vendor: dict[str, list[tuple[int, Any, list[Any]]]] = {}
+
+    def renamed(self, prefix: str) -> str:
+        """The SELECT list with each column renamed ``<prefix><column>``: for a subquery whose
+        columns come from several tables (read back with ``Columns(model, subquery alias,
+        prefix)``)."""
+        return ", ".join(
+            f'"{self.alias}"."{f.column}" AS "{prefix}{f.column}"' for f in self.fields
+        )
 
     def __len__(self) -> int:
         return len(self.fields)

@@ -112,7 +112,7 @@ class DeskRef(serializers.Serializer[Any]):
 
 
 def _desk(pk: Any) -> Desk:
-    desk = Desk.objects.select_related("location", "session").filter(pk=pk).first()
+    desk = services.load_desk(pk)
     if desk is None:
         raise NotFound(_("This desk does not exist."))
     return desk

@@ -18,7 +18,7 @@ from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
-from onthaal.core.sql import Columns
+from onthaal.core.sql import Columns, is_key
 from onthaal.organisation.models import Department, Desk, Location
 from onthaal.queue import estimate, routing
 from onthaal.queue.models import DeskSession, HandoffNote, Queue, Status, Ticket
@@ -61,6 +61,8 @@ class _QueueQuery:
 
     def __call__(self, pk: int) -> Queue | None:
         queue_columns, department, location, sql = self.parts
+        if not is_key(pk):
+            return None
         with connection.cursor() as cursor:
             cursor.execute(sql, [pk])
             row = cursor.fetchone()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -27,9 +29,10 @@ from onthaal.audit.services import insert_with_event, record_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.core.sql import Columns, is_key
 from onthaal.hours import compute as hours_compute
 from onthaal.hours.selectors import hours_data
-from onthaal.organisation.models import Desk, Location
+from onthaal.organisation.models import Department, Desk, Location
 from onthaal.queue import broker, routing
 from onthaal.queue.models import (
     CLOSED_STATUSES,
@@ -242,9 +245,116 @@ def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
     return Ticket.objects.select_related("queue", "queue__department", "desk").get(pk=ticket.pk)
 
 
+# A desk with its location, its session, the active queues it serves and the departments it
+# serves, in one hand-written statement: every desk request starts with it (ADR 0006). Table
+# and column names come from the models' metadata; the desk's id is a parameter. The queues
+# and departments come as rows of the desk: a queue (with its department) or, with the
+# queue's columns empty, a department of the desk.
+DESK_SQL = """
+SELECT {desk}, {location}, {session}, {served_queue}, {served_department}
+  FROM "{desk_table}" k
+  JOIN "{location_table}" l ON l."id" = k."location_id"
+  LEFT JOIN "{session_table}" s ON s."desk_id" = k."id"
+  LEFT JOIN (
+       SELECT x."desk_id" AS "served_by", {queue}, {department}
+         FROM "{queue_desks}" x
+         JOIN "{queue_table}" q ON q."id" = x."queue_id"
+         JOIN "{department_table}" d ON d."id" = q."department_id"
+        WHERE q."active"
+       UNION ALL
+       SELECT x."desk_id", {no_queue}, {department}
+         FROM "{desk_departments}" x
+         JOIN "{department_table}" d ON d."id" = x."department_id"
+  ) served ON served."served_by" = k."id"
+ WHERE k."id" = %s
+"""
+
+
+@dataclass(frozen=True)
+class _Served:
+    queues: dict[int, Queue]
+    departments: list[Department]
+
+
+class _DeskQuery:
+    @cached_property
+    def parts(self) -> tuple[list[Columns[Any]], str]:
+        queue, department = Columns(Queue, "q"), Columns(Department, "d")
+        columns: list[Columns[Any]] = [
+            Columns(Desk, "k"),
+            Columns(Location, "l"),
+            Columns(DeskSession, "s"),
+            Columns(Queue, "served", "q_"),
+            Columns(Department, "served", "d_"),
+        ]
+        sql = DESK_SQL.format(
+            desk=columns[0].sql,
+            location=columns[1].sql,
+            session=columns[2].sql,
+            served_queue=columns[3].sql,
+            served_department=columns[4].sql,
+            queue=queue.renamed("q_"),
+            department=department.renamed("d_"),
+            no_queue=", ".join(["NULL"] * len(queue)),
+            desk_table=Desk._meta.db_table,
+            location_table=Location._meta.db_table,
+            session_table=DeskSession._meta.db_table,
+            queue_table=Queue._meta.db_table,
+            department_table=Department._meta.db_table,
+            queue_desks=Queue.desks.through._meta.db_table,
+            desk_departments=Desk.departments.through._meta.db_table,
+        )
+        return columns, sql
+
+    def __call__(self, pk: int) -> Desk | None:
+        columns, sql = self.parts
+        if not is_key(pk):
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        starts = [0]
+        for c in columns:
+            starts.append(starts[-1] + len(c))
+        first = rows[0]
+        desk: Desk = columns[0].required(first, starts[0], connection)
+        desk.location = columns[1].required(first, starts[1], connection)
+        # As select_related("session") leaves it: desk_session() asks no query.
+        Desk.session.related.set_cached_value(
+            desk, columns[2].instance(first, starts[2], connection)
+        )
+        queues: dict[int, Queue] = {}
+        departments: dict[int, Department] = {}
+        for row in rows:
+            queue = columns[3].instance(row, starts[3], connection)
+            department = columns[4].instance(row, starts[4], connection)
+            if queue is not None and department is not None:
+                queue.department = department
+                queues[queue.pk] = queue
+            elif department is not None:
+                departments[department.pk] = department
+        desk._served = _Served(  # type: ignore[attr-defined]
+            queues=dict(sorted(queues.items())),
+            departments=[departments[pk] for pk in sorted(departments)],
+        )
+        return desk
+
+
+load_desk = _DeskQuery()
+"""The desk with that id (None when there is none), with what the desk requests need of it:
+``desk_session``, ``desk_departments`` and ``served_queues`` then ask no query."""
+
+
+def desk_departments(desk: Desk) -> list[Department]:
+    served: _Served | None = getattr(desk, "_served", None)
+    return served.departments if served is not None else list(desk.departments.all())
+
+
 def _require_serve(user: Any, desk: Desk) -> None:
     """The user serves one of the departments of ``desk`` (else refused, and audited)."""
-    departments = list(desk.departments.all())
+    departments = desk_departments(desk)
     if not any(access.can(user, "queue.serve", d) for d in departments):
         access.require(
             user,
@@ -256,8 +366,8 @@ def _require_serve(user: Any, desk: Desk) -> None:
 
 
 def desk_session(desk: Desk) -> DeskSession | None:
-    """Who works at ``desk`` now: read with the desk when it was loaded with
-    ``select_related("session")`` (the API's desk requests), else one query."""
+    """Who works at ``desk`` now: read with the desk when it was loaded with ``load_desk`` or
+    ``select_related("session")``, else one query."""
     if not Desk.session.is_cached(desk):
         return DeskSession.objects.filter(desk=desk).first()
     try:
@@ -308,6 +418,9 @@ def current_ticket_desk(ticket: Ticket, user: Any) -> Desk | None:
 
 def served_queues(desk: Desk) -> dict[int, Queue]:
     """The active queues ``desk`` serves, with their department, by id."""
+    served: _Served | None = getattr(desk, "_served", None)
+    if served is not None:
+        return served.queues
     return {q.pk: q for q in desk.queues.filter(active=True).select_related("department")}
 
 

@@ -14,6 +14,7 @@ from onthaal.accounts.models import Membership, Role
 from onthaal.accounts.tests.factories import staff
 from onthaal.api.authentication import TokenAuthentication
 from onthaal.core import clock
+from onthaal.organisation.models import Desk
 from onthaal.queue import selectors, services
 from onthaal.queue.api import TicketSerializer, ticket_data
 from onthaal.queue.models import Queue, Source
@@ -79,3 +80,38 @@ def test_the_written_out_ticket_is_what_the_serializer_gives(zonnedoorn):
     data = ticket_data(finished)
     assert data == TicketSerializer(finished).data
     assert data["finished_at"] is not None and data["status"] == "done"
+
+
+def test_a_desk_comes_with_its_place_session_queues_and_departments(zonnedoorn):
+    z = zonnedoorn
+    desk = z["balie1"]
+    closed = Queue.objects.create(
+        location=z["ac"], department=z["burgerzaken"].department, name="Oud", prefix="ZZ"
+    )
+    closed.desks.add(desk)
+    closed.active = False
+    closed.save()
+    z["social"].desks.add(desk)  # a queue of a department the desk does not belong to
+    never_opened = services.load_desk(desk.pk)
+    assert never_opened is not None
+    assert _values(never_opened) == _values(desk) and never_opened.location == z["ac"]
+    assert services.desk_session(never_opened) is None
+    queues = services.served_queues(never_opened)
+    expected = desk.queues.filter(active=True).select_related("department").order_by("pk")
+    assert list(queues) == [q.pk for q in expected] and closed.pk not in queues
+    assert [_values(q.department) for q in queues.values()] == [
+        _values(q.department) for q in expected
+    ]
+    assert services.desk_departments(never_opened) == list(desk.departments.order_by("pk"))
+
+    services.open_desk(desk=desk, actor=z["users"]["balie"])
+    opened = services.load_desk(desk.pk)
+    assert opened is not None
+    session = services.desk_session(opened)
+    assert session is not None and _values(session) == _values(desk.session)
+
+    bare = Desk.objects.create(location=z["ac"], name="Lege balie")
+    found = services.load_desk(bare.pk)
+    assert found is not None
+    assert services.served_queues(found) == {} and services.desk_departments(found) == []
+    assert services.load_desk(bare.pk + 1000) is None and services.load_desk(2**70) is None
