@@ -7,9 +7,11 @@ import collections
 import threading
 
 import pytest
+from django.db import connection
 
 from onthaal.accounts.models import Membership, Role
 from onthaal.accounts.tests.factories import UserFactory
+from onthaal.audit import chain
 from onthaal.audit import selectors as audit_selectors
 from onthaal.audit.models import AuditEvent
 from onthaal.organisation.models import Desk
@@ -88,6 +90,68 @@ def test_a_double_clicked_call_next_calls_one_visitor(demo):
     assert Ticket.objects.filter(desk=desk, status=Status.CALLED).count() == 1
     assert Ticket.objects.filter(status=Status.WAITING).count() == 19
     assert audit_selectors.verify().ok
+
+
+def test_a_claim_and_its_event_go_in_one_message_with_the_usual_content(demo):
+    """Outside a transaction a desk's claim and its audit event are one statement after the
+    chain lock; the event says what record_event says in a transaction."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    queue = demo
+    issue_tickets(queue, 2)
+    desk, agent = open_desk(queue, "Eén bericht")
+    with CaptureQueriesContext(connection) as statements:
+        fast = services.call_next(desk=desk, actor=agent)
+    assert fast is not None
+    claims = [q["sql"] for q in statements if "pg_advisory_xact_lock" in q["sql"]]
+    assert len(claims) == 1 and 'UPDATE "queue_ticket"' in claims[0]
+    assert [q for q in statements if "audit_auditevent" in q["sql"]] == [
+        q for q in statements if q["sql"] in claims
+    ]
+    services.finish(ticket=fast, desk=desk, actor=agent)
+    with transaction.atomic():
+        slow = services.call_next(desk=desk, actor=agent)
+    assert slow is not None
+    events = {
+        e.object_id: e
+        for e in AuditEvent.objects.filter(object_type="queue.ticket", details__transition="call")
+    }
+    fast_event, slow_event = events[str(fast.pk)], events[str(slow.pk)]
+    assert fast_event.details == {
+        "transition": "call",
+        "code": fast.code,
+        "status": "called",
+        "desk": desk.pk,
+    }
+    assert fast_event.department_id == queue.department_id
+    assert fast_event.organisation_id == queue.department.organisation_id
+
+    def same(event: AuditEvent) -> dict:
+        fields = {f: getattr(event, f) for f in chain.CHAINED_FIELDS}
+        for varying in ("at", "object_id", "prev_hash", "details"):
+            fields.pop(varying)
+        return fields
+
+    assert same(fast_event) == same(slow_event)
+    assert {**slow_event.details, "code": fast.code} == fast_event.details
+    assert fast_event.hash == chain.event_hash(
+        {f: getattr(fast_event, f) for f in chain.CHAINED_FIELDS}
+    )
+    assert audit_selectors.verify().ok
+
+
+def test_a_busy_desk_claims_nothing_and_records_nothing(demo):
+    from onthaal.core import clock
+
+    queue = demo
+    waiting = [t.pk for t in issue_tickets(queue, 3)]
+    desk, agent = open_desk(queue, "Bezet")
+    assert services.call_next(desk=desk, actor=agent) is not None
+    events = AuditEvent.objects.count()
+    assert services._claim_and_record(desk, agent, waiting, clock.now()) is None
+    assert AuditEvent.objects.count() == events
+    assert Ticket.objects.filter(status=Status.WAITING).count() == 2
 
 
 def test_call_next_survives_a_column_added_while_the_app_runs(demo):

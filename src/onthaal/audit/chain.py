@@ -47,11 +47,41 @@ def canonical(fields: Mapping[str, Any]) -> bytes:
 def canonical_around_prev_hash(fields: Mapping[str, Any]) -> tuple[bytes, bytes]:
     """The canonical bytes before and after the value of ``prev_hash``, for a database that
     hashes ``before + prev_hash + after`` once it knows the head of the chain."""
-    marker = secrets.token_hex(32)
-    content = canonical({**fields, "prev_hash": marker})
-    before, found, after = content.partition(f'"prev_hash":"{marker}"'.encode())
-    assert found, "prev_hash is a top-level key of the canonical content"
-    return before + b'"prev_hash":"', b'"' + after
+    (before, after), _order = canonical_with_holes(fields, ["prev_hash"])
+    return before + b'"', b'"' + after
+
+
+def canonical_with_holes(
+    fields: Mapping[str, Any], holes: Iterable[str]
+) -> tuple[list[bytes], list[str]]:
+    """The canonical bytes of an event cut where the database fills in values only it knows
+    (the head of the chain; the row a statement has just changed).
+
+    ``holes`` names fields, or ``details.<key>``. Returns the pieces and the holes in the order
+    they occur: the content is ``pieces[0] + json(holes[0]) + pieces[1] + ...``, where
+    ``json(v)`` is the value as compact JSON — a string with its quotes, a number, ``null``.
+    Only for values that PostgreSQL's ``to_json`` writes as Python's ``json`` does: numbers,
+    ids, hashes, ticket codes."""
+    data = dict(fields)
+    details = dict(data.get("details") or {})
+    markers: dict[str, str] = {}
+    for hole in holes:
+        marker = secrets.token_hex(32)
+        markers[f'"{marker}"'] = hole
+        if hole.startswith("details."):
+            details[hole.removeprefix("details.")] = marker
+        else:
+            data[hole] = marker
+    data["details"] = details
+    content = canonical(data)
+    positions = sorted((content.index(m.encode()), m) for m in markers)
+    pieces, order, start = [], [], 0
+    for position, marker in positions:
+        pieces.append(content[start:position])
+        order.append(markers[marker])
+        start = position + len(marker.encode())
+    pieces.append(content[start:])
+    return pieces, order
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:

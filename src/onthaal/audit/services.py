@@ -15,7 +15,7 @@ have ended.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,28 @@ FROM (
 RETURNING "id", "prev_hash", "hash"
 """
 APPEND_SQL = APPEND_LOCK_SQL + APPEND_INSERT_SQL
+
+# change_with_event: the lock, then the change and its event in one statement.
+CHANGE_SQL = """
+SELECT pg_advisory_xact_lock(658711);
+WITH {changes},
+head AS (
+    SELECT coalesce(
+        (SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1), %(event_genesis)s
+    ) AS hash
+),
+event AS (
+    INSERT INTO "audit_auditevent" (
+        "at", "actor_type", "actor_id", "actor_label", "role", "action", "object_type",
+        "object_id", "organisation_id", "department_id", "request_id", "ip", "user_agent",
+        "details", "prev_hash", "hash"
+    )
+    SELECT {columns}, head.hash, encode(sha256({digest}), 'hex')
+      FROM {subject}, head
+    RETURNING "id"
+)
+SELECT {returning} FROM {subject}, event
+"""  # 658711 is CHAIN_LOCK_KEY
 
 
 # Fields whose values must never be written to the log (only that they changed).
@@ -202,6 +224,74 @@ def insert_with_event(*rows: Model, **event: Any) -> AuditEvent:
         for row in rows:
             row.save(force_insert=True, using=using)
         return _append(fields)
+
+
+def change_with_event(
+    changes: str,
+    params: Mapping[str, Any],
+    *,
+    subject: str,
+    filled: Mapping[str, str],
+    returning: str,
+    **event: Any,
+) -> tuple[Any, ...] | None:
+    """Make a change and append the audit event about the row it changed, as one transaction
+    in one round trip (PostgreSQL, outside a transaction; ADR 0006). For changes whose row is
+    chosen by the database, such as the waiting ticket a desk claims.
+
+    ``changes``: data-modifying ``WITH`` queries (``changed AS (UPDATE ... RETURNING ...)``)
+    with named parameters from ``params``. ``subject``: a FROM list over them that gives at
+    most one row, the event's subject. ``filled``: the event's fields, or ``details.<key>``,
+    that come from that row, as SQL over ``subject`` (values written alike as JSON by
+    PostgreSQL and Python: see ``chain.canonical_with_holes``); ``event``: the others, as for
+    ``record_event``. Returns the row ``returning`` (a SELECT list over ``subject``) gives,
+    or None when nothing changed: then no event is written either.
+
+    The chain lock is taken first, by a statement of its own, so that the second statement's
+    snapshot holds the committed head; the server runs both as one implicit transaction."""
+    using = router.db_for_write(AuditEvent)
+    connection = connections[using]
+    assert connection.vendor == "postgresql" and not connection.in_atomic_block
+    fields = _event_fields(**event)
+    fields["at"] = clock.now()
+    pieces, order = chain.canonical_with_holes(fields, [*filled, "prev_hash"])
+    expressions = {**filled, "prev_hash": "head.hash"}
+    values: dict[str, Any] = {}
+    columns = []
+    for column in APPEND_COLUMNS:
+        if column in filled:
+            columns.append(f"({filled[column]})")
+            continue
+        values[f"event_{column}"] = fields[column]
+        cast = {"ip": "::inet", "details": "::jsonb"}.get(column, "")
+        columns.append(f"%(event_{column})s{cast}")
+    in_details = {h.removeprefix("details."): e for h, e in filled.items() if h[:8] == "details."}
+    details = {k: v for k, v in fields["details"].items() if k not in in_details}
+    values["event_details"] = json.dumps(details)
+    if in_details:
+        pairs = ", ".join(f"'{key}', ({expression})" for key, expression in in_details.items())
+        columns[APPEND_COLUMNS.index("details")] += f" || jsonb_build_object({pairs})"
+    digest = ["%(event_piece_0)s::bytea"]
+    values["event_piece_0"] = pieces[0]
+    for n, hole in enumerate(order, start=1):
+        digest.append(f"convert_to(coalesce(to_json({expressions[hole]})::text, 'null'), 'UTF8')")
+        digest.append(f"%(event_piece_{n})s::bytea")
+        values[f"event_piece_{n}"] = pieces[n]
+    values["event_genesis"] = chain.GENESIS
+    sql = CHANGE_SQL.format(
+        changes=changes,
+        columns=", ".join(columns),
+        digest=" || ".join(digest),
+        subject=subject,
+        returning=returning,
+    )
+    connection.ensure_connection()
+    raw = ClientCursor(connection.connection)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
+        cursor.execute(sql, {**params, **values})
+        cursor.nextset()
+        return cursor.fetchone()
 
 
 def record_event(

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
 from onthaal.audit.models import Action
-from onthaal.audit.services import insert_with_event, record_event
+from onthaal.audit.services import change_with_event, insert_with_event, record_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
@@ -619,7 +619,7 @@ def _call_next(desk: Desk, actor: Any) -> Ticket | None:
 # PostgreSQL: lock the best still-waiting ticket of a batch (in rank order), skipping those
 # another desk is claiming right now, and call it: one statement. Desks calling at the same
 # instant each get a different ticket of the same head of the queue; none waits for another.
-CLAIM_SQL = """
+CLAIM_UPDATE = """
 UPDATE "queue_ticket"
    SET "status" = 'called', "desk_id" = %(desk)s, "served_by_id" = %(user)s,
        "called_at" = %(now)s, "assigned_user_id" = NULL, "assigned_desk_id" = NULL
@@ -628,13 +628,33 @@ UPDATE "queue_ticket"
         WHERE "id" = ANY(%(batch)s::bigint[]) AND "status" = 'waiting'
         ORDER BY array_position(%(batch)s::bigint[], "id")
         LIMIT 1 FOR UPDATE SKIP LOCKED)
+   AND NOT EXISTS (
+       SELECT 1 FROM "queue_ticket"
+        WHERE "desk_id" = %(desk)s AND "status" IN ('called', 'serving'))
 RETURNING {columns}
 """
 # The model's columns by name, not "*": the statement is prepared, and a prepared statement
 # whose result changes shape (a column added by a migration while this process runs) fails.
-CLAIM_SQL = CLAIM_SQL.format(
+# The desk's open ticket is checked in the statement too (the unique index is the last line):
+# a busy desk claims nothing, and never waits on another transaction's index entry while it
+# holds the audit chain's lock (_claim_and_record).
+CLAIM_SQL = CLAIM_UPDATE.format(
     columns=", ".join(f'"{field.column}"' for field in Ticket._meta.concrete_fields)
 )
+CLAIMED = Columns(Ticket, "claimed")
+CLAIM_CHANGE = "claimed AS ({update})".format(
+    update=CLAIM_UPDATE.format(columns=", ".join(f'"{f.column}"' for f in CLAIMED.fields))
+)
+CLAIM_SUBJECT = """claimed
+  JOIN "queue_queue" q ON q."id" = claimed."queue_id"
+  JOIN "organisation_department" d ON d."id" = q."department_id"
+"""
+CLAIM_FILLED = {
+    "object_id": 'claimed."id"::text',
+    "organisation_id": 'd."organisation_id"',
+    "department_id": 'q."department_id"',
+    "details.code": 'claimed."code"',
+}
 
 
 def _claim(
@@ -644,23 +664,57 @@ def _claim(
     ``queues``: the desk's queues by id (a handed-over ticket may be of another queue)."""
     for start in range(0, len(ranked), CLAIM_BATCH):
         batch = ranked[start : start + CLAIM_BATCH]
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                params = {"desk": desk.pk, "user": actor.pk, "now": now, "batch": batch}
-                ticket = next(iter(Ticket.objects.raw(CLAIM_SQL, params)), None)
-            else:
-                # The write lock of the IMMEDIATE transaction serialises desks.
-                ticket = _claim_first_waiting(desk, actor, batch, now)
-            if ticket is None:
-                continue  # all taken by other desks: try the next ones
-            ticket.desk = desk
-            ticket.queue = queues.get(ticket.queue_id) or Queue.objects.select_related(
-                "department"
-            ).get(pk=ticket.queue_id)
-            _event(ticket, "call", actor, desk=desk.pk)
-            _live(ticket, "called")
-            return ticket
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            ticket = _claim_and_record(desk, actor, batch, now)
+        else:
+            with transaction.atomic():
+                ticket = _claim_in_transaction(desk, actor, batch, now, queues)
+        if ticket is None:
+            continue  # all taken by other desks: try the next ones
+        ticket.desk = desk
+        if not Ticket.queue.is_cached(ticket):
+            ticket.queue = _queue_of(ticket, queues)
+        _live(ticket, "called")
+        return ticket
     return None
+
+
+def _queue_of(ticket: Ticket, queues: Mapping[int, Queue]) -> Queue:
+    return queues.get(ticket.queue_id) or Queue.objects.select_related("department").get(
+        pk=ticket.queue_id
+    )
+
+
+def _claim_and_record(desk: Desk, actor: Any, batch: list[int], now: dt.datetime) -> Ticket | None:
+    """PostgreSQL, outside a transaction: the claim and its audit event in one round trip."""
+    params = {"desk": desk.pk, "user": actor.pk, "now": now, "batch": batch}
+    row = change_with_event(
+        CLAIM_CHANGE,
+        params,
+        subject=CLAIM_SUBJECT,
+        filled=CLAIM_FILLED,
+        returning=CLAIMED.sql,
+        action=Action.TRANSITION,
+        actor=actor,
+        object_type="queue.ticket",
+        details={"transition": "call", "status": Status.CALLED, "desk": desk.pk},
+    )
+    return None if row is None else CLAIMED.required(row, 0, connection)
+
+
+def _claim_in_transaction(
+    desk: Desk, actor: Any, batch: list[int], now: dt.datetime, queues: Mapping[int, Queue]
+) -> Ticket | None:
+    if connection.vendor == "postgresql":
+        params = {"desk": desk.pk, "user": actor.pk, "now": now, "batch": batch}
+        ticket = next(iter(Ticket.objects.raw(CLAIM_SQL, params)), None)
+    else:
+        # The write lock of the IMMEDIATE transaction serialises desks.
+        ticket = _claim_first_waiting(desk, actor, batch, now)
+    if ticket is not None:
+        ticket.queue = _queue_of(ticket, queues)
+        _event(ticket, "call", actor, desk=desk.pk)
+    return ticket
 
 
 def _claim_first_waiting(

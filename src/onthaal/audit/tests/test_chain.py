@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import json
 from contextlib import contextmanager
 
 import pytest
@@ -70,6 +71,32 @@ def test_the_canonical_bytes_split_around_the_previous_hash():
     fields = {"action": "view", "details": {"prev_hash": "x"}, "prev_hash": "ab" * 32}
     before, after = chain.canonical_around_prev_hash(fields)
     assert before + ("ab" * 32).encode() + after == chain.canonical(fields)
+
+
+def test_the_canonical_bytes_cut_at_the_holes_join_back_with_the_values_as_json():
+    fields = {
+        "action": "transition",
+        "object_id": "123",
+        "department_id": 5,
+        "organisation_id": None,
+        "details": {"transition": "call", "code": "B001", "desk": 7},
+        "prev_hash": "ab" * 32,
+    }
+    holes = ["object_id", "organisation_id", "department_id", "details.code", "prev_hash"]
+    pieces, order = chain.canonical_with_holes(fields, holes)
+    assert sorted(order) == sorted(holes) and len(pieces) == len(holes) + 1
+    assert order.index("department_id") < order.index("details.code") < order.index("prev_hash")
+
+    def value(hole: str) -> object:
+        if hole.startswith("details."):
+            return fields["details"][hole.removeprefix("details.")]
+        return fields[hole]
+
+    joined = pieces[0] + b"".join(
+        json.dumps(value(hole)).encode() + piece
+        for hole, piece in zip(order, pieces[1:], strict=True)
+    )
+    assert joined == chain.canonical(fields)
 
 
 def test_verify_passes_on_the_demo():
