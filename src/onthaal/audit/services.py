@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connections, router, transaction
 from django.db.models import Model
 from psycopg import ClientCursor
+from psycopg.pq import TransactionStatus
 
 from onthaal.audit import chain
 from onthaal.audit.models import Action, ActorType, AuditEvent
@@ -62,9 +63,8 @@ RETURNING "id", "prev_hash", "hash"
 """
 APPEND_SQL = APPEND_LOCK_SQL + APPEND_INSERT_SQL
 
-# change_with_event: the lock, then the change and its event in one statement.
+# change_with_event: after the chain lock, the change and its event in one statement.
 CHANGE_SQL = """
-SELECT pg_advisory_xact_lock(658711);
 WITH {changes},
 head AS (
     SELECT coalesce(
@@ -82,7 +82,7 @@ event AS (
     RETURNING "id"
 )
 SELECT {returning} FROM {subject}, event
-"""  # 658711 is CHAIN_LOCK_KEY
+"""
 
 
 # Fields whose values must never be written to the log (only that they changed).
@@ -157,35 +157,65 @@ def _append(fields: dict[str, Any]) -> AuditEvent:
         return AuditEvent.objects.using(using).create(**fields)
 
 
-def _append_postgresql(
-    using: str, fields: dict[str, Any], inserts: Sequence[Model] = ()
-) -> AuditEvent:
-    """Append in one round trip; with ``inserts``, insert those rows first, in the same message
-    (see ``insert_with_event``)."""
+def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
+    """Append in one round trip, inside the caller's transaction."""
     before, after = chain.canonical_around_prev_hash(fields)
     params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
     connection = connections[using]
     connection.ensure_connection()
-    sql, insert_params = [APPEND_LOCK_SQL], []
-    for row in inserts:
-        row_sql, row_params = _insert_statement(row, connection)
-        sql.append(row_sql)
-        insert_params.extend(row_params)
-    sql.append(APPEND_INSERT_SQL)
-    # Several statements in one round trip: bound on the client (the server binds one).
+    # Two statements in one round trip: bound on the client (the server binds one statement).
     raw = ClientCursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
-        cursor.execute("\n".join(sql), [*insert_params, *params, before, after, chain.GENESIS])
-        while cursor.nextset():  # the event's row is the last result
-            pass
+        cursor.execute(APPEND_SQL, [*params, before, after, chain.GENESIS])
+        cursor.nextset()
         row = cursor.fetchone()
     assert row is not None
+    return _appended(using, fields, row)
+
+
+def _appended(using: str, fields: dict[str, Any], row: tuple[Any, ...]) -> AuditEvent:
     pk, fields["prev_hash"], fields["hash"] = row
     event = AuditEvent(pk=pk, **fields)
     event._state.adding = False
     event._state.db = using
     return event
+
+
+def _after_chain_lock(using: str, statements: Sequence[tuple[str, Any]]) -> tuple[Any, ...] | None:
+    """Run ``statements`` (sql, params) after taking the chain lock, as one transaction in one
+    round trip, outside the caller's transactions; the first row of the last one's result.
+
+    BEGIN, the lock, the statements and COMMIT go together as a pipeline. Each statement takes
+    its snapshot when it runs, after the lock was granted, so it reads the committed head of
+    the chain; each is prepared once it recurs, as any other statement is. An error ends the
+    pipeline there and nothing is kept: the server skips the rest up to the pipeline's end,
+    and the failed transaction is rolled back. (BEGIN and COMMIT are sent rather than left to
+    the pipeline's implicit transaction: psycopg 3.3 leaves the connection unusable when the
+    commit of an implicit transaction fails, as a deferred foreign key check can.)"""
+    connection = connections[using]
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw.autocommit and not connection.in_atomic_block, "outside a transaction only"
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with (
+        connection.wrap_database_errors,
+        wrap(raw.cursor()) as control,
+        wrap(raw.cursor()) as cursor,
+    ):
+        try:
+            with raw.pipeline():
+                control.execute("BEGIN")
+                control.execute(APPEND_LOCK_SQL)
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+                control.execute("COMMIT")
+        except Exception:
+            if raw.info.transaction_status != TransactionStatus.IDLE:
+                raw.execute("ROLLBACK")
+            raise
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
 
 
 def _insert_statement(row: Model, connection: Any) -> tuple[str, list[Any]]:
@@ -196,7 +226,7 @@ def _insert_statement(row: Model, connection: Any) -> tuple[str, list[Any]]:
     columns = ", ".join(quote(f.column) for f in fields)
     values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders});"  # noqa: S608
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
     return sql, values  # (names from the model's metadata; the values are parameters)
 
 
@@ -215,11 +245,17 @@ def insert_with_event(*rows: Model, **event: Any) -> AuditEvent:
     fields = _event_fields(**event)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         fields["at"] = clock.now()
-        created = _append_postgresql(using, fields, rows)
+        before, after = chain.canonical_around_prev_hash(fields)
+        params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
+        inserts = [_insert_statement(row, connection) for row in rows]
+        appended = _after_chain_lock(
+            using, [*inserts, (APPEND_INSERT_SQL, [*params, before, after, chain.GENESIS])]
+        )
+        assert appended is not None
         for row in rows:
             row._state.adding = False
             row._state.db = using
-        return created
+        return _appended(using, fields, appended)
     with transaction.atomic(using=using):
         for row in rows:
             row.save(force_insert=True, using=using)
@@ -247,8 +283,7 @@ def change_with_event(
     ``record_event``. Returns the row ``returning`` (a SELECT list over ``subject``) gives,
     or None when nothing changed: then no event is written either.
 
-    The chain lock is taken first, by a statement of its own, so that the second statement's
-    snapshot holds the committed head; the server runs both as one implicit transaction."""
+    The chain lock is taken first, by a statement of its own (``_after_chain_lock``)."""
     using = router.db_for_write(AuditEvent)
     connection = connections[using]
     assert connection.vendor == "postgresql" and not connection.in_atomic_block
@@ -285,13 +320,7 @@ def change_with_event(
         subject=subject,
         returning=returning,
     )
-    connection.ensure_connection()
-    raw = ClientCursor(connection.connection)
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
-        cursor.execute(sql, {**params, **values})
-        cursor.nextset()
-        return cursor.fetchone()
+    return _after_chain_lock(using, [(sql, {**params, **values})])
 
 
 def record_event(

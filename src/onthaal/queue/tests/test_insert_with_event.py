@@ -90,6 +90,25 @@ def test_a_failing_row_leaves_neither_the_rows_nor_the_event(zonnedoorn):
     assert insert_with_event(_ticket(queue, 3), **_event(ticket)).pk
 
 
+@pytest.mark.postgres
+def test_a_row_refused_by_its_statement_leaves_nothing_and_a_usable_connection(zonnedoorn):
+    """An error in the middle (here a ticket whose public id is taken) rolls back the
+    transaction the pipeline began; the connection goes on outside a transaction."""
+    queue = zonnedoorn["burgerzaken"]
+    first = _ticket(queue, 5)
+    insert_with_event(first, **_event(first))
+    events = AuditEvent.objects.count()
+    twin = _ticket(queue, 6, public_id=first.public_id)
+    with pytest.raises(IntegrityError):
+        insert_with_event(twin, **_event(twin))
+    assert not Ticket.objects.filter(pk=twin.pk).exists()
+    assert AuditEvent.objects.count() == events
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    third = _ticket(queue, 7)
+    assert insert_with_event(third, **_event(third)).pk
+    assert audit_selectors.verify().ok
+
+
 def test_inside_a_transaction_they_roll_back_with_it(zonnedoorn):
     queue = zonnedoorn["burgerzaken"]
     events = AuditEvent.objects.count()
