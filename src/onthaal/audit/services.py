@@ -20,7 +20,6 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router, transaction
-from django.db.models import Model
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
 
@@ -218,48 +217,14 @@ def _after_chain_lock(using: str, statements: Sequence[tuple[str, Any]]) -> tupl
     return row
 
 
-def _insert_statement(row: Model, connection: Any) -> tuple[str, list[Any]]:
-    """INSERT of a new model instance, as ``Model.save`` would write it (without signals)."""
-    meta = row._meta
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and row.pk is None)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    return sql, values  # (names from the model's metadata; the values are parameters)
-
-
-def insert_with_event(*rows: Model, **event: Any) -> AuditEvent:
-    """Insert the new model instances ``rows`` (in order) and append their audit event
-    (``record_event``'s arguments), as one transaction.
-
-    On PostgreSQL, outside a transaction, this is one round trip: the chain lock, the inserts
-    and the event go as one message, which the server runs as one implicit transaction, with
-    no BEGIN and COMMIT of their own (ADR 0006). Otherwise the rows are saved and the event is
-    appended in a transaction (the caller's, when there is one). No ``save`` signals are sent
-    on the first path. Keys are not read back: give a row its key beforehand when the event or
-    a later row names it (``issue_ticket`` takes the ticket's from its sequence)."""
+def lock_chain() -> None:
+    """Take the chain's lock now, in the caller's transaction (PostgreSQL): for a transaction
+    that locks a row which a write after the chain lock also locks (``change_with_event``), so
+    that both lock in the same order."""
     using = router.db_for_write(AuditEvent)
-    connection = connections[using]
-    fields = _event_fields(**event)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        fields["at"] = clock.now()
-        before, after = chain.canonical_around_prev_hash(fields)
-        params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
-        inserts = [_insert_statement(row, connection) for row in rows]
-        appended = _after_chain_lock(
-            using, [*inserts, (APPEND_INSERT_SQL, [*params, before, after, chain.GENESIS])]
-        )
-        assert appended is not None
-        for row in rows:
-            row._state.adding = False
-            row._state.db = using
-        return _appended(using, fields, appended)
-    with transaction.atomic(using=using):
-        for row in rows:
-            row.save(force_insert=True, using=using)
-        return _append(fields)
+    assert connections[using].in_atomic_block, "the lock is held until the transaction ends"
+    with connections[using].cursor() as cursor:
+        cursor.execute(APPEND_LOCK_SQL)
 
 
 def change_with_event(

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
 from onthaal.audit.models import Action
-from onthaal.audit.services import change_with_event, insert_with_event, record_event
+from onthaal.audit.services import change_with_event, lock_chain, record_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
@@ -126,28 +126,91 @@ NUMBER_SQL = (
 )
 
 
-def _next_number(location: Location, service_day: dt.date) -> tuple[int, int | None]:
-    """The next number of the day: one UPDATE ... RETURNING (the row lock serialises issuers);
-    the day's counter row is created by the first ticket of the day. On PostgreSQL the same
-    statement reserves the new ticket's id from its sequence (else None), so that the ticket
-    and its audit event, which names it, go to the database in one round trip.
-
-    Called outside a transaction, the UPDATE commits on its own: the counter's row lock is held
-    for one statement, not until the ticket and its audit event are written, so issuers at one
-    location do not queue behind each other's whole transactions. A number is then never given
-    twice, but an issue that fails after taking it leaves a gap in the day's numbers."""
-    sql = NUMBER_SQL
+def _next_number(location: Location, service_day: dt.date) -> int:
+    """The next number of the day, in the caller's transaction: one UPDATE ... RETURNING (the
+    row lock serialises issuers); the day's counter row is created by the first ticket of the
+    day. On PostgreSQL the chain lock is taken first: the issue of ``_issue_and_record`` locks
+    the counter while it holds the chain lock, and both must lock in the same order."""
     if connection.vendor == "postgresql":
-        sql += ", nextval(pg_get_serial_sequence('queue_ticket', 'id'))"
+        lock_chain()
     params = [location.pk, connection.ops.adapt_datefield_value(service_day)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(NUMBER_SQL, params)
         row = cursor.fetchone()
         if row is None:
             TicketCounter.objects.get_or_create(location=location, service_day=service_day)
-            cursor.execute(sql, params)
+            cursor.execute(NUMBER_SQL, params)
             row = cursor.fetchone()
-    return int(row[0]), (int(row[1]) if len(row) > 1 else None)
+    return int(row[0])
+
+
+# PostgreSQL, outside a transaction: the day's number, the ticket and its products in one
+# statement, after the chain lock and with the audit event (change_with_event): one round
+# trip. The database numbers the ticket and writes its code as issue_ticket does in Python.
+ISSUE_CHANGES = """
+counter AS (
+    UPDATE "queue_ticketcounter" SET "last_number" = "last_number" + 1
+     WHERE "location_id" = %(location)s AND "service_day" = %(service_day)s
+    RETURNING "last_number"
+),
+issued AS (
+    INSERT INTO "queue_ticket" ({columns})
+    SELECT {values} FROM counter
+    RETURNING {returning}
+),
+ticket_products AS (
+    INSERT INTO "queue_ticket_products" ("ticket_id", "product_id")
+    SELECT issued."id", product FROM issued, unnest(%(products)s::bigint[]) AS product
+)
+"""
+ISSUED = Columns(Ticket, "issued")
+ISSUE_COMPUTED = {
+    "number": 'counter."last_number"',
+    "code": """%(prefix)s || CASE WHEN counter."last_number" < 1000
+        THEN lpad(counter."last_number"::text, 3, '0') ELSE counter."last_number"::text END""",
+}
+ISSUE_WRITTEN = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
+ISSUE_SQL_CHANGES = ISSUE_CHANGES.format(
+    columns=", ".join(f'"{f.column}"' for f in ISSUE_WRITTEN),
+    values=", ".join(
+        ISSUE_COMPUTED.get(f.attname, f"%(ticket_{f.column})s") for f in ISSUE_WRITTEN
+    ),
+    returning=", ".join(f'"{f.column}"' for f in ISSUED.fields),
+)
+
+
+def _issue_and_record(
+    ticket: Ticket, products: list[Product], actor: Any, details: dict[str, Any]
+) -> Ticket | None:
+    """Write ``ticket`` (without its number and code) as the next of its day; None when the
+    day's counter does not exist yet."""
+    params: dict[str, Any] = {
+        "location": ticket.location_id,
+        "service_day": ticket.service_day,
+        "products": [p.pk for p in products],
+        "prefix": ticket.queue.prefix,
+    }
+    for field in ISSUE_WRITTEN:
+        if field.attname not in ISSUE_COMPUTED:
+            value = field.get_db_prep_save(field.pre_save(ticket, True), connection)
+            params[f"ticket_{field.column}"] = value
+    row = change_with_event(
+        ISSUE_SQL_CHANGES,
+        params,
+        subject="issued",
+        filled={"object_id": 'issued."id"::text', "details.code": 'issued."code"'},
+        returning=ISSUED.sql,
+        action=Action.CREATE,
+        actor=actor,
+        object_type="queue.ticket",
+        department=ticket.queue.department,
+        details={"transition": "issue", "status": Status.WAITING, **details},
+    )
+    if row is None:
+        return None
+    issued = ISSUED.required(row, 0, connection)
+    issued.location, issued.queue = ticket.location, ticket.queue
+    return issued
 
 
 def issue_ticket(
@@ -191,33 +254,32 @@ def issue_ticket(
             )
     now = clock.now()
     service_day = now.astimezone(clock.BRUSSELS).date()
-    number, ticket_id = _next_number(location, service_day)
     ticket = Ticket(
-        id=ticket_id,
         location=location,
         queue=queue,
         service_day=service_day,
-        number=number,
-        code=f"{queue.prefix}{number:03d}",
         source=source,
         priority=priority,
         appointment_at=appointment_at,
         issued_at=now,
         waiting_since=now,
     )
-    if ticket_id is None:  # SQLite: the database gives the id as the ticket is written
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        details = {"source": source, "priority": priority}
+        issued = _issue_and_record(ticket, product_list, actor, details)
+        if issued is None:  # the first ticket of the day: its counter first
+            TicketCounter.objects.get_or_create(location=location, service_day=service_day)
+            issued = _issue_and_record(ticket, product_list, actor, details)
+        assert issued is not None
+        ticket = issued
+    else:
         with transaction.atomic():
+            ticket.number = _next_number(location, service_day)
+            ticket.code = f"{queue.prefix}{ticket.number:03d}"
             ticket.save(force_insert=True)
             if product_list:
                 ticket.products.set(product_list)
             _event(ticket, "issue", actor, source=source, priority=priority)
-    else:
-        through = Ticket.products.through
-        insert_with_event(
-            ticket,
-            *(through(ticket_id=ticket_id, product_id=p.pk) for p in product_list),
-            **_event_args(ticket, "issue", actor, source=source, priority=priority),
-        )
     _live(ticket, "issued")
     return ticket
 
