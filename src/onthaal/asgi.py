@@ -16,6 +16,7 @@ from typing import Any
 
 from a2wsgi import WSGIMiddleware
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
 # Threads per app process for ordinary requests; each holds a database connection from the
@@ -25,6 +26,9 @@ django_application = WSGIMiddleware(
     get_wsgi_application(),  # type: ignore[arg-type]  # Django's stubs type start_response apart
     workers=REQUEST_THREADS,
 )
+
+# Import the views now, as the process starts, rather than in its first requests.
+get_resolver().url_patterns  # noqa: B018
 
 EVENTS_PATH = re.compile(r"^/api/v1/locations/(\d+)/events/$")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -15,8 +17,18 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")))
+        # A line per request with the client's address and the path (a ticket's status page
+        # has the ticket in its path): off unless asked for or in development. Behind the
+        # reverse proxy of a server install, the proxy keeps the access log.
+        parser.add_argument(
+            "--access-log",
+            action=argparse.BooleanOptionalAction,
+            default=os.environ.get("ACCESS_LOG", "1" if settings.DEBUG else "0") == "1",
+        )
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, workers: int, access_log: bool, **options: Any
+    ) -> None:
         import uvicorn
 
         if workers > 1:
@@ -31,6 +43,7 @@ class Command(BaseCommand):
             port=port,
             workers=workers if workers > 1 else None,
             log_level="info",
+            access_log=access_log,
             proxy_headers=True,
             lifespan="off",
         )

@@ -1,0 +1,33 @@
+"""``onthaal serve``: what it asks uvicorn for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import uvicorn
+from django.core.management import call_command
+
+
+@pytest.fixture
+def started(monkeypatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    monkeypatch.delenv("ACCESS_LOG", raising=False)
+    return calls
+
+
+def test_without_debug_no_line_per_request_is_logged_unless_asked(started, settings):
+    settings.DEBUG = False
+    call_command("serve", "--workers", "2")
+    call_command("serve", "--access-log")
+    assert [c["access_log"] for c in started] == [False, True]
+    assert started[0]["app"] == "onthaal.asgi:application" and started[0]["workers"] == 2
+
+
+def test_in_development_the_access_log_is_on(started, settings, monkeypatch):
+    settings.DEBUG = True
+    call_command("serve")
+    monkeypatch.setenv("ACCESS_LOG", "0")
+    call_command("serve")
+    assert [c["access_log"] for c in started] == [True, False]
