@@ -179,3 +179,47 @@ def test_call_next_survives_a_column_added_while_the_app_runs(demo):
             assert ticket is not None and ticket.status == Status.CALLED
         finally:
             migrator.execute('ALTER TABLE "queue_ticket" DROP COLUMN "added_later"')
+
+
+def _round_trips(statements: list[str]) -> int:
+    """A write after the chain lock (BEGIN, the lock, its statement, COMMIT) goes as one
+    pipeline: one round trip. Any other statement is one."""
+    trips, n = 0, 0
+    while n < len(statements):
+        if statements[n] == "BEGIN" and "pg_advisory_xact_lock" in statements[n + 1]:
+            n = statements.index("COMMIT", n)
+        trips += 1
+        n += 1
+    return trips
+
+
+def test_creating_a_ticket_takes_3_round_trips_and_calling_next_4(demo, client):
+    """As in production (no test transaction around the request): the token with its roles,
+    the queue, and the issue; the token, the desk, the head of its queues, and the claim."""
+    from django.contrib.auth import get_user_model
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    queue = demo
+    reception = Token.objects.create(user=get_user_model().objects.get(username="onthaal")).key
+    desk, agent = open_desk(queue, "Telbalie")
+    issue_tickets(queue, 1)  # the day's counter exists from the first ticket on
+    body = {"location": queue.location_id, "queue": queue.pk, "source": "reception"}
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as issuing:
+            created = client.post(
+                "/api/v1/tickets/",
+                body,
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Token {reception}",
+            )
+        assert created.status_code == 201
+        assert _round_trips([q["sql"] for q in issuing]) == 3
+    token = Token.objects.create(user=agent).key
+    with CaptureQueriesContext(connection) as calling:
+        called = client.post(
+            f"/api/v1/desks/{desk.pk}/call-next/", HTTP_AUTHORIZATION=f"Token {token}"
+        )
+    assert called.status_code == 200 and called.json()["code"] == "B001"
+    assert _round_trips([q["sql"] for q in calling]) == 4
+    assert audit_selectors.verify().ok
