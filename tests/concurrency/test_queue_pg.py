@@ -193,9 +193,10 @@ def _round_trips(statements: list[str]) -> int:
     return trips
 
 
-def test_creating_a_ticket_takes_3_round_trips_and_calling_next_4(demo, client):
+def test_creating_a_ticket_takes_3_round_trips_calling_next_4_and_finishing_5(demo, client):
     """As in production (no test transaction around the request): the token with its roles,
-    the queue, and the issue; the token, the desk, the head of its queues, and the claim."""
+    the queue, and the issue; the token, the desk, the head of its queues, and the claim. A
+    finish that comes too late changes nothing."""
     from django.contrib.auth import get_user_model
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
@@ -222,4 +223,32 @@ def test_creating_a_ticket_takes_3_round_trips_and_calling_next_4(demo, client):
         )
     assert called.status_code == 200 and called.json()["code"] == "B001"
     assert _round_trips([q["sql"] for q in calling]) == 4
+
+    # Finishing with a product delivered: the token, the ticket, the desk, the product, and
+    # the transition with what was delivered and its event.
+    product = queue.products.first()
+    body = {"desk": desk.pk, "delivered": {str(product.pk): 2}}
+    finish = f"/api/v1/tickets/{called.json()['id']}/finish/"
+    with CaptureQueriesContext(connection) as finishing:
+        finished = client.post(
+            finish, body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+        )
+    assert finished.status_code == 200 and finished.json()["status"] == "done"
+    assert _round_trips([q["sql"] for q in finishing]) == 5
+    ticket = Ticket.objects.get(pk=called.json()["id"])
+    assert [(d.product, d.quantity) for d in ticket.delivered.all()] == [(product, 2)]
+    event = AuditEvent.objects.filter(object_id=str(ticket.pk)).order_by("pk").last()
+    assert event.details == {
+        "transition": "finish",
+        "code": "B001",
+        "status": "done",
+        "delivered": {product.slug: 2},
+    }
+    events = AuditEvent.objects.count()
+    again = client.post(
+        finish, body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+    )
+    assert again.status_code == 409 and again.json()["code"] == "invalid_state"
+    assert ticket.delivered.count() == 1
+    assert AuditEvent.objects.count() == events
     assert audit_selectors.verify().ok

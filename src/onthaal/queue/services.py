@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
@@ -296,15 +296,112 @@ def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
         status=to, **changes
     )
     if updated != 1:
-        current = Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first()
-        label = Status(current).label if current else _("unknown")
-        raise Conflict(
-            _("Ticket %(code)s is %(status)s; this is no longer possible.")
-            % {"code": ticket.code, "status": label},
-            code="invalid_state",
-        )
+        raise _moved_on(ticket)
     # Read back with what the event and the screens need, in one query.
     return Ticket.objects.select_related("queue", "queue__department", "desk").get(pk=ticket.pk)
+
+
+def _moved_on(ticket: Ticket) -> Conflict:
+    current = Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first()
+    label = Status(current).label if current else _("unknown")
+    return Conflict(
+        _("Ticket %(code)s is %(status)s; this is no longer possible.")
+        % {"code": ticket.code, "status": label},
+        code="invalid_state",
+    )
+
+
+def _transition(
+    ticket: Ticket,
+    action: str,
+    actor: Any,
+    *,
+    live: str,
+    details: Mapping[str, Any],
+    delivered: Iterable[tuple[Product, int]] = (),
+    **changes: Any,
+) -> Ticket:
+    """Apply ``action`` to ``ticket`` (loaded with its queue, department and desk), record
+    what was ``delivered`` and the audit event (with ``details``), and tell the screens."""
+    items = list(delivered)
+    if (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not any(hasattr(value, "resolve_expression") for value in changes.values())
+    ):
+        changed = _transition_and_record(ticket, action, actor, details, items, changes)
+    else:
+        with transaction.atomic():
+            changed = _apply(ticket, action, **changes)
+            DeliveredProduct.objects.bulk_create(
+                [DeliveredProduct(ticket=changed, product=p, quantity=q) for p, q in items]
+            )
+            _event(changed, action, actor, **details)
+    _live(changed, live)
+    return changed
+
+
+# PostgreSQL, outside a transaction: a desk's transition, what was delivered and the audit
+# event in one statement after the chain lock (change_with_event): one round trip.
+TRANSITION_CHANGES = """
+changed AS (
+    UPDATE "queue_ticket" SET {sets}
+     WHERE "id" = %(ticket)s AND "status" = ANY(%(allowed)s::text[])
+    RETURNING {columns}
+),
+delivered AS (
+    INSERT INTO "{delivered_table}" ("ticket_id", "product_id", "quantity")
+    SELECT changed."id", item.product, item.quantity
+      FROM changed, unnest(%(products)s::bigint[], %(quantities)s::int[]) AS item(product, quantity)
+)
+"""
+CHANGED = Columns(Ticket, "changed")
+
+
+def _transition_and_record(
+    ticket: Ticket,
+    action: str,
+    actor: Any,
+    details: Mapping[str, Any],
+    items: list[tuple[Product, int]],
+    changes: dict[str, Any],
+) -> Ticket:
+    allowed_from, to = TRANSITIONS[action]
+    changes = {"status": to, **changes}
+    if to in CLOSED_STATUSES:
+        changes.update(contact_forgotten())  # the alert contact ends with the ticket
+    params: dict[str, Any] = {
+        "ticket": ticket.pk,
+        "allowed": list(allowed_from),
+        "products": [p.pk for p, _ in items],
+        "quantities": [q for _, q in items],
+    }
+    sets = []
+    for name in sorted(changes):  # one statement text per action: it is prepared
+        field = Ticket._meta.get_field(name)
+        assert isinstance(field, Field)
+        params[f"set_{field.column}"] = field.get_db_prep_save(changes[name], connection)
+        sets.append(f'"{field.column}" = %(set_{field.column})s')
+    event = _event_args(ticket, action, actor, **details)
+    event["details"]["status"] = to
+    row = change_with_event(
+        TRANSITION_CHANGES.format(
+            sets=", ".join(sets),
+            columns=", ".join(f'"{f.column}"' for f in CHANGED.fields),
+            delivered_table=DeliveredProduct._meta.db_table,
+        ),
+        params,
+        subject="changed",
+        filled={},
+        returning=CHANGED.sql,
+        **event,
+    )
+    if row is None:
+        raise _moved_on(ticket)
+    changed = CHANGED.required(row, 0, connection)
+    changed.queue = ticket.queue  # what the screens need; the transitions keep queue and desk
+    changed.desk = ticket.desk
+    return changed
 
 
 # A desk with its location, its session, the active queues it serves and the departments it
@@ -799,25 +896,29 @@ def _claim_first_waiting(
 def recall(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
     _require_desk(actor, desk)
     _require_own(ticket, desk)
-    with transaction.atomic():
-        ticket = _apply(ticket, "recall", recalled_at=clock.now(), recalls=F("recalls") + 1)
-        _event(ticket, "recall", actor, desk=desk.pk)
-        _live(ticket, "recalled")
-    return ticket
+    return _transition(
+        ticket,
+        "recall",
+        actor,
+        live="recalled",
+        details={"desk": desk.pk},
+        recalled_at=clock.now(),
+        recalls=F("recalls") + 1,
+    )
 
 
 def start(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
     _require_desk(actor, desk)
     _require_own(ticket, desk)
-    with transaction.atomic():
-        ticket = _apply(ticket, "start", started_at=clock.now())
-        _event(ticket, "start", actor, desk=desk.pk)
-        _live(ticket, "started")
-    return ticket
+    return _transition(
+        ticket, "start", actor, live="started", details={"desk": desk.pk}, started_at=clock.now()
+    )
 
 
 def _clean_delivered(ticket: Ticket, delivered: Mapping[int, int]) -> list[tuple[Product, int]]:
     wanted = {int(k): int(v) for k, v in delivered.items() if int(v) != 0}
+    if not wanted:
+        return []
     if any(q < 0 or q > MAX_QUANTITY for q in wanted.values()):
         raise DomainError(
             _("The quantities are not valid."),
@@ -841,29 +942,24 @@ def finish(
     _require_own(ticket, desk)
     items = _clean_delivered(ticket, delivered or {})
     now = clock.now()
-    with transaction.atomic():
-        ticket = _apply(
-            ticket,
-            "finish",
-            finished_at=now,
-            started_at=ticket.started_at or now,
-        )
-        DeliveredProduct.objects.bulk_create(
-            [DeliveredProduct(ticket=ticket, product=p, quantity=q) for p, q in items]
-        )
-        _event(ticket, "finish", actor, delivered={p.slug: q for p, q in items})
-        _live(ticket, "finished")
-    return ticket
+    return _transition(
+        ticket,
+        "finish",
+        actor,
+        live="finished",
+        details={"delivered": {p.slug: q for p, q in items}},
+        delivered=items,
+        finished_at=now,
+        started_at=ticket.started_at or now,
+    )
 
 
 def no_show(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
     _require_desk(actor, desk)
     _require_own(ticket, desk)
-    with transaction.atomic():
-        ticket = _apply(ticket, "no_show", finished_at=clock.now())
-        _event(ticket, "no_show", actor)
-        _live(ticket, "no_show")
-    return ticket
+    return _transition(
+        ticket, "no_show", actor, live="no_show", details={}, finished_at=clock.now()
+    )
 
 
 def transfer(
