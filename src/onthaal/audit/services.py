@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.db import connections, router, transaction
 from psycopg import ClientCursor
@@ -288,34 +288,26 @@ def change_with_event(
     return _after_chain_lock(using, [(sql, {**params, **values})])
 
 
-def record_event(
-    *,
-    action: str,
-    actor: Any = None,
-    object_type: str = "",
-    object_id: Any = "",
-    department: Department | None = None,
-    organisation_id: int | None = None,
-    details: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
-) -> AuditEvent:
+class EventArgs(TypedDict, total=False):
+    """What an audit event says, as ``record_event`` takes it."""
+
+    action: Required[str]
+    actor: Any
+    object_type: str
+    object_id: Any
+    department: Department | None
+    organisation_id: int | None
+    details: dict[str, Any] | None
+    request: HttpRequest | None
+
+
+def record_event(**event: Unpack[EventArgs]) -> AuditEvent:
     """Append an event to the chain, in the caller's transaction.
 
     ``actor`` is a user, ``"citizen:<reference>"`` for a citizen acting with a token, or
     ``None`` for the system. ``request`` defaults to the request being served.
     """
-    return _append(
-        _event_fields(
-            action=action,
-            actor=actor,
-            object_type=object_type,
-            object_id=object_id,
-            department=department,
-            organisation_id=organisation_id,
-            details=details,
-            request=request,
-        )
-    )
+    return _append(_event_fields(**event))
 
 
 def _event_fields(
