@@ -252,3 +252,33 @@ def test_creating_a_ticket_takes_3_round_trips_calling_next_4_and_finishing_5(de
     assert ticket.delivered.count() == 1
     assert AuditEvent.objects.count() == events
     assert audit_selectors.verify().ok
+
+
+def test_a_finish_never_waits_for_a_ticket_another_request_is_changing(demo):
+    """Another transaction holds the ticket's row (as a transfer does before it takes the
+    audit chain's lock): the desk's finish, which holds the chain's lock, does not wait for it
+    (that would deadlock); it is refused at once and changes nothing. Afterwards it goes."""
+    import psycopg
+
+    from onthaal.core.errors import Conflict
+
+    queue = demo
+    issue_tickets(queue, 1)
+    desk, agent = open_desk(queue, "Wachtende balie")
+    ticket = services.call_next(desk=desk, actor=agent)
+    assert ticket is not None
+    events = AuditEvent.objects.count()
+    params = connection.get_connection_params()
+    params.pop("pool", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as other:
+        other.execute('SELECT 1 FROM "queue_ticket" WHERE "id" = %s FOR UPDATE', [ticket.pk])
+        with pytest.raises(Conflict) as refused:
+            services.finish(ticket=services.get_ticket(ticket.pk), desk=desk, actor=agent)
+        assert refused.value.code == "ticket_busy"
+        other.rollback()
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.CALLED
+    assert AuditEvent.objects.count() == events
+    done = services.finish(ticket=services.get_ticket(ticket.pk), desk=desk, actor=agent)
+    assert done.status == Status.DONE
+    assert audit_selectors.verify().ok

@@ -301,8 +301,16 @@ def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
     return Ticket.objects.select_related("queue", "queue__department", "desk").get(pk=ticket.pk)
 
 
-def _moved_on(ticket: Ticket) -> Conflict:
+def _moved_on(ticket: Ticket, allowed_from: tuple[str, ...] = ()) -> Conflict:
+    """The refusal of a transition that changed nothing; ``allowed_from``: the statuses it
+    starts from, when it skips a ticket that another request is changing."""
     current = Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first()
+    if current in allowed_from:
+        return Conflict(
+            _("Ticket %(code)s is being changed elsewhere right now. Try again.")
+            % {"code": ticket.code},
+            code="ticket_busy",
+        )
     label = Status(current).label if current else _("unknown")
     return Conflict(
         _("Ticket %(code)s is %(status)s; this is no longer possible.")
@@ -342,11 +350,17 @@ def _transition(
 
 
 # PostgreSQL, outside a transaction: a desk's transition, what was delivered and the audit
-# event in one statement after the chain lock (change_with_event): one round trip.
+# event in one statement after the chain lock (change_with_event): one round trip. The
+# statement never waits for the ticket's row while it holds the chain lock: a transaction of
+# the ORM path (a transfer, say) locks the row first and the chain lock after, and waiting
+# for it would deadlock. A ticket another request is changing right now is refused instead.
 TRANSITION_CHANGES = """
 changed AS (
     UPDATE "queue_ticket" SET {sets}
-     WHERE "id" = %(ticket)s AND "status" = ANY(%(allowed)s::text[])
+     WHERE "status" = ANY(%(allowed)s::text[]) AND "id" = (
+           SELECT "id" FROM "queue_ticket"
+            WHERE "id" = %(ticket)s AND "status" = ANY(%(allowed)s::text[])
+              FOR UPDATE SKIP LOCKED)
     RETURNING {columns}
 ),
 delivered AS (
@@ -397,7 +411,7 @@ def _transition_and_record(
         **event,
     )
     if row is None:
-        raise _moved_on(ticket)
+        raise _moved_on(ticket, allowed_from)
     changed = CHANGED.required(row, 0, connection)
     changed.queue = ticket.queue  # what the screens need; the transitions keep queue and desk
     changed.desk = ticket.desk
