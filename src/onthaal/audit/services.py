@@ -6,6 +6,10 @@ on PostgreSQL by a transaction-scoped advisory lock taken before the chain head 
 until commit, so the next writer reads the committed head); on SQLite by the database's single
 writer (transactions begin IMMEDIATE, see settings).
 
+``change_with_event`` (PostgreSQL, outside a transaction) makes a change and appends its event
+in one statement after the chain lock, sent with BEGIN and COMMIT in one round trip: for the
+kiosk's and the desk's writes (ADR 0007).
+
 ``record_refusal`` records a refused access so that it survives the rollback of the refused
 request: outside a transaction it is written at once; inside one it is kept aside and written
 by ``AuditRefusalMiddleware`` (or ``flush_pending_refusals``) after the request's transactions
@@ -210,7 +214,10 @@ def _after_chain_lock(using: str, statements: Sequence[tuple[str, Any]]) -> tupl
                     cursor.execute(sql, params)
                 control.execute("COMMIT")
         except Exception:
-            if raw.info.transaction_status != TransactionStatus.IDLE:
+            if raw.info.transaction_status in (
+                TransactionStatus.INTRANS,
+                TransactionStatus.INERROR,
+            ):
                 raw.execute("ROLLBACK")
             raise
         row: tuple[Any, ...] | None = cursor.fetchone()
@@ -237,7 +244,7 @@ def change_with_event(
     **event: Any,
 ) -> tuple[Any, ...] | None:
     """Make a change and append the audit event about the row it changed, as one transaction
-    in one round trip (PostgreSQL, outside a transaction; ADR 0006). For changes whose row is
+    in one round trip (PostgreSQL, outside a transaction; ADR 0007). For changes whose row is
     chosen by the database, such as the waiting ticket a desk claims.
 
     ``changes``: data-modifying ``WITH`` queries (``changed AS (UPDATE ... RETURNING ...)``)
