@@ -16,7 +16,7 @@ from rest_framework import authentication
 from rest_framework.authtoken.models import Token
 
 from onthaal.accounts.models import Membership
-from onthaal.core.sql import Columns
+from onthaal.core.sql import Columns, split
 from onthaal.organisation.models import Department
 
 # Table and column names come from the models' metadata; the key is a parameter.
@@ -35,7 +35,7 @@ class _TokenQuery:
     """A token's user and the user's memberships with their departments, in one statement."""
 
     @cached_property
-    def parts(self) -> tuple[Columns[Any], Columns[Any], Columns[Any], str]:
+    def parts(self) -> tuple[list[Columns[Any]], str]:
         membership = Columns(Membership, "m")
         user = Columns(get_user_model(), "u")
         department = Columns(Department, "d")
@@ -48,22 +48,18 @@ class _TokenQuery:
             user_table=get_user_model()._meta.db_table,
             department_table=Department._meta.db_table,
         )
-        return membership, user, department, sql
+        return [membership, user, department], sql
 
     def memberships(self, key: str) -> list[Membership]:
-        membership, user_columns, department, sql = self.parts
+        columns, sql = self.parts
         with connection.cursor() as cursor:
             cursor.execute(sql, [key])
             rows = cursor.fetchall()
         found: list[Membership] = []
-        user: Any = None
         for row in rows:
-            m = membership.required(row, 0, connection)
-            if user is None:
-                user = user_columns.required(row, len(membership), connection)
-            m.user = user
-            m.department = department.instance(row, len(membership) + len(user_columns), connection)
-            found.append(m)
+            membership, user, membership.department = split(row, columns, connection)
+            membership.user = found[0].user if found else user  # one user for all of them
+            found.append(membership)
         return found
 
 

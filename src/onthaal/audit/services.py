@@ -49,37 +49,31 @@ CHAIN_LOCK_KEY = 0x0A0D17
 APPEND_COLUMNS = chain.CHAINED_FIELDS[:-1]
 assert chain.CHAINED_FIELDS[-1] == "prev_hash"
 APPEND_LOCK_SQL = "SELECT pg_advisory_xact_lock(658711);"  # 658711 is CHAIN_LOCK_KEY
-APPEND_INSERT_SQL = """
-INSERT INTO "audit_auditevent" (
-    "at", "actor_type", "actor_id", "actor_label", "role", "action", "object_type",
-    "object_id", "organisation_id", "department_id", "request_id", "ip", "user_agent",
-    "details", "prev_hash", "hash"
-)
+# The event's columns (the chained fields and the hash) and the committed head of the chain,
+# as both ways of appending write and read them.
+EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in (*chain.CHAINED_FIELDS, "hash"))
+HEAD_SQL = """
+    SELECT coalesce(
+        (SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1), {genesis}
+    ) AS hash"""
+APPEND_SQL = (
+    APPEND_LOCK_SQL
+    + """
+INSERT INTO "audit_auditevent" ({columns})
 SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb,
     head.hash, encode(sha256(%s::bytea || convert_to(head.hash, 'UTF8') || %s::bytea), 'hex')
-FROM (
-    SELECT coalesce(
-        (SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1), %s
-    ) AS hash
-) AS head
+FROM ({head}) AS head
 RETURNING "id", "prev_hash", "hash"
-"""
-APPEND_SQL = APPEND_LOCK_SQL + APPEND_INSERT_SQL
+""".format(columns=EVENT_COLUMNS_SQL, head=HEAD_SQL.format(genesis="%s"))
+)
 
-# change_with_event: after the chain lock, the change and its event in one statement.
+# change_with_event: after the chain lock, the change and its event in one statement. The head
+# is read once (MATERIALIZED): it is used twice, for prev_hash and in the hash.
 CHANGE_SQL = """
 WITH {changes},
-head AS (
-    SELECT coalesce(
-        (SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1), %(event_genesis)s
-    ) AS hash
-),
+head AS MATERIALIZED ({head}),
 event AS (
-    INSERT INTO "audit_auditevent" (
-        "at", "actor_type", "actor_id", "actor_label", "role", "action", "object_type",
-        "object_id", "organisation_id", "department_id", "request_id", "ip", "user_agent",
-        "details", "prev_hash", "hash"
-    )
+    INSERT INTO "audit_auditevent" ({event_columns})
     SELECT {columns}, head.hash, encode(sha256({digest}), 'hex')
       FROM {subject}, head
     RETURNING "id"
@@ -174,10 +168,6 @@ def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
         cursor.nextset()
         row = cursor.fetchone()
     assert row is not None
-    return _appended(using, fields, row)
-
-
-def _appended(using: str, fields: dict[str, Any], row: tuple[Any, ...]) -> AuditEvent:
     pk, fields["prev_hash"], fields["hash"] = row
     event = AuditEvent(pk=pk, **fields)
     event._state.adding = False
@@ -287,6 +277,8 @@ def change_with_event(
     values["event_genesis"] = chain.GENESIS
     sql = CHANGE_SQL.format(
         changes=changes,
+        head=HEAD_SQL.format(genesis="%(event_genesis)s"),
+        event_columns=EVENT_COLUMNS_SQL,
         columns=", ".join(columns),
         digest=" || ".join(digest),
         subject=subject,

@@ -8,6 +8,7 @@ each value goes through the field's converters as it would through the ORM.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from django.db import models
@@ -77,3 +78,13 @@ class Columns(Generic[M]):
                     found.append((i, col, converters))
             self._by_vendor[connection.vendor] = found
         return found
+
+
+def split(row: tuple[Any, ...], columns: Sequence[Columns[Any]], connection: Any) -> list[Any]:
+    """The models in ``row``, whose SELECT list is the ``sql`` of each of ``columns`` in turn:
+    one model per ``Columns``, None where a LEFT JOIN found nothing."""
+    found, start = [], 0
+    for part in columns:
+        found.append(part.instance(row, start, connection))
+        start += len(part)
+    return found

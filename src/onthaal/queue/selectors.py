@@ -18,7 +18,7 @@ from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
-from onthaal.core.sql import Columns, is_key
+from onthaal.core.sql import Columns, is_key, split
 from onthaal.organisation.models import Department, Desk, Location
 from onthaal.queue import estimate, routing
 from onthaal.queue.models import DeskSession, HandoffNote, Queue, Status, Ticket
@@ -43,7 +43,7 @@ class _QueueQuery:
     and reception issue every ticket through it (``onthaal.core.sql``, ADR 0006)."""
 
     @cached_property
-    def parts(self) -> tuple[Columns[Queue], Columns[Department], Columns[Location], str]:
+    def parts(self) -> tuple[list[Columns[Any]], str]:
         queue, department, location = (
             Columns(Queue, "q"),
             Columns(Department, "d"),
@@ -57,10 +57,10 @@ class _QueueQuery:
             department_table=Department._meta.db_table,
             location_table=Location._meta.db_table,
         )
-        return queue, department, location, sql
+        return [queue, department, location], sql
 
     def __call__(self, pk: int) -> Queue | None:
-        queue_columns, department, location, sql = self.parts
+        columns, sql = self.parts
         if not is_key(pk):
             return None
         with connection.cursor() as cursor:
@@ -68,9 +68,7 @@ class _QueueQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        queue = queue_columns.required(row, 0, connection)
-        queue.department = department.required(row, len(queue_columns), connection)
-        queue.location = location.required(row, len(queue_columns) + len(department), connection)
+        queue, queue.department, queue.location = split(row, columns, connection)
         return queue
 
 

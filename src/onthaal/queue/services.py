@@ -29,7 +29,7 @@ from onthaal.audit.services import change_with_event, lock_chain, record_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
-from onthaal.core.sql import Columns, is_key
+from onthaal.core.sql import Columns, is_key, split
 from onthaal.hours import compute as hours_compute
 from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Department, Desk, Location
@@ -287,13 +287,18 @@ def issue_ticket(
 # --- transitions ---------------------------------------------------------------------------
 
 
+def _with_status(action: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``action`` writes: its status, ``changes``, and, when it closes the ticket, the
+    alert contact forgotten (it ends with the ticket)."""
+    to = TRANSITIONS[action][1]
+    return {"status": to, **changes, **(contact_forgotten() if to in CLOSED_STATUSES else {})}
+
+
 def _apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
     """Apply a transition with a conditional UPDATE; Conflict when the ticket has moved on."""
-    allowed_from, to = TRANSITIONS[action]
-    if to in CLOSED_STATUSES:
-        changes.update(contact_forgotten())  # the alert contact ends with the ticket
+    allowed_from = TRANSITIONS[action][0]
     updated = Ticket.objects.filter(pk=ticket.pk, status__in=allowed_from).update(
-        status=to, **changes
+        **_with_status(action, changes)
     )
     if updated != 1:
         raise _moved_on(ticket)
@@ -381,9 +386,7 @@ def _transition_and_record(
     changes: dict[str, Any],
 ) -> Ticket:
     allowed_from, to = TRANSITIONS[action]
-    changes = {"status": to, **changes}
-    if to in CLOSED_STATUSES:
-        changes.update(contact_forgotten())  # the alert contact ends with the ticket
+    changes = _with_status(action, changes)
     params: dict[str, Any] = {
         "ticket": ticket.pk,
         "allowed": list(allowed_from),
@@ -488,27 +491,20 @@ class _DeskQuery:
             rows = cursor.fetchall()
         if not rows:
             return None
-        starts = [0]
-        for c in columns:
-            starts.append(starts[-1] + len(c))
-        first = rows[0]
-        desk: Desk = columns[0].required(first, starts[0], connection)
-        desk.location = columns[1].required(first, starts[1], connection)
+        desk, location, session, _, _ = split(rows[0], columns, connection)
+        desk.location = location
         # As select_related("session") leaves it: desk_session() asks no query.
-        Desk.session.related.set_cached_value(
-            desk, columns[2].instance(first, starts[2], connection)
-        )
+        Desk.session.related.set_cached_value(desk, session)
         queues: dict[int, Queue] = {}
         departments: dict[int, Department] = {}
         for row in rows:
-            queue = columns[3].instance(row, starts[3], connection)
-            department = columns[4].instance(row, starts[4], connection)
+            *_, queue, department = split(row, columns, connection)
             if queue is not None and department is not None:
                 queue.department = department
                 queues[queue.pk] = queue
             elif department is not None:
                 departments[department.pk] = department
-        desk._served = _Served(  # type: ignore[attr-defined]
+        desk._served = _Served(
             queues=dict(sorted(queues.items())),
             departments=[departments[pk] for pk in sorted(departments)],
         )
