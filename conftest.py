@@ -42,3 +42,13 @@ def _easy_proof_of_work(settings: object) -> None:
     """Proof-of-work challenges (appointments.proof) with a tiny range: solved at once, and
     still checked in full. A test that wants the real effort sets the setting itself."""
     settings.ONTHAAL_ALTCHA_MAX_NUMBER = 100  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchors_apart(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test has its own audit anchor file and key (onthaal.audit.anchors), never the
+    data dir's: an anchor of one test's log would not match another's."""
+    where = tmp_path_factory.mktemp("anchors")
+    settings.AUDIT_ANCHOR_FILE = where / "audit-anchors.jsonl"  # type: ignore[attr-defined]
+    settings.AUDIT_ANCHOR_KEY_FILE = where / "audit-anchor.key"  # type: ignore[attr-defined]
+    settings.AUDIT_ANCHOR_KEY = ""  # type: ignore[attr-defined]

@@ -251,6 +251,25 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "onthaal@zonnedoorn.example")
 
+# The audit log's anchors (onthaal.audit.anchors, docs/audit.md): the heads of its hash chains,
+# signed with a key that is not in the database and appended to a file outside it.
+# AUDIT_ANCHOR_KEY: the signing key (any long random string). Default: a key generated once in
+# AUDIT_ANCHOR_KEY_FILE (default DATA_DIR/audit-anchor.key, mode 0600). The worker that writes
+# anchors and whoever runs `onthaal audit verify` need the same key.
+AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY", "")
+AUDIT_ANCHOR_KEY_FILE = Path(
+    os.environ.get("AUDIT_ANCHOR_KEY_FILE", "") or DATA_DIR / "audit-anchor.key"
+)
+# AUDIT_ANCHOR_FILE: where anchors are appended, one JSON line each (default
+# DATA_DIR/audit-anchors.jsonl). On a server install: a path the database's role and its
+# administrators cannot write (another machine's mount, an append-only file); each anchor is
+# also logged (logger onthaal.audit.anchors) for a central log to keep.
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("AUDIT_ANCHOR_FILE", "") or DATA_DIR / "audit-anchors.jsonl"
+)
+# AUDIT_ANCHOR_MINUTES: how often the worker writes an anchor when the log has grown.
+AUDIT_ANCHOR_MINUTES = float(os.environ.get("AUDIT_ANCHOR_MINUTES", "5"))
+
 # Background tasks: django-tasks with its database backend (durable on SQLite and PostgreSQL).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

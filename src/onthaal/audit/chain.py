@@ -1,4 +1,9 @@
-"""The hash chain, pure Python: canonical content of an event and its SHA-256."""
+"""The hash chains, pure Python: canonical content of an event, its SHA-256, and verification.
+
+The log is a set of chains (``CHAINS`` of them on PostgreSQL, one on SQLite): each event
+belongs to one chain and carries the hash of the event before it in that chain. The first
+event of chain ``k`` follows ``genesis(k)``. See ADR 0008.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-GENESIS = "0" * 64
+GENESIS = "0" * 64  # what the first event of chain 0 follows: genesis(0)
 
 # The fields that make up an event's canonical content, in a fixed order.
 CHAINED_FIELDS: tuple[str, ...] = (
@@ -32,15 +37,24 @@ CHAINED_FIELDS: tuple[str, ...] = (
 )
 
 
-def _normalise(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value
+def genesis(chain: int) -> str:
+    """What the first event of ``chain`` follows: the chain's number as 64 hex digits. Every
+    chain starts from a different value, so ``prev_hash`` stays unique across chains."""
+    return f"{chain:064x}"
+
+
+def canonical_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    """The canonical bytes of an event: sorted-key compact JSON of the chained fields."""
-    data = {name: _normalise(fields.get(name)) for name in CHAINED_FIELDS}
+    """The canonical bytes of an event: sorted-key compact JSON of the chained fields, the
+    time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC). ``at`` may be given already written so.
+    (The time is the only field that is not a JSON value: details are JSON.)"""
+    data = {name: fields.get(name) for name in CHAINED_FIELDS}
+    at = data["at"]
+    if isinstance(at, dt.datetime):
+        data["at"] = canonical_time(at)
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -88,45 +102,128 @@ def event_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(fields)).hexdigest()
 
 
+def heads_digest(heads: Mapping[int, tuple[int, str]]) -> str:
+    """The head of the whole log: SHA-256 over each chain's number and last hash, in chain
+    order (``heads`` maps a chain to its last event's pk and hash). ``GENESIS`` when empty."""
+    if not heads:
+        return GENESIS
+    text = "".join(f"{chain} {heads[chain][1]}\n" for chain in sorted(heads))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     count: int
-    head: str
+    head: str  # heads_digest of the chains' last good events
     broken_pk: int | None = None
     message: str = ""
+    heads: Mapping[int, tuple[int, str]] = field(default_factory=dict)
 
 
-def verify_chain(rows: Iterable[Mapping[str, Any]]) -> VerifyResult:
-    """Walk events in chain order and report the first one that breaks the chain.
+@dataclass
+class _Chain:
+    """Where the walk of one chain stands."""
 
-    Each row holds ``pk``, ``hash`` and the chained fields. A changed row fails its own hash;
-    a deleted row leaves the next row pointing at a hash that is not its predecessor's; a row
-    inserted by hand does not follow its predecessor while the row after it still does.
-    """
-    previous, before_previous = GENESIS, GENESIS
+    number: int
+    previous: str
+    before_previous: str
     previous_pk: int | None = None
+    # A row that does not follow ``previous``: what it is depends on the chain's next row.
+    pending: Mapping[str, Any] | None = None
+
+
+class _Broken(Exception):
+    def __init__(self, pk: int | None, message: str) -> None:
+        super().__init__(message)
+        self.pk, self.message = pk, message
+
+
+def _judge(state: _Chain, row: Mapping[str, Any], following: Mapping[str, Any] | None) -> None:
+    """``row`` does not follow the last good event of its chain: say why (raises)."""
+    pk = int(row["pk"])
+    if following is not None and following["prev_hash"] == state.previous:
+        raise _Broken(
+            pk,
+            f"event #{pk}: inserted into the chain (it does not follow event #{state.previous_pk})",
+        )
+    if state.previous_pk is not None and row["prev_hash"] == state.before_previous:
+        raise _Broken(
+            state.previous_pk,
+            f"event #{state.previous_pk}: inserted into the chain "
+            f"(event #{pk} follows the event before it)",
+        )
+    after = (
+        f"event #{state.previous_pk}"
+        if state.previous_pk is not None
+        else f"the start of chain {state.number}"
+    )
+    raise _Broken(
+        pk, f"event #{pk}: previous event missing or replaced (prev_hash does not match {after})"
+    )
+
+
+def verify_chain(
+    rows: Iterable[Mapping[str, Any]], anchor: Mapping[int, tuple[int, str]] | None = None
+) -> VerifyResult:
+    """Walk events in primary-key order and report the first one found that breaks its chain.
+
+    Each row holds ``pk``, ``hash``, ``chain`` (0 when absent) and the chained fields. A
+    changed row fails its own hash; a deleted row leaves the next row of its chain pointing at a
+    hash that is not its predecessor's; a row inserted by hand does not follow its predecessor
+    while the row after it still does.
+
+    ``anchor`` (chain -> pk and hash of its last event when the anchor was written, see
+    ``onthaal.audit.anchors``) catches what a consistent chain cannot show by itself: a chain
+    rewritten and hashed again from some event on (the anchored event's hash differs), or cut
+    off (the anchored event is gone).
+    """
+    chains: dict[int, _Chain] = {}
+    anchored = dict(anchor or {})
     count = 0
-    iterator = iter(rows)
-    row = next(iterator, None)
-    while row is not None:
-        following = next(iterator, None)
-        pk = int(row["pk"])
-        if event_hash(row) != row["hash"]:
-            return VerifyResult(
-                False, count, previous, pk, f"event #{pk}: content changed (hash mismatch)"
+    try:
+        for row in rows:
+            pk = int(row["pk"])
+            number = int(row.get("chain") or 0)
+            state = chains.get(number)
+            if state is None:
+                state = chains[number] = _Chain(number, genesis(number), genesis(number))
+            if event_hash(row) != row["hash"]:
+                raise _Broken(pk, f"event #{pk}: content changed (hash mismatch)")
+            if state.pending is not None:
+                _judge(state, state.pending, row)
+            if row["prev_hash"] != state.previous:
+                state.pending = row
+                continue
+            state.before_previous, state.previous, state.previous_pk = (
+                state.previous,
+                str(row["hash"]),
+                pk,
             )
-        if row["prev_hash"] != previous:
-            if following is not None and following["prev_hash"] == previous:
-                message = f"event #{pk}: inserted into the chain (it does not follow event #{previous_pk})"
-                return VerifyResult(False, count, previous, pk, message)
-            if count >= 1 and row["prev_hash"] == before_previous:
-                message = f"event #{previous_pk}: inserted into the chain (event #{pk} follows the event before it)"
-                return VerifyResult(False, count, previous, previous_pk, message)
-            after = f"event #{previous_pk}" if previous_pk is not None else "the start of the chain"
-            message = f"event #{pk}: previous event missing or replaced (prev_hash does not match {after})"
-            return VerifyResult(False, count, previous, pk, message)
-        before_previous, previous, previous_pk = previous, str(row["hash"]), pk
-        count += 1
-        row = following
-    return VerifyResult(True, count, previous)
+            count += 1
+            if anchored.get(number, (None, ""))[0] == pk and anchored.pop(number)[1] != row["hash"]:
+                raise _Broken(
+                    pk,
+                    f"event #{pk}: not the event the anchor holds (chain {number} was "
+                    "rewritten up to here and hashed again)",
+                )
+        for state in chains.values():
+            if state.pending is not None:
+                _judge(state, state.pending, None)
+        for number, (pk, _hash) in sorted(anchored.items()):
+            raise _Broken(
+                pk, f"event #{pk}: in the anchor but no longer in chain {number} (cut off)"
+            )
+    except _Broken as broken:
+        heads = _heads(chains)
+        return VerifyResult(False, count, heads_digest(heads), broken.pk, broken.message, heads)
+    heads = _heads(chains)
+    return VerifyResult(True, count, heads_digest(heads), heads=heads)
+
+
+def _heads(chains: Mapping[int, _Chain]) -> dict[int, tuple[int, str]]:
+    return {
+        n: (state.previous_pk, state.previous)
+        for n, state in chains.items()
+        if state.previous_pk is not None
+    }

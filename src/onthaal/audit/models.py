@@ -33,8 +33,9 @@ class AuditEvent(models.Model):
     """One audit event. Never updated or deleted (a PostgreSQL trigger refuses it).
 
     ``hash`` is the SHA-256 of the canonical content (see ``onthaal.audit.chain``), which
-    includes ``prev_hash``, the hash of the event before it: changing, deleting or inserting a
-    row breaks the chain at that row.
+    includes ``prev_hash``, the hash of the event before it in its ``chain``: changing,
+    deleting or inserting a row breaks its chain at that row. The log is several chains so
+    that writers need not wait for each other (ADR 0008).
     """
 
     at = models.DateTimeField(_("time"), db_index=True)
@@ -54,12 +55,17 @@ class AuditEvent(models.Model):
     # Unique: two events can never follow the same event, so the chain cannot fork.
     prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["pk"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The head of a chain: its last event.
+            models.Index(fields=["chain", "id"], name="audit_chain_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}"

@@ -1,10 +1,12 @@
 """Writing audit events.
 
-``record_event`` appends one event to the chain inside the caller's transaction, so a write and
-its event commit or roll back together. Appends are serialised so the chain never forks:
-on PostgreSQL by a transaction-scoped advisory lock taken before the chain head is read (held
-until commit, so the next writer reads the committed head); on SQLite by the database's single
-writer (transactions begin IMMEDIATE, see settings).
+``record_event`` appends one event to a chain inside the caller's transaction, so a write and
+its event commit or roll back together. Appends to one chain are serialised so it never forks:
+on PostgreSQL by a transaction-scoped advisory lock on the chain, taken before its head is read
+(held until commit, so the next writer reads the committed head); the log has ``CHAINS``
+chains, so concurrent writers take different ones and do not wait for each other (ADR 0008).
+On SQLite the database's single writer serialises appends (transactions begin IMMEDIATE, see
+settings), and one chain serves.
 
 ``change_with_event`` (PostgreSQL, outside a transaction) makes a change and appends its event
 in one statement after the chain lock, sent with BEGIN and COMMIT in one round trip: for the
@@ -36,36 +38,69 @@ if TYPE_CHECKING:
 
     from onthaal.organisation.models import Department
 
-# Any constant; identifies the audit chain's advisory lock on PostgreSQL.
-CHAIN_LOCK_KEY = 0x0A0D17
+# Any constant; with a chain's number, identifies that chain's advisory lock on PostgreSQL.
+CHAIN_LOCK_KEY = 658711
+# How many chains the log has on PostgreSQL (ADR 0008). It may grow, never shrink: the anchor
+# and the heads read chains 0 to CHAINS - 1.
+CHAINS = 16
+# The chain of the writes made in one round trip (change_with_event, ADR 0007) and of the
+# transactions that lock_chain(): they stay serialised among themselves, as those statements
+# were designed (a desk's finish skips a ticket row another of them holds; the day's counter
+# is locked after the chain). Every other append takes one of the other chains.
+SERIAL_CHAIN = 0
+# The transaction-local setting that says which chain this transaction appends to.
+CHAIN_SETTING = "onthaal.audit_chain"
 
-# PostgreSQL appends in one round trip: take the chain lock, then (a second statement, with a
-# snapshot taken after the lock was granted) insert the event after the committed head, its
-# hash computed by the database from the canonical bytes around the head's hash. No Python runs
-# between reading the head and writing the event, so the lock is held for the least time.
+# PostgreSQL appends in one round trip: take a chain's lock, then (a second statement, with a
+# snapshot taken after the lock was granted) insert the event after that chain's committed
+# head, its hash computed by the database from the canonical bytes around the head's hash. No
+# Python runs between reading the head and writing the event, so the lock is held for the
+# least time.
+#
+# The lock: a transaction keeps the chain it took first (the setting, local to the
+# transaction, and the lock go together, also when a savepoint rolls back), and so never waits
+# for a second one. Else record_event takes the first free chain (but the serial one) from one
+# that depends on its connection, without waiting; only when all are taken does it wait for
+# that one. So writers do not queue behind one another, and a long transaction that has
+# appended holds up nobody.
 #
 # APPEND_COLUMNS: the chained fields but the last, prev_hash (the database reads it), in the
 # order of APPEND_SQL's parameters.
 APPEND_COLUMNS = chain.CHAINED_FIELDS[:-1]
 assert chain.CHAINED_FIELDS[-1] == "prev_hash"
-APPEND_LOCK_SQL = "SELECT pg_advisory_xact_lock(658711);"  # 658711 is CHAIN_LOCK_KEY
-# The event's columns (the chained fields and the hash) and the committed head of the chain,
-# as both ways of appending write and read them.
-EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in (*chain.CHAINED_FIELDS, "hash"))
-HEAD_SQL = """
-    SELECT coalesce(
-        (SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1), {genesis}
-    ) AS hash"""
-APPEND_SQL = (
-    APPEND_LOCK_SQL
-    + """
-INSERT INTO "audit_auditevent" ({columns})
+# (Only constants go into these statements: noqa S608.)
+_FIRST, _OTHERS = SERIAL_CHAIN + 1, CHAINS - 1
+APPEND_LOCK_SQL = f"""SELECT set_config('{CHAIN_SETTING}', coalesce(
+    nullif(current_setting('{CHAIN_SETTING}', true), ''),
+    (SELECT k::text
+       FROM (SELECT {_FIRST} + mod(pg_backend_pid() + i, {_OTHERS}) AS k
+               FROM generate_series(0, {_OTHERS - 1}) AS i) AS free
+      WHERE pg_try_advisory_xact_lock({CHAIN_LOCK_KEY}, k) LIMIT 1),
+    (SELECT ({_FIRST} + mod(pg_backend_pid(), {_OTHERS}))::text
+       FROM pg_advisory_xact_lock({CHAIN_LOCK_KEY}, {_FIRST} + mod(pg_backend_pid(), {_OTHERS})))
+), true);"""  # noqa: S608
+SERIAL_LOCK_SQL = f"""SELECT set_config('{CHAIN_SETTING}', coalesce(
+    nullif(current_setting('{CHAIN_SETTING}', true), ''),
+    (SELECT '{SERIAL_CHAIN}' FROM pg_advisory_xact_lock({CHAIN_LOCK_KEY}, {SERIAL_CHAIN}))
+), true);"""  # noqa: S608
+# The event's columns (the chained fields, the hash, the chain) and the committed head of the
+# chain this transaction holds, as both ways of appending write and read them.
+EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in (*chain.CHAINED_FIELDS, "hash", "chain"))
+HEAD_SQL = f"""
+    SELECT held.chain, coalesce(
+        (SELECT "hash" FROM "audit_auditevent" WHERE "chain" = held.chain
+          ORDER BY "id" DESC LIMIT 1),
+        lpad(to_hex(held.chain::integer), 64, '0')
+    ) AS hash
+    FROM (SELECT current_setting('{CHAIN_SETTING}')::smallint AS chain) AS held"""  # noqa: S608
+APPEND_SQL = f"""{APPEND_LOCK_SQL}
+INSERT INTO "audit_auditevent" ({EVENT_COLUMNS_SQL})
 SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb,
-    head.hash, encode(sha256(%s::bytea || convert_to(head.hash, 'UTF8') || %s::bytea), 'hex')
-FROM ({head}) AS head
-RETURNING "id", "prev_hash", "hash"
-""".format(columns=EVENT_COLUMNS_SQL, head=HEAD_SQL.format(genesis="%s"))
-)
+    head.hash, encode(sha256(%s::bytea || convert_to(head.hash, 'UTF8') || %s::bytea), 'hex'),
+    head.chain
+FROM ({HEAD_SQL}) AS head
+RETURNING "id", "prev_hash", "hash", "chain"
+"""  # noqa: S608
 
 # change_with_event: after the chain lock, the change and its event in one statement. The head
 # is read once (MATERIALIZED): it is used twice, for prev_hash and in the hash.
@@ -74,7 +109,7 @@ WITH {changes},
 head AS MATERIALIZED ({head}),
 event AS (
     INSERT INTO "audit_auditevent" ({event_columns})
-    SELECT {columns}, head.hash, encode(sha256({digest}), 'hex')
+    SELECT {columns}, head.hash, encode(sha256({digest}), 'hex'), head.chain
       FROM {subject}, head
     RETURNING "id"
 )
@@ -147,11 +182,12 @@ def _append(fields: dict[str, Any]) -> AuditEvent:
         connection = connections[using]
         if connection.vendor == "postgresql":
             return _append_postgresql(using, fields)
-        # SQLite: the IMMEDIATE transaction already holds the database's single write lock.
-        head = AuditEvent.objects.using(using).order_by("-pk").values_list("hash", flat=True)
-        fields["prev_hash"] = head.first() or chain.GENESIS
+        # SQLite: the IMMEDIATE transaction already holds the database's single write lock,
+        # so one chain serves.
+        head = AuditEvent.objects.using(using).filter(chain=0).order_by("-pk")
+        fields["prev_hash"] = head.values_list("hash", flat=True).first() or chain.genesis(0)
         fields["hash"] = chain.event_hash(fields)
-        return AuditEvent.objects.using(using).create(**fields)
+        return AuditEvent.objects.using(using).create(**fields, chain=0)
 
 
 def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
@@ -164,12 +200,12 @@ def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
     raw = ClientCursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
-        cursor.execute(APPEND_SQL, [*params, before, after, chain.GENESIS])
+        cursor.execute(APPEND_SQL, [*params, before, after])
         cursor.nextset()
         row = cursor.fetchone()
     assert row is not None
-    pk, fields["prev_hash"], fields["hash"] = row
-    event = AuditEvent(pk=pk, **fields)
+    pk, fields["prev_hash"], fields["hash"], number = row
+    event = AuditEvent(pk=pk, chain=number, **fields)
     event._state.adding = False
     event._state.db = using
     return event
@@ -199,7 +235,7 @@ def _after_chain_lock(using: str, statements: Sequence[tuple[str, Any]]) -> tupl
         try:
             with raw.pipeline():
                 control.execute("BEGIN")
-                control.execute(APPEND_LOCK_SQL)
+                control.execute(SERIAL_LOCK_SQL)
                 for sql, params in statements:
                     cursor.execute(sql, params)
                 control.execute("COMMIT")
@@ -215,13 +251,14 @@ def _after_chain_lock(using: str, statements: Sequence[tuple[str, Any]]) -> tupl
 
 
 def lock_chain() -> None:
-    """Take the chain's lock now, in the caller's transaction (PostgreSQL): for a transaction
-    that locks a row which a write after the chain lock also locks (``change_with_event``), so
-    that both lock in the same order."""
+    """Take the serial chain's lock now, in the caller's transaction (PostgreSQL), unless it
+    already holds a chain: for a transaction that locks a row which a write after the chain
+    lock also locks (``change_with_event``), so that both lock in the same order (or this one
+    never waits for a chain). The transaction's events go to that chain."""
     using = router.db_for_write(AuditEvent)
     assert connections[using].in_atomic_block, "the lock is held until the transaction ends"
     with connections[using].cursor() as cursor:
-        cursor.execute(APPEND_LOCK_SQL)
+        cursor.execute(SERIAL_LOCK_SQL)
 
 
 def change_with_event(
@@ -274,10 +311,9 @@ def change_with_event(
         digest.append(f"convert_to(coalesce(to_json({expressions[hole]})::text, 'null'), 'UTF8')")
         digest.append(f"%(event_piece_{n})s::bytea")
         values[f"event_piece_{n}"] = pieces[n]
-    values["event_genesis"] = chain.GENESIS
     sql = CHANGE_SQL.format(
         changes=changes,
-        head=HEAD_SQL.format(genesis="%(event_genesis)s"),
+        head=HEAD_SQL,
         event_columns=EVENT_COLUMNS_SQL,
         columns=", ".join(columns),
         digest=" || ".join(digest),

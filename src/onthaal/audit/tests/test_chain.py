@@ -1,13 +1,17 @@
 """The audit chain: verification finds a changed, deleted or inserted row, naming it."""
 
+import datetime as dt
+import hashlib
 import io
 import itertools
 import json
 from contextlib import contextmanager
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
 
 from onthaal.audit import chain
 from onthaal.audit.models import AuditEvent
@@ -50,7 +54,8 @@ def tampering():
 
 def test_each_event_links_to_the_one_before():
     events = _events(5)
-    assert events[0].prev_hash == chain.GENESIS
+    assert len({e.chain for e in events}) == 1  # one writer keeps to its chain
+    assert events[0].prev_hash == chain.genesis(events[0].chain)
     for earlier, later in itertools.pairwise(events):
         assert later.prev_hash == earlier.hash
     assert all(e.hash == chain.event_hash(e.__dict__) for e in events)
@@ -136,7 +141,7 @@ def test_verify_names_an_inserted_event():
         for event in reversed(events[2:]):
             AuditEvent.objects.filter(pk=event.pk).update(id=event.pk + 100)
         forged = AuditEvent.objects.create(
-            pk=events[1].pk + 50, hash=chain.event_hash(fields), **fields
+            pk=events[1].pk + 50, hash=chain.event_hash(fields), chain=events[1].chain, **fields
         )
     code, output = _verify()
     assert code == 1
@@ -161,11 +166,14 @@ def test_verify_detects_a_cut_off_tail_against_a_kept_head():
         call_command("audit", "verify", "--expect-head", kept_head, stdout=io.StringIO())
 
 
-def test_head_prints_count_and_hash():
+def test_head_prints_count_and_the_digest_of_the_chains_heads():
     events = _events(2)
     out = io.StringIO()
     call_command("audit", "head", stdout=out)
-    assert out.getvalue().split() == ["2", events[-1].hash]
+    last = AuditEvent.objects.get(pk=events[-1].pk)
+    others = AuditEvent.objects.exclude(chain=last.chain)
+    assert not others.exists()  # one writer, one chain
+    assert out.getvalue().split() == ["2", chain.heads_digest({last.chain: (last.pk, last.hash)})]
 
 
 def test_secret_values_never_reach_the_log():
@@ -191,3 +199,165 @@ def test_a_fork_is_refused_by_the_database():
     fields = {f: getattr(first, f) for f in chain.CHAINED_FIELDS}
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.create(hash="e" * 64, **fields)  # a second event after the same one
+
+
+# Known answers: the canonical bytes and hash of an event are a format that stored logs keep;
+# any change to it (key order, separators, time format, escaping) breaks every stored chain.
+KNOWN_FIELDS = {
+    "at": dt.datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    "actor_type": "staff",
+    "actor_id": "7",
+    "actor_label": "an.peeters",
+    "role": "desk_agent",
+    "action": "view",
+    "object_type": "mail.item",
+    "object_id": "42",
+    "organisation_id": 1,
+    "department_id": None,
+    "request_id": "r1",
+    "ip": "192.0.2.1",
+    "user_agent": "Firefox",
+    "details": {"zeta": 1, "alpha": {"b": 2, "a": "Zoë"}},
+    "prev_hash": "ab" * 32,
+}
+KNOWN_CANONICAL = (
+    '{"action":"view","actor_id":"7","actor_label":"an.peeters","actor_type":"staff",'
+    '"at":"2026-03-29T00:30:05.000120Z","department_id":null,'
+    '"details":{"alpha":{"a":"Zoë","b":2},"zeta":1},"ip":"192.0.2.1","object_id":"42",'
+    '"object_type":"mail.item","organisation_id":1,'
+    '"prev_hash":"abababababababababababababababababababababababababababababababab",'
+    '"request_id":"r1","role":"desk_agent","user_agent":"Firefox"}'
+)
+KNOWN_HASH = "2205b2a0d01d62e1cd2dd5d9eff09b797072c79a6fb2c8f42d9237bb28793d2a"
+
+
+def test_known_answer_canonical_bytes_and_hash():
+    assert chain.canonical(KNOWN_FIELDS) == KNOWN_CANONICAL.encode()
+    assert chain.event_hash(KNOWN_FIELDS) == KNOWN_HASH
+    # The time may come already written (as verification reads it from PostgreSQL).
+    written = {**KNOWN_FIELDS, "at": "2026-03-29T00:30:05.000120Z"}
+    assert chain.event_hash(written) == KNOWN_HASH
+
+
+def test_known_answer_genesis_and_head_of_heads():
+    assert chain.genesis(0) == chain.GENESIS == "0" * 64
+    assert chain.genesis(11) == "0" * 63 + "b"
+    heads = {3: (9, "bb" * 32), 0: (5, "aa" * 32)}
+    expected = hashlib.sha256(f"0 {'aa' * 32}\n3 {'bb' * 32}\n".encode()).hexdigest()
+    assert chain.heads_digest(heads) == expected
+    assert chain.heads_digest({}) == chain.GENESIS
+
+
+def _rows(count: int, number: int = 0, first_pk: int = 1) -> list[dict]:
+    """A well-formed chain of ``count`` rows, as verification reads them."""
+    rows, previous = [], chain.genesis(number)
+    for n in range(count):
+        fields = {**KNOWN_FIELDS, "object_id": str(n), "prev_hash": previous}
+        previous = chain.event_hash(fields)
+        rows.append({**fields, "pk": first_pk + n, "chain": number, "hash": previous})
+    return rows
+
+
+def test_verify_walks_interleaved_chains_each_from_its_own_genesis():
+    zero, five = _rows(4, 0, first_pk=1), _rows(3, 5, first_pk=100)
+    interleaved = sorted(zero + five, key=lambda r: (r["object_id"], r["chain"]))
+    for pk, row in enumerate(interleaved, start=1):
+        row["pk"] = pk
+    result = chain.verify_chain(interleaved)
+    assert (result.ok, result.count, result.message) == (True, 7, "")
+    assert result.heads == {
+        0: (zero[-1]["pk"], zero[-1]["hash"]),
+        5: (five[-1]["pk"], five[-1]["hash"]),
+    }
+    assert result.head == chain.heads_digest(result.heads)
+
+
+def test_verify_names_the_event_before_as_inserted_when_the_next_follows_the_one_before_it():
+    # Possible only once the unique constraint on prev_hash is dropped (the table owner can):
+    # a forged event claims the place after event 2, and event 3 still follows event 2.
+    rows = _rows(4)
+    forged = {**KNOWN_FIELDS, "details": {"forged": True}, "prev_hash": rows[1]["hash"]}
+    forged.update(pk=rows[1]["pk"] + 1, chain=0, hash=chain.event_hash(forged))
+    for row in rows[2:]:
+        row["pk"] += 1
+    result = chain.verify_chain([*rows[:2], forged, *rows[2:]])
+    assert not result.ok and result.broken_pk == forged["pk"] and result.count == 3
+    assert result.message == (
+        f"event #{forged['pk']}: inserted into the chain "
+        f"(event #{rows[2]['pk']} follows the event before it)"
+    )
+
+
+def test_verify_names_a_forged_event_that_follows_nothing_as_inserted():
+    rows = _rows(4)
+    forged = {**KNOWN_FIELDS, "details": {"forged": True}, "prev_hash": "9" * 64}
+    forged.update(pk=99, chain=0, hash=chain.event_hash(forged))
+    result = chain.verify_chain([*rows[:2], forged, *rows[2:]])
+    assert (result.ok, result.broken_pk, result.count) == (False, 99, 2)
+    assert (
+        result.message
+        == f"event #99: inserted into the chain (it does not follow event #{rows[1]['pk']})"
+    )
+
+
+def test_verify_against_an_anchor_finds_a_chain_rewritten_and_hashed_again():
+    rows = _rows(6)
+    anchor = {0: (rows[4]["pk"], rows[4]["hash"])}
+    assert chain.verify_chain(rows, anchor).ok
+    rewritten, previous = [], chain.genesis(0)
+    for row in rows:
+        fields = {**row, "prev_hash": previous}
+        if row["pk"] == rows[2]["pk"]:
+            fields["details"] = {"rewritten": True}
+        fields["hash"] = previous = chain.event_hash(fields)
+        rewritten.append(fields)
+    assert chain.verify_chain(rewritten).ok  # consistent on its own...
+    result = chain.verify_chain(rewritten, anchor)  # ...but not the anchored chain
+    assert (result.ok, result.broken_pk) == (False, rows[4]["pk"])
+    assert "not the event the anchor holds" in result.message
+
+
+def test_verify_against_an_anchor_finds_a_cut_off_chain():
+    rows = _rows(6)
+    anchor = {0: (rows[5]["pk"], rows[5]["hash"])}
+    result = chain.verify_chain(rows[:4], anchor)
+    assert (result.ok, result.broken_pk, result.count) == (False, rows[5]["pk"], 4)
+    assert (
+        result.message
+        == f"event #{rows[5]['pk']}: in the anchor but no longer in chain 0 (cut off)"
+    )
+
+
+def test_the_rows_verification_reads_are_the_rows_the_orm_reads():
+    # On PostgreSQL verification reads the log with a hand-written statement (the time
+    # written by the database): it must give what the ORM gives, for awkward values too.
+    import time_machine
+
+    awkward = [
+        ("2026-03-29T00:59:59.999999+00:00", "::1", {"é": ["Zoë", 1.5, None], "a": {"z": 1}}),
+        ("2026-10-25T01:00:00+00:00", "192.0.2.10", {}),
+        ("2027-01-01T00:00:00.000001+00:00", None, {"quote": '"\\\n\t'}),
+    ]
+    for at, ip, details in awkward:
+        request = RequestFactory().get("/", REMOTE_ADDR=ip)
+        request.user = AnonymousUser()
+        with time_machine.travel(dt.datetime.fromisoformat(at), tick=False):
+            record_event(action="view", object_type="x", details=details, request=request)
+    from onthaal.audit import selectors
+
+    orm = [
+        {**row, "at": chain.canonical_time(row["at"])}
+        for row in AuditEvent.objects.order_by("pk").values(*selectors.ROW_FIELDS)
+    ]
+    read = [
+        {**row, "at": row["at"] if isinstance(row["at"], str) else chain.canonical_time(row["at"])}
+        for row in selectors.event_rows()
+    ]
+    assert read == orm
+    assert [r["at"] for r in read] == [
+        "2026-03-29T00:59:59.999999Z",
+        "2026-10-25T01:00:00.000000Z",
+        "2027-01-01T00:00:00.000001Z",
+    ]
+    assert [r["ip"] for r in read] == ["::1", "192.0.2.10", None]
+    assert chain.verify_chain(read).ok

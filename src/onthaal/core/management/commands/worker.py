@@ -30,16 +30,28 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 def _housekeeping_loop() -> None:
     """Periodic jobs next to the task worker: turn alerts and the outbox every 5 seconds;
-    reminders, no-shows, retention and the end of day for the queues every minute."""
+    reminders, no-shows, retention and the end of day for the queues every minute; an anchor
+    of the audit chains every AUDIT_ANCHOR_MINUTES."""
+    from django.conf import settings
     from django.db import close_old_connections
 
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
+    from onthaal.audit import anchors
     from onthaal.queue import alerts
     from onthaal.queue.services import housekeeping
 
     ticks = 0
+    anchor_every = settings.AUDIT_ANCHOR_MINUTES * 60
+    anchor_due = time.monotonic()
     while True:
+        if time.monotonic() >= anchor_due:
+            try:
+                anchors.write()
+                anchor_due = time.monotonic() + anchor_every
+            except Exception:
+                log.exception("audit anchor failed; retrying in a minute")
+                anchor_due = time.monotonic() + min(60, anchor_every)
         try:
             alerts.enqueue_turn_alerts()  # before sending, so a new one goes out this tick
             sent = notify.send_due()
