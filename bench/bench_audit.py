@@ -21,38 +21,18 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
+from bench import audit_writer
 from bench.stats import line, timed
 from onthaal.audit import chain, selectors
 from onthaal.audit.models import AuditEvent
-from onthaal.audit.services import CHAINS, SERIAL_CHAIN, record_event
+from onthaal.audit.services import CHAINS, SERIAL_CHAIN
 from onthaal.core import clock
 
 APPENDS_PER_WRITER = 500
 WRITER_PROCESSES = 8
 VERIFY_EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
-
-
-def _append(count: int) -> None:
-    for i in range(count):
-        with transaction.atomic():
-            record_event(action="view", object_type="bench", object_id=i, details={"i": i})
-
-
-def _writer(database_url: str, count: int, ready: Any, start: Any) -> None:
-    """One writer process: its own Django and connection."""
-    os.environ.update(DATABASE_URL=database_url, DB_POOL="0")
-    import django
-
-    django.setup()
-    from django.db import connection as own
-
-    own.ensure_connection()
-    ready.release()
-    start.wait()
-    _append(count)
-    own.close()
 
 
 def _database_url() -> str:
@@ -64,7 +44,7 @@ def _rate_in_processes(writers: int, per_writer: int) -> float:
     context = multiprocessing.get_context("spawn")
     ready, start = context.Semaphore(0), context.Event()
     processes = [
-        context.Process(target=_writer, args=(_database_url(), per_writer, ready, start))
+        context.Process(target=audit_writer.run, args=(_database_url(), per_writer, ready, start))
         for _ in range(writers)
     ]
     for process in processes:
@@ -81,7 +61,7 @@ def _rate_in_processes(writers: int, per_writer: int) -> float:
 
 def _rate_in_this_process() -> float:
     began = time.perf_counter()
-    _append(APPENDS_PER_WRITER)
+    audit_writer.append(APPENDS_PER_WRITER)
     return APPENDS_PER_WRITER / (time.perf_counter() - began)
 
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -50,6 +51,8 @@ def _worker(port: int) -> subprocess.Popen[bytes]:
         "ONTHAAL_OUTBOX_SECONDS": "0.2",
         "ONTHAAL_OUTBOX_CLAIM_SECONDS": "2",
         "DB_POOL": "0",
+        # Its own data dir: the worker writes audit anchors there, not in the developer's.
+        "ONTHAAL_DATA_DIR": tempfile.mkdtemp(prefix="onthaal-worker-"),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "onthaal.cli", "worker", "--interval", "0.5"],

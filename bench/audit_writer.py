@@ -1,0 +1,32 @@
+"""A writer process of bench_audit: its own Django and database connection, as an app process
+has. Imports Django only once started (a spawned process imports this module first)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def append(count: int) -> None:
+    """``count`` audit events, each in its own transaction, as page views write them."""
+    from django.db import transaction
+
+    from onthaal.audit.services import record_event
+
+    for i in range(count):
+        with transaction.atomic():
+            record_event(action="view", object_type="bench", object_id=i, details={"i": i})
+
+
+def run(database_url: str, count: int, ready: Any, start: Any) -> None:
+    os.environ.update(DATABASE_URL=database_url, DB_POOL="0")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    connection.ensure_connection()
+    ready.release()
+    start.wait()
+    append(count)
+    connection.close()
