@@ -7,8 +7,10 @@ environment (``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS``,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import dj_database_url
@@ -157,16 +159,40 @@ elif os.environ.get("DB_POOL", "1") == "1":
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(os.environ.get("DB_PREPARE", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the cache (and later for screen
-# fan-out). Without it the cache is the database.
+# REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the cache and for the screens'
+# live events across app processes. Without it the cache is in the process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _install_prefix(database: Mapping[str, object]) -> str:
+    """The default ONTHAAL_INSTALL_PREFIX: the database's name and a digest of where it is."""
+    where = "{ENGINE}://{HOST}:{PORT}/{NAME}".format(
+        **{k: database.get(k) or "" for k in ("ENGINE", "HOST", "PORT", "NAME")}
+    )
+    name = Path(str(database.get("NAME") or "onthaal")).stem
+    return f"{name}-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+
+
+# ONTHAAL_INSTALL_PREFIX: what this install's Redis channels and cache keys begin with, so that
+# installs that share a Redis server never see each other's screens or cache entries. Default:
+# the database's name and a digest of its engine, host, port and name (so: one per database).
+ONTHAAL_INSTALL_PREFIX = os.environ.get("ONTHAAL_INSTALL_PREFIX", "") or _install_prefix(
+    DATABASES["default"]
+)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": ONTHAAL_INSTALL_PREFIX,
+        }
     }
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": ONTHAAL_INSTALL_PREFIX,
+        },
     }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,7 +9,9 @@ Two brokers behind one interface:
 
 Live events are a convenience, never the truth: a listener that (re)connects first reads the
 state from the database, and when the broker is down, publishing logs and carries on (desks keep
-working) while screens fall back to polling.
+working) while screens fall back to polling. An event that an app process cannot publish is
+kept in the database and published by the worker (``relay_kept``): the screens connected to
+the other app processes still get the call.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 
-def channel_for(location_id: int) -> str:
-    return f"onthaal:location:{location_id}"
+def channel_for(location_id: int, prefix: str = "") -> str:
+    """The location's channel, under the install's prefix (ONTHAAL_INSTALL_PREFIX): installs
+    that share a Redis server never see each other's events."""
+    return f"{prefix or settings.ONTHAAL_INSTALL_PREFIX}:location:{location_id}"
 
 
 class BrokerUnavailable(Exception):
@@ -120,10 +124,11 @@ class RedisBroker:
     """Redis pub/sub with one subscription per app process (event loop), fanned out locally:
     2,000 screens on a process cost one Redis connection, not 2,000."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "") -> None:
         import redis
 
         self.url = url
+        self.prefix = prefix or settings.ONTHAAL_INSTALL_PREFIX
         self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._local = LocalBroker()
         self._pumps: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
@@ -138,7 +143,12 @@ class RedisBroker:
         client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1)
         pubsub = client.pubsub()
         try:
-            await pubsub.psubscribe(channel_for(0).rsplit(":", 1)[0] + ":*")
+            await pubsub.psubscribe(channel_for(0, self.prefix).rsplit(":", 1)[0] + ":*")
+            # Ready once Redis has confirmed the subscription: an event published after
+            # ready() reaches this process.
+            confirmed = await pubsub.get_message(timeout=2)
+            if confirmed is None or confirmed["type"] != "psubscribe":
+                raise BrokerUnavailable("Redis did not confirm the subscription")
             ready.set_result(None)
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
@@ -208,13 +218,60 @@ def reset_broker() -> None:
 
 
 def publish_now(location_id: int, event: dict[str, Any]) -> bool:
-    """Publish at once; a broker failure is logged, never raised (desks keep working)."""
+    """Publish at once; a broker failure is logged, never raised (desks keep working), and the
+    event is kept in the database for the worker to publish (``relay_kept``): screens
+    connected to other app processes, whose broker works, must still get it."""
     try:
         get_broker().publish(channel_for(location_id), json.dumps(event))
     except Exception:
-        log.warning("live event not published (broker unavailable)", exc_info=True)
+        log.warning("live event not published (broker unavailable); kept", exc_info=True)
+        _keep(location_id, event)
         return False
     return True
+
+
+def _keep(location_id: int, event: dict[str, Any]) -> None:
+    from onthaal.core import clock
+    from onthaal.queue.models import KeptLiveEvent
+
+    try:
+        KeptLiveEvent.objects.create(location_id=location_id, payload=event, created_at=clock.now())
+    except Exception:  # the database too: the screens re-read the state when they reconnect
+        log.exception("live event lost: neither published nor kept")
+
+
+# A kept event older than this is not published any more: a screen that connects re-reads the
+# state, and an old call announced as new would mislead the waiting room.
+KEPT_SECONDS = 60
+
+
+def relay_kept() -> int:
+    """Publish the kept live events, oldest first, and forget them (the worker, every few
+    seconds); drop those older than KEPT_SECONDS. When this process cannot publish either,
+    they stay. Returns how many were published."""
+    import datetime as dt
+
+    from onthaal.core import clock
+    from onthaal.queue.models import KeptLiveEvent
+
+    KeptLiveEvent.objects.filter(
+        created_at__lt=clock.now() - dt.timedelta(seconds=KEPT_SECONDS)
+    ).delete()
+    try:
+        with transaction.atomic():
+            kept = list(
+                KeptLiveEvent.objects.select_for_update(skip_locked=True).order_by("pk")[:500]
+            )
+            if not kept:
+                return 0
+            live = get_broker()
+            for event in kept:  # a failure rolls back: they stay for the next round
+                live.publish(channel_for(event.location_id), json.dumps(event.payload))
+            KeptLiveEvent.objects.filter(pk__in=[event.pk for event in kept]).delete()
+    except Exception as error:
+        log.warning("kept live events not published yet (%s); retrying", error)
+        return 0
+    return len(kept)
 
 
 def publish(location_id: int, event: dict[str, Any]) -> None:

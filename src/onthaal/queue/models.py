@@ -395,3 +395,19 @@ class DeskSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.desk_id}: {self.state}"
+
+
+class KeptLiveEvent(models.Model):
+    """A live event that its app process could not publish (its broker was unreachable), kept
+    for the worker to publish: a call must still reach the screens connected to other app
+    processes. See ``onthaal.queue.broker.relay_kept``."""
+
+    location_id = models.BigIntegerField()
+    payload = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.location_id}: {self.payload.get('type', '')}"

@@ -29,7 +29,8 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 
 def _housekeeping_loop() -> None:
-    """Periodic jobs next to the task worker: turn alerts and the outbox every 5 seconds;
+    """Periodic jobs next to the task worker: live events an app process could not publish,
+    turn alerts and the outbox every 5 seconds;
     reminders, no-shows, retention and the end of day for the queues every minute; an anchor
     of the audit chains every AUDIT_ANCHOR_MINUTES."""
     from django.conf import settings
@@ -38,7 +39,7 @@ def _housekeeping_loop() -> None:
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
     from onthaal.audit import anchors
-    from onthaal.queue import alerts
+    from onthaal.queue import alerts, broker
     from onthaal.queue.services import housekeeping
 
     ticks = 0
@@ -53,6 +54,9 @@ def _housekeeping_loop() -> None:
                 log.exception("audit anchor failed; retrying in a minute")
                 anchor_due = time.monotonic() + min(60, anchor_every)
         try:
+            relayed = broker.relay_kept()
+            if relayed:
+                log.info("live events: published %d that app processes could not", relayed)
             alerts.enqueue_turn_alerts()  # before sending, so a new one goes out this tick
             sent = notify.send_due()
             if sent:
