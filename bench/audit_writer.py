@@ -19,7 +19,7 @@ def append(count: int) -> None:
 
 
 def run(database_url: str, count: int, ready: Any, start: Any) -> None:
-    os.environ.update(DATABASE_URL=database_url, DB_POOL="0")
+    os.environ["DATABASE_URL"] = database_url  # the pool and its prepared statements, as served
     import django
 
     django.setup()

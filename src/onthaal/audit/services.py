@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.db import connections, router, transaction
-from psycopg import ClientCursor
+from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 
 from onthaal.audit import chain
@@ -93,7 +93,7 @@ HEAD_SQL = f"""
         lpad(to_hex(held.chain::integer), 64, '0')
     ) AS hash
     FROM (SELECT current_setting('{CHAIN_SETTING}')::smallint AS chain) AS held"""  # noqa: S608
-APPEND_SQL = f"""{APPEND_LOCK_SQL}
+INSERT_SQL = f"""
 INSERT INTO "audit_auditevent" ({EVENT_COLUMNS_SQL})
 SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s::jsonb,
     head.hash, encode(sha256(%s::bytea || convert_to(head.hash, 'UTF8') || %s::bytea), 'hex'),
@@ -191,17 +191,23 @@ def _append(fields: dict[str, Any]) -> AuditEvent:
 
 
 def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEvent:
-    """Append in one round trip, inside the caller's transaction."""
+    """Append in one round trip, inside the caller's transaction: the lock and the insert as a
+    pipeline, each a statement bound by the server, so PostgreSQL prepares them once they
+    recur instead of planning them at every event."""
     before, after = chain.canonical_around_prev_hash(fields)
     params = [json.dumps(fields[c]) if c == "details" else fields[c] for c in APPEND_COLUMNS]
     connection = connections[using]
     connection.ensure_connection()
-    # Two statements in one round trip: bound on the client (the server binds one statement).
-    raw = ClientCursor(connection.connection)
+    raw = connection.connection
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrap(raw) as cursor:  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
-        cursor.execute(APPEND_SQL, [*params, before, after])
-        cursor.nextset()
+    with (
+        connection.wrap_database_errors,
+        wrap(Cursor(raw)) as lock,  # type: ignore[arg-type]  # stubs: a DB-API cursor is wrapped
+        wrap(Cursor(raw)) as cursor,  # type: ignore[arg-type]
+    ):
+        with raw.pipeline():
+            lock.execute(APPEND_LOCK_SQL)
+            cursor.execute(INSERT_SQL, [*params, before, after])
         row = cursor.fetchone()
     assert row is not None
     pk, fields["prev_hash"], fields["hash"], number = row
