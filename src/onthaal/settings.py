@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "onthaal.hours",
     "onthaal.queue",
     "onthaal.appointments",
+    "onthaal.mail",
     "onthaal.api",
 ]
 
@@ -202,7 +204,7 @@ STATIC_ROOT = DATA_DIR / "static"  # `onthaal collectstatic` fills it for produc
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -210,6 +212,20 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+# ONTHAAL_MAIL_STORAGE: the Django storage class of mail documents (dotted path), e.g.
+# "storages.backends.s3.S3Storage" (django-storages, configured by its own AWS_* variables).
+# Default: files under DATA_DIR/documents. Files are stored under their SHA-256.
+MAIL_STORAGE = os.environ.get("ONTHAAL_MAIL_STORAGE", "")
+STORAGES["mail"] = (
+    {"BACKEND": MAIL_STORAGE}
+    if MAIL_STORAGE
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "documents")},
+    }
+)
+# ONTHAAL_MAIL_MAX_MB: the largest file a mail item accepts (megabytes, default 50).
+ONTHAAL_MAIL_MAX_BYTES = int(os.environ.get("ONTHAAL_MAIL_MAX_MB", "50")) * 1024 * 1024
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs without collectstatic
 if not STATIC_ROOT.exists():
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
