@@ -377,6 +377,9 @@ def load() -> bool:
     from onthaal.queue.demo import load_demo_queues
 
     load_demo_queues()
+    from onthaal.mail.demo import load_demo_mail
+
+    load_demo_mail()
     record_event(
         action=Action.CREATE,
         object_type="demo",

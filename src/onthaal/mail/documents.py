@@ -71,6 +71,11 @@ def max_bytes() -> int:
     return int(getattr(settings, "ONTHAAL_MAIL_MAX_BYTES", 50 * 1024 * 1024))
 
 
+def max_request_bytes() -> int:
+    """The largest upload request (all its files together): twice the file limit."""
+    return 2 * max_bytes() + 1024 * 1024
+
+
 @dataclasses.dataclass(frozen=True)
 class CheckedFile:
     filename: str

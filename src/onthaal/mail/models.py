@@ -484,3 +484,57 @@ class MailRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutgoingMessage(models.Model):
+    """The mail register's outbox: an answer by e-mail (with the item's documents attached) or
+    a reminder to a handler, sent by the worker (``outbox.send_due``), retried with back-off."""
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer", _("answer by e-mail")
+        REMINDER = "reminder", _("reminder")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    item = models.ForeignKey(
+        MailItem, verbose_name=_("mail item"), on_delete=models.PROTECT, related_name="messages"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("message"))
+    # The due date a reminder is about: one reminder per item and due date.
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["next_attempt_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "due_date"],
+                condition=Q(kind="reminder"),
+                name="mail_message_one_reminder",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sending", "sent", "failed"]),
+                name="mail_message_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="mail_message_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.item_id}"

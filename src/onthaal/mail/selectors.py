@@ -80,7 +80,7 @@ def _item(actor: Any, public_id: Any, what: str) -> MailItem:
     if parsed is not None:
         item = (
             visible_items(actor)
-            .select_related("department", "document_type", "correspondent", "handler")
+            .select_related("department", "document_type", "correspondent", "handler", "answers")
             .filter(public_id=parsed)
             .first()
         )
@@ -264,7 +264,7 @@ def search_items(
     else:
         items = items.order_by("-registered_at", "-pk")
     found = list(
-        items.select_related("department", "document_type", "correspondent", "handler")[
+        items.select_related("department", "document_type", "correspondent", "handler", "answers")[
             offset : offset + limit
         ]
     )
@@ -277,6 +277,7 @@ def search_items(
             "filters": filters.described(),
             "hits": total,
             "items": [i.register_number for i in found],
+            "ids": [str(i.public_id) for i in found],
         },
     )
     return Page(items=found, total=total, offset=offset, limit=limit)
@@ -307,7 +308,7 @@ def export_items(actor: Any, filters: Filters) -> list[MailItem]:
     _check_department(actor, filters, "export")
     items = list(
         _filtered(actor, filters)
-        .select_related("department", "document_type", "correspondent", "handler")
+        .select_related("department", "document_type", "correspondent", "handler", "answers")
         .order_by("organisation_id", "direction", "year", "sequence")[:MAX_EXPORT]
     )
     record_event(
@@ -318,6 +319,7 @@ def export_items(actor: Any, filters: Filters) -> list[MailItem]:
             "filters": filters.described(),
             "rows": len(items),
             "items": [i.register_number for i in items],
+            "ids": [str(i.public_id) for i in items],
         },
     )
     return items

@@ -416,3 +416,100 @@ def find_or_create_correspondent(
             object_id=correspondent.pk,
         )
     return correspondent
+
+
+class AnswerKind:
+    LETTER = "letter"
+    EMAIL = "email"
+    UPLOAD = "upload"
+    ALL = ("letter", "email", "upload")
+
+
+def answer_item(
+    *,
+    actor: Any,
+    item: MailItem,
+    kind: str,
+    subject: str = "",
+    body: str = "",
+    files: Sequence[Upload] = (),
+    email_to: str = "",
+    idempotency_key: str | None = None,
+) -> MailItem:
+    """The handler answers incoming ``item``: an outgoing item is registered that answers it —
+    a letter made from the template (with the new register number on it), an e-mail sent
+    through the outbox with the documents attached, or a document the handler uploads — and
+    ``item`` becomes answered. One transaction: no answer without its number, no number
+    without its answer.
+
+    Lock order: ``item``'s row, then the register counter, then the audit chain (a letter is
+    printed while the counter is held: its number is on it)."""
+    from onthaal.mail import documents, letters, outbox
+
+    errors: dict[str, list[str]] = {}
+    if kind not in AnswerKind.ALL:
+        errors["kind"] = [_("Choose a letter, an e-mail or a document.")]
+    subject = subject.strip()
+    if not subject:
+        errors["subject"] = [_("Give the subject of the answer.")]
+    if kind in (AnswerKind.LETTER, AnswerKind.EMAIL) and not body.strip():
+        errors["body"] = [_("Write the text of the answer.")]
+    if kind == AnswerKind.UPLOAD and not files:
+        errors["files"] = [_("Add the document of the answer.")]
+    if errors:
+        raise DomainError(_("The answer has errors; see the fields."), fields=errors)
+    with transaction.atomic():
+        locked = _locked(item)
+        _require_handler(actor, locked)
+        if locked.direction != Direction.IN or locked.status not in TRANSITIONS["answer"][0]:
+            raise Conflict(
+                _("This is not possible while the item is %(status)s.")
+                % {"status": locked.get_status_display()},
+                code="invalid_transition",
+            )
+        recipient = ""
+        if kind == AnswerKind.EMAIL:
+            recipient = email_to or (locked.correspondent and locked.correspondent.email) or ""
+            recipient = recipient.strip()
+            from django.core.exceptions import ValidationError
+            from django.core.validators import validate_email
+
+            try:
+                validate_email(recipient)
+            except ValidationError:
+                message = _("Give the e-mail address to answer to.")
+                raise DomainError(message, fields={"email_to": [message]}) from None
+        answer = register_item(
+            actor=actor,
+            direction=Direction.OUT,
+            department=locked.department,
+            document_type=locked.document_type,
+            channel=Channel.EMAIL if kind == AnswerKind.EMAIL else Channel.POST,
+            subject=subject,
+            correspondent=locked.correspondent,
+            answers=locked,
+            files=files,
+            idempotency_key=idempotency_key,
+        )
+        if kind == AnswerKind.LETTER:
+            pdf = letters.render(item=answer, answers=locked, body=body)
+            checked = documents.check_upload(Upload(f"{answer.register_number}.pdf", pdf))
+            stored = documents.add_documents(answer, [checked], now=clock.now())
+            record_event(
+                action=Action.UPDATE,
+                actor=actor,
+                object_type=OBJECT_TYPE,
+                object_id=answer.register_number,
+                department=answer.department,
+                details={
+                    "letter": True,
+                    "documents": [{"n": d.position, "sha256": d.sha256} for d in stored],
+                },
+            )
+            transaction.on_commit(lambda: documents.schedule_processing(answer))
+        elif kind == AnswerKind.EMAIL:
+            outbox.queue_answer(answer, recipient=recipient, subject=subject, body=body)
+        _transition(locked, "answer", actor, {"answer": answer.register_number, "kind": kind})
+        if answer.status == Status.REGISTERED:
+            _transition(answer, "close", actor, {"reason": "sent"})
+    return answer

@@ -32,6 +32,18 @@ def _document_storage(settings: Any, tmp_path: Any) -> None:
     storages._storages.pop("mail", None)
 
 
+@pytest.fixture(autouse=True)
+def _no_refusal_left_behind() -> Any:
+    """A refusal kept aside in a test's transaction must be flushed (and counted) by the test
+    itself, not leak into the next test on the same worker."""
+    from onthaal.audit import services as audit_services
+
+    yield
+    left = audit_services._pending_refusals.get()
+    audit_services._pending_refusals.set(None)
+    assert not left, f"refusals not flushed: {left}"
+
+
 @dataclass
 class World:
     burgerzaken: Any

@@ -11,8 +11,8 @@ from onthaal.audit.models import AuditEvent
 from onthaal.core.errors import DomainError
 from onthaal.mail import documents, selectors, services
 from onthaal.mail.models import Direction, Document, MailItem, RegisterCounter
+from onthaal.mail.samples import encrypted_pdf, scan_image, text_pdf
 from onthaal.mail.services import Upload
-from onthaal.mail.tests.pdfs import encrypted_pdf, scan_image, text_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +42,7 @@ def register(world, *files, **kwargs):
         ("kapot.pdf", b"%PDF-1.4\n" + b"\x00garbage" * 10, "beschadigd"),
     ],
 )
-def test_bad_files_are_refused_by_their_bytes_and_nothing_is_registered(
-    world, name, data, message
-):
+def test_bad_files_are_refused_by_their_bytes_and_nothing_is_registered(world, name, data, message):
     good = Upload("goed.pdf", text_pdf("Beste"))
     with pytest.raises(DomainError) as error:
         register(world, good, Upload(name, data))
@@ -95,7 +93,7 @@ def test_the_same_bytes_are_stored_once(world):
     pdf = text_pdf("Dezelfde brief")
     register(world, Upload("a.pdf", pdf))
     register(world, Upload("b.pdf", pdf))
-    stored = [p for p in (documents.storage().location and _files(documents.storage().location))]
+    stored = _files(documents.storage().location)
     assert len(stored) == 1 and stored[0].endswith(hashlib.sha256(pdf).hexdigest())
 
 

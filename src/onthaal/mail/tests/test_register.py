@@ -13,7 +13,7 @@ from onthaal.audit.services import flush_pending_refusals
 from onthaal.core.clock import BRUSSELS
 from onthaal.core.errors import AccessDenied, Conflict, DomainError
 from onthaal.mail import search, services
-from onthaal.mail.models import Direction, MailItem, RegisterCounter, Status
+from onthaal.mail.models import AccessGrant, Direction, MailItem, RegisterCounter, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +124,7 @@ def test_the_lifecycle_and_its_events(world):
     services.assign_item(actor=world.clerk, item=item, handler=world.agent)
     with pytest.raises(AccessDenied):  # agent2 is not the handler
         services.start_item(actor=world.agent2, item=item)
+    assert flush_pending_refusals() == 1
     services.start_item(actor=world.agent, item=item)
     services.assign_item(actor=world.agent, item=item, handler=world.agent2, note="Voor jou")
     item.refresh_from_db()
@@ -180,3 +181,7 @@ def test_a_grant_needs_a_reason_and_expires(world):
     assert event.details["grantee_name"] == "agent" and event.details["reason"] == "Adresvraag"
     with pytest.raises(AccessDenied):  # only the handler (or a lead) grants
         services.grant_access(actor=world.agent, item=item, grantee=world.agent2, reason="x")
+    assert flush_pending_refusals() == 1
+    refusal = AuditEvent.objects.get(action="permission_denied")
+    assert (refusal.actor_label, refusal.object_id) == ("agent", item.register_number)
+    assert not AccessGrant.objects.filter(grantee=world.agent2).exists()
