@@ -63,7 +63,7 @@ START_PAGES: list[tuple[str, str]] = [
     (Role.SOCIAL_WORKER, "accounts:start"),
     (Role.DESK_AGENT, "accounts:start"),
     (Role.RECEPTIONIST, "accounts:start"),
-    (Role.MAIL_CLERK, "accounts:start"),
+    (Role.MAIL_CLERK, "mail:intake"),
 ]
 
 

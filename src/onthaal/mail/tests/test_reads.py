@@ -149,7 +149,7 @@ def test_a_burgerzaken_member_finds_no_ocmw_item_anywhere_and_every_try_is_recor
     client, world, items
 ):
     ocmw = items["ocmw"]
-    number, public_id = ocmw.register_number, str(ocmw.public_id)
+    public_id = str(ocmw.public_id)
     client.force_login(world.lead)  # Burgerzaken team lead: may also export
     tries = [
         ("list", reverse("mail:inbox"), 200, "search"),
