@@ -304,6 +304,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MailStatusEnum": "onthaal.mail.models.Status",
+        "MailChannelEnum": "onthaal.mail.models.Channel",
+    },
 }
 
 LOGGING = {

@@ -254,7 +254,11 @@ class MailListView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(parameters=[ListQuery], responses={200: MailPageSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="mail_list",
+        parameters=[ListQuery],
+        responses={200: MailPageSerializer, **ERRORS},
+    )
     def get(self, request: Request) -> Response:
         query = ListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
