@@ -234,6 +234,19 @@ STORAGES["mail"] = (
 )
 # ONTHAAL_MAIL_MAX_MB: the largest file a mail item accepts (megabytes, default 50).
 ONTHAAL_MAIL_MAX_BYTES = int(os.environ.get("ONTHAAL_MAIL_MAX_MB", "50")) * 1024 * 1024
+# ONTHAAL_IMAP_HOST (empty: no polling), ONTHAAL_IMAP_PORT (993), ONTHAAL_IMAP_SSL (on),
+# ONTHAAL_IMAP_USER, ONTHAAL_IMAP_PASSWORD, ONTHAAL_IMAP_FOLDER (INBOX): the mailbox whose
+# messages the worker registers as incoming mail; ONTHAAL_IMAP_DEPARTMENT (a department's slug)
+# and ONTHAAL_IMAP_DOCUMENT_TYPE (a document type's name) for messages no intake rule routes.
+# See onthaal.mail.email_intake.
+ONTHAAL_IMAP_HOST = os.environ.get("ONTHAAL_IMAP_HOST", "")
+ONTHAAL_IMAP_PORT = int(os.environ.get("ONTHAAL_IMAP_PORT", "993"))
+ONTHAAL_IMAP_SSL = env_bool("ONTHAAL_IMAP_SSL", default=True)
+ONTHAAL_IMAP_USER = os.environ.get("ONTHAAL_IMAP_USER", "")
+ONTHAAL_IMAP_PASSWORD = os.environ.get("ONTHAAL_IMAP_PASSWORD", "")
+ONTHAAL_IMAP_FOLDER = os.environ.get("ONTHAAL_IMAP_FOLDER", "INBOX")
+ONTHAAL_IMAP_DEPARTMENT = os.environ.get("ONTHAAL_IMAP_DEPARTMENT", "")
+ONTHAAL_IMAP_DOCUMENT_TYPE = os.environ.get("ONTHAAL_IMAP_DOCUMENT_TYPE", "")
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs without collectstatic
 if not STATIC_ROOT.exists():
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)

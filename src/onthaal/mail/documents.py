@@ -53,7 +53,8 @@ ALLOWED_TYPES: dict[str, str] = {
 }
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/tiff"})
 MAX_FILES = 20
-OCR_TIMEOUT_SECONDS = 300
+# A page that takes Tesseract longer than this is left without text (a busy machine).
+OCR_TIMEOUT_SECONDS = 900
 
 
 class DocumentCorrupt(DomainError):
@@ -334,7 +335,7 @@ def ocr(pdf: bytes) -> bytes:
     with tempfile.TemporaryDirectory() as work:
         source, target = Path(work) / "in.pdf", Path(work) / "out.pdf"
         source.write_bytes(pdf)
-        _run(["ocrmypdf", "--quiet", "--skip-text", "--output-type", "pdf", "--optimize", "0", "-l", "nld+fra", str(source), str(target)])  # fmt: skip
+        _run(["ocrmypdf", "--quiet", "--skip-text", "--output-type", "pdf", "--optimize", "0", "--tesseract-timeout", str(OCR_TIMEOUT_SECONDS), "-l", "nld+fra", str(source), str(target)], timeout=OCR_TIMEOUT_SECONDS + 120)  # fmt: skip
         return target.read_bytes()
 
 

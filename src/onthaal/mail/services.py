@@ -116,13 +116,16 @@ def register_item(
         raise DomainError(_("Unknown direction."), fields={"direction": [_("Unknown direction.")]})
     if channel not in Channel.values:
         raise DomainError(_("Unknown channel."), fields={"channel": [_("Unknown channel.")]})
-    capability = "mail.register" if direction == Direction.IN else "mail.handle"
-    access.require(
-        actor,
-        capability,
-        None if direction == Direction.IN else department,
-        object_type=OBJECT_TYPE,
-    )
+    # A component of Onthaal itself (the IMAP intake: "system:imap") registers incoming mail
+    # without a person's role; every request comes with a person, whose role is checked.
+    system = isinstance(actor, str) and actor.startswith("system:")
+    if not (system and direction == Direction.IN):
+        access.require(
+            actor,
+            "mail.register" if direction == Direction.IN else "mail.handle",
+            None if direction == Direction.IN else department,
+            object_type=OBJECT_TYPE,
+        )
     if idempotency_key:
         earlier = MailItem.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:

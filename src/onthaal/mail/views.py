@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from onthaal.accounts import access
 from onthaal.core import clock
 from onthaal.core.errors import DomainError
-from onthaal.mail import documents, letters, rules, selectors, services
+from onthaal.mail import documents, email_intake, letters, rules, selectors, services
 from onthaal.mail.api import file_response
 from onthaal.mail.forms import (
     AnswerForm,
@@ -146,15 +146,24 @@ def _registered(item: MailItem, request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _is_email(upload: Upload) -> bool:
+    return documents.sniff(upload.data) == "message/rfc822"
+
+
 def _register_intake(
     request: HttpRequest, form: IntakeForm, uploads: list[Upload]
 ) -> list[MailItem]:
+    """Register what was dropped: each file an item (or all of them one item); an e-mail
+    (.eml) always an item of its own, its body and attachments its documents."""
     data = form.cleaned_data
+    emails = [u for u in uploads if _is_email(u)]
+    others = [u for u in uploads if not _is_email(u)]
     errors = {}
-    if data.get("department") is None:
-        errors["department"] = [_("Choose the department (no rule suggested one).")]
-    if data.get("document_type") is None:
-        errors["document_type"] = [_("Choose the document type (no rule suggested one).")]
+    if others or not emails:
+        if data.get("department") is None:
+            errors["department"] = [_("Choose the department (no rule suggested one).")]
+        if data.get("document_type") is None:
+            errors["document_type"] = [_("Choose the document type (no rule suggested one).")]
     if not uploads and not (data.get("subject") or "").strip():
         errors["scans"] = [_("Add a scan or file, or at least a subject.")]
     if errors:
@@ -166,7 +175,9 @@ def _register_intake(
             name=data["correspondent"],
             email=data.get("correspondent_email") or "",
         )
-    groups = [uploads] if data.get("one_item") or len(uploads) <= 1 else [[u] for u in uploads]
+    groups = [others] if data.get("one_item") or len(others) <= 1 else [[u] for u in others]
+    if not others and emails:
+        groups = []
     key = request.headers.get("Idempotency-Key", "")[:64] or None
     registered = []
     for n, files in enumerate(groups):
@@ -184,6 +195,18 @@ def _register_intake(
                 note=data.get("note") or "",
                 files=files,
                 idempotency_key=f"{key}-{n}" if key else None,
+            )
+        )
+    for upload in emails:
+        registered.append(
+            email_intake.register_message(
+                actor=request.user,
+                data=upload.data,
+                filename=upload.filename,
+                department=data.get("department"),
+                document_type=data.get("document_type"),
+                handler=data.get("handler"),
+                note=data.get("note") or "",
             )
         )
     return registered
