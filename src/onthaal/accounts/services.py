@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from onthaal.accounts.models import LoginFailure
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.core import clock
+from onthaal.core import client, clock
 from onthaal.core.locks import lock_name
 
 
@@ -58,7 +58,7 @@ def _take_attempt(*, request: HttpRequest, username: str) -> LoginFailure:
         minutes = lock_remaining(username)
         if not minutes:
             return LoginFailure.objects.create(
-                username=username[:150], at=clock.now(), ip=request.META.get("REMOTE_ADDR") or None
+                username=username[:150], at=clock.now(), ip=client.address(request)
             )
         record_event(
             action=Action.LOCKED_OUT,
