@@ -43,3 +43,24 @@ def zonnedoorn(db: None, traveller: Any) -> dict[str, Any]:
         "sd": Department.objects.get(slug="sociale-dienst"),
         "traveller": traveller,
     }
+
+
+@pytest.fixture
+def history(zonnedoorn: dict[str, Any]) -> dict[str, Any]:
+    """Ten weeks of the demo's generated history (and the same weeks a year earlier), ending
+    the day before the test's Tuesday, written through the bulk path."""
+    from django.db import transaction
+
+    from onthaal.reporting import demo, services
+
+    today = TUESDAY_10.date()
+    ids = demo._ids()
+    recent = [
+        f
+        for f in demo.generate(today, ids)
+        if f.service_day >= today - dt.timedelta(weeks=10)
+        or today - dt.timedelta(weeks=62) <= f.service_day < today - dt.timedelta(weeks=52)
+    ]
+    with transaction.atomic():
+        services.record_facts(recent, with_products=False)
+    return {**zonnedoorn, "facts": recent}
