@@ -569,7 +569,12 @@ def comparison(first: Scope, second: Scope) -> list[list[str]]:
         )
         digits = 0 if key == "visits" else 1
         rows.append(
-            [label, NONE if x is None else n(x, digits), NONE if y is None else n(y, digits), change]
+            [
+                label,
+                NONE if x is None else n(x, digits),
+                NONE if y is None else n(y, digits),
+                change,
+            ]
         )
     return rows
 

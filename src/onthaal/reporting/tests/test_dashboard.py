@@ -21,14 +21,23 @@ def _get(client, user, params=None):
 
 
 def test_a_manager_sees_every_figure_with_its_table_and_summary(client, history):
-    response = _get(client, history["users"]["manager"], {"start": "2027-01-12", "end": "2027-03-22"})
+    response = _get(
+        client, history["users"]["manager"], {"start": "2027-01-12", "end": "2027-03-22"}
+    )
 
     assert response.status_code == 200
     page = response.content.decode()
     figures = re.findall(r'<section class="card figure" id="figure-([a-z]+)"', page)
     assert figures == [
-        "visitors", "heatmap", "products", "channels", "waiting", "service", "outcomes",
-        "capacity", "desks",
+        "visitors",
+        "heatmap",
+        "products",
+        "channels",
+        "waiting",
+        "service",
+        "outcomes",
+        "capacity",
+        "desks",
     ]
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == len(figures)
     assert page.count('class="figure-summary"') == len(figures)
@@ -101,15 +110,19 @@ def test_filters_and_two_periods_compared(client, history):
     rows = response.context["comparison"]
     assert [r[0] for r in rows][:2] == ["Visits", "Visits per day"]
     expected = Visit.objects.filter(
-        service_day__range=("2027-02-01", "2027-02-28"), product_id=product.pk,
-        channel="appointment", department_id__in=scope.department_ids,
+        service_day__range=("2027-02-01", "2027-02-28"),
+        product_id=product.pk,
+        channel="appointment",
+        department_id__in=scope.department_ids,
     ).count()
     assert int(rows[0][1].replace(",", "")) == expected > 0
     assert 'id="comparison"' in response.content.decode()
 
 
 def test_bad_dates_get_field_errors_and_the_default_period(client, history):
-    response = _get(client, history["users"]["manager"], {"start": "2027-03-01", "end": "2027-02-01"})
+    response = _get(
+        client, history["users"]["manager"], {"start": "2027-03-01", "end": "2027-02-01"}
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors["end"]

@@ -48,9 +48,7 @@ def test_insert_rows_equals_bulk_create(db):
     statements.insert_rows(Visit, [rows[0]])
     Visit.objects.bulk_create([Visit(**rows[1])])
 
-    first, second = (
-        Visit.objects.filter(origin_id=n).values(*COLUMNS).get() for n in (1, 2)
-    )
+    first, second = (Visit.objects.filter(origin_id=n).values(*COLUMNS).get() for n in (1, 2))
     assert {k: v for k, v in first.items() if k != "origin_id"} == {
         k: v for k, v in second.items() if k != "origin_id"
     }
@@ -62,8 +60,17 @@ def test_insert_rows_of_rollups_and_nothing(db):
     assert statements.insert_rows(HourlyRollup, []) == 0
     statements.insert_rows(
         HourlyRollup,
-        [{"service_day": dt.date(2027, 3, 1), "weekday": 0, "hour": 9, "location_id": 1,
-          "department_id": 2, "channel": "walk_in", "visits": 4}],
+        [
+            {
+                "service_day": dt.date(2027, 3, 1),
+                "weekday": 0,
+                "hour": 9,
+                "location_id": 1,
+                "department_id": 2,
+                "channel": "walk_in",
+                "visits": 4,
+            }
+        ],
     )
     row = HourlyRollup.objects.get()
     assert (row.visits, row.product_id, row.wait_sum) == (4, 0, 0)
