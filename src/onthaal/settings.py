@@ -64,6 +64,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # CSRF_TRUSTED_ORIGINS: comma-separated origins (https://onthaal.example.be) behind a proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# FORWARDED_ALLOW_IPS: comma-separated addresses or networks of the reverse proxies whose
+# X-Forwarded-For header is believed (uvicorn's variable, which `onthaal serve` passes on; "*"
+# believes anyone). Default: 127.0.0.1, a proxy on the same machine. Rate limits, holds and
+# the audit log take the client's address from onthaal.core.client, which follows it.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
 INSTALLED_APPS = [
     "onthaal.accounts.admin_config.OnthaalAdminConfig",
@@ -190,6 +195,9 @@ LOCKOUT_MINUTES = int(os.environ.get("ONTHAAL_LOCKOUT_MINUTES", "15"))
 # number a citizen's browser may have to try; on average it tries half). 50,000 takes a phone
 # about a second. See onthaal.appointments.proof.
 ONTHAAL_ALTCHA_MAX_NUMBER = int(os.environ.get("ONTHAAL_ALTCHA_MAX_NUMBER", "50000"))
+# ONTHAAL_HOLDS_PER_CLIENT: times one client address may keep on hold at once while filling in
+# the booking form (each hold also costs a solved proof of work). See appointments.services.hold.
+ONTHAAL_HOLDS_PER_CLIENT = int(os.environ.get("ONTHAAL_HOLDS_PER_CLIENT", "3"))
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
