@@ -105,9 +105,9 @@ def generate(today: dt.date, ids: dict[str, int], seed: int = SEED) -> Iterator[
     wave = (dt.date(pilot.year, 3, 1), dt.date(pilot.year, 6, 30))
     closed = public_holidays(start, today)
     by_department: dict[str, list[tuple[str, int, float]]] = {}
-    for department, slug, weight, minutes in MIX:
+    for department, slug, popularity, service in MIX:
         if slug in ids:
-            by_department.setdefault(department, []).append((slug, weight, minutes))
+            by_department.setdefault(department, []).append((slug, popularity, float(service)))
     counter = 0
     day = start
     while day < today:
