@@ -73,7 +73,7 @@ def columns(
     compare: Sequence[float | None] | None = None,
     compare_label: str = "",
     value_label: str = "",
-    width: int = 760,
+    width: int = 600,
     height: int = 260,
 ) -> str:
     """Vertical columns, with an optional comparison drawn as a line with dots (e.g. the same
@@ -87,13 +87,13 @@ def columns(
         y = top + plot_h - plot_h * i / 4
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
             f'fill="{MUTED}">{_number(peak * i / 4)}</text>'
         )
     n = max(1, len(values))
     slot = plot_w / n
     bar = max(2.0, slot * 0.7)
-    every = max(1, math.ceil(n / 14))
+    every = max(1, math.ceil(n / 9))
     points = []
     for i, value in enumerate(values):
         x = left + i * slot + (slot - bar) / 2
@@ -105,7 +105,7 @@ def columns(
         if i % every == 0:
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                f'font-size="11" fill="{INK}">{escape(labels[i])}</text>'
+                f'font-size="12" fill="{INK}">{escape(labels[i])}</text>'
             )
         if compare is not None and i < len(compare) and compare[i] is not None:
             points.append((x + bar / 2, top + plot_h - plot_h * (compare[i] or 0) / peak))
@@ -126,9 +126,9 @@ def columns(
     )
     if points:
         parts.append(
-            f'<line x1="{left + 200}" x2="{left + 222}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
+            f'<line x1="{left + 150}" x2="{left + 172}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
             f'stroke="{COMPARE}" stroke-width="2.5" stroke-dasharray="6 3"/>'
-            f'<text x="{left + 228}" y="{legend_y}" font-size="12" fill="{INK}">'
+            f'<text x="{left + 178}" y="{legend_y}" font-size="12" fill="{INK}">'
             f"{escape(compare_label)}</text>"
         )
     parts.append(tail)
@@ -140,14 +140,14 @@ def hbars(
     *,
     title: str,
     desc: str,
-    width: int = 760,
+    width: int = 600,
     second: Sequence[float] | None = None,
     second_label: str = "",
     first_label: str = "",
 ) -> str:
     """Horizontal bars, one row per (label, value, text shown after the bar); with
     ``second``, a thinner second bar under each (p90 under p50)."""
-    label_w, right, row_h, top = 250, 90, 30 if second is None else 40, 8
+    label_w, right, row_h, top = 190, 80, 30 if second is None else 40, 8
     legend = 24 if second is not None else 0
     height = top + row_h * max(1, len(rows)) + legend + 6
     peak = nice_max(max([v for _, v, _ in rows] + list(second or []) + [0]))
@@ -157,7 +157,7 @@ def hbars(
     for i, (label, value, text) in enumerate(rows):
         y = top + i * row_h
         w = plot_w * value / peak
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= 26 else label[:25] + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12" '
             f'fill="{INK}">{escape(short)}</text>'
@@ -193,8 +193,8 @@ def stacked(
     *,
     title: str,
     desc: str,
-    width: int = 760,
-    height: int = 280,
+    width: int = 600,
+    height: int = 290,
 ) -> str:
     """100 % stacked columns: ``values[i][j]`` is category j in column i."""
     left, right, top, bottom = 44, 12, 12, 64
@@ -205,13 +205,13 @@ def stacked(
         y = top + plot_h - plot_h * i / 4
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
             f'fill="{MUTED}">{25 * i}%</text>'
         )
     n = max(1, len(labels))
     slot = plot_w / n
     bar = max(2.0, slot * 0.75)
-    every = max(1, math.ceil(n / 14))
+    every = max(1, math.ceil(n / 9))
     for i, column in enumerate(values):
         total = sum(column) or 1
         x = left + i * slot + (slot - bar) / 2
@@ -227,7 +227,7 @@ def stacked(
         if i % every == 0:
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'font-size="11" fill="{INK}">{escape(labels[i])}</text>'
+                f'font-size="12" fill="{INK}">{escape(labels[i])}</text>'
             )
     x = left
     for j, category in enumerate(categories):
@@ -257,21 +257,22 @@ def heatmap(
     *,
     title: str,
     desc: str,
-    width: int = 760,
+    width: int = 600,
     texts: Sequence[Sequence[str]] | None = None,
+    peak: float | None = None,
 ) -> str:
     """A grid (weekdays x hours) coloured by value, each cell with its number (or with
     ``texts[i][j]`` when given)."""
-    left, top, cell_h = 90, 24, 30
+    left, top, cell_h = 80, 24, 30
     cell_w = (width - left - 8) / max(1, len(column_labels))
     height = top + cell_h * len(row_labels) + 8
-    peak = max([v for row in values for v in row if v is not None] + [0]) or 1
+    peak = peak or max([v for row in values for v in row if v is not None] + [0]) or 1
     head, tail = _open(width, height, title, desc)
     parts = [head]
     for j, label in enumerate(column_labels):
         parts.append(
             f'<text x="{left + j * cell_w + cell_w / 2:.1f}" y="{top - 8}" text-anchor="middle" '
-            f'font-size="11" fill="{INK}">{escape(label)}</text>'
+            f'font-size="12" fill="{INK}">{escape(label)}</text>'
         )
     for i, label in enumerate(row_labels):
         y = top + i * cell_h
@@ -292,7 +293,7 @@ def heatmap(
                 f'<rect x="{x:.1f}" y="{y}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" '
                 f'fill="{fill}" rx="2"/>'
                 f'<text x="{x + cell_w / 2 - 1:.1f}" y="{y + cell_h / 2 + 3:.1f}" '
-                f'text-anchor="middle" font-size="11" fill="{ink}">'
+                f'text-anchor="middle" font-size="12" fill="{ink}">'
                 f"{escape(texts[i][j]) if texts is not None else _number(value)}</text>"
             )
     parts.append(tail)

@@ -225,7 +225,10 @@ def _visit(
     )
     if quick:
         channel = facts.QUICK_COUNTER
-    queue = ids.get(f"queue:{location}:{'S' if quick else department}")
+    # Reception at the Administratief Centrum has no queue of its own: its visitors take S.
+    queue = ids.get(f"queue:{location}:{'S' if quick else department}") or ids.get(
+        f"queue:{location}:S"
+    )
     roll = rng.random()
     if channel == facts.APPOINTMENT:
         outcome = facts.NO_SHOW if roll < 0.06 else facts.CANCELLED if roll < 0.13 else facts.SERVED

@@ -18,8 +18,9 @@ MAX_DAYS = 3 * 366
 
 
 def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The last 13 full weeks up to yesterday."""
-    end = (today or clock.today()) - dt.timedelta(days=1)
+    """The last 13 full weeks (Monday to Sunday) before today."""
+    today = today or clock.today()
+    end = today - dt.timedelta(days=today.weekday() + 1)
     return end - dt.timedelta(weeks=13) + dt.timedelta(days=1), end
 
 

@@ -464,9 +464,12 @@ def desks_figure(places: list[advisor.PlaceAdvice]) -> Figure | None:
                 row.append(None)
                 row_texts.append("")
                 continue
-            gap = need.desks_needed - need.cell.planned_desks
-            short += gap > 0
-            row.append(float(max(gap, 0)))
+            planned = need.cell.planned_desks
+            short += need.desks_needed > planned
+            # Darker: the planned desks are more used (past 100 %: too few desks).
+            row.append(
+                need.desks_needed / planned if planned else (2.0 if need.desks_needed else 0.0)
+            )
             row_texts.append(f"{need.desks_needed}/{need.cell.planned_desks}")
         grid.append(row)
         texts.append(row_texts)
@@ -475,11 +478,11 @@ def desks_figure(places: list[advisor.PlaceAdvice]) -> Figure | None:
         "location": place.location.name,
     }
     summary = _(
-        "In %(n)d hours of the week more desks are needed than planned (darker: more missing)."
+        "In %(n)d hours of the week more desks are needed than planned (darker: the planned desks are busier)."
     ) % {"n": short}
     labels = [str(Weekday(d).label) for d in weekdays]
     svg = charts.heatmap(
-        labels, [str(h) for h in hours], grid, title=title, desc=summary, texts=texts
+        labels, [str(h) for h in hours], grid, title=title, desc=summary, texts=texts, peak=1.0
     )
     rows = [[label, *row] for label, row in zip(labels, texts, strict=True)]
     return Figure("desks", title, summary, svg, [_("Weekday")] + [f"{h} h" for h in hours], rows)

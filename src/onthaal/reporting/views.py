@@ -69,6 +69,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     departments = _require(request, "reporting.dashboard")
     form = ReportFilter(request.GET or None, departments=departments)
     scope, compare = _scope(request, form)
+    if not form.is_bound:
+        form = ReportFilter(
+            initial={"start": scope.start, "end": scope.end}, departments=departments
+        )
     built = report.build(scope)
     record_event(
         action=Action.VIEW,
