@@ -22,7 +22,14 @@ def _accessible(page, name: str) -> None:
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
 
 
-def test_the_manager_filters_compares_and_downloads(demo, page_factory, live_server):
+@pytest.fixture
+def history(demo):
+    from onthaal.reporting.demo import load_demo_history
+
+    assert load_demo_history() > 40_000
+
+
+def test_the_manager_filters_compares_and_downloads(history, page_factory, live_server):
     from onthaal.core import clock
 
     page = page_factory()
@@ -71,7 +78,7 @@ def test_the_manager_filters_compares_and_downloads(demo, page_factory, live_ser
 
 
 @pytest.mark.parametrize("width", [(390, 844), (1280, 900)])
-def test_report_pages_have_no_axe_violations(demo, page_factory, live_server, width):
+def test_report_pages_have_no_axe_violations(history, page_factory, live_server, width):
     page = page_factory(*width)
     page.set_default_timeout(60_000)
     login(page, live_server.url, "teamlead")

@@ -28,6 +28,10 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready: {}".format(settings.DATABASES["default"]["NAME"]))
         call_command("load_demo")
+        from onthaal.reporting.demo import load_demo_history
+
+        if visits := load_demo_history():  # two years of figures, in bulk
+            self.stdout.write(f"Two years of figures: {visits} visits.")
         if no_serve:
             return
         env = {**os.environ, "DEBUG": "1" if settings.DEBUG else "0"}

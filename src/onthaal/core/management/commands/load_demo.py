@@ -18,10 +18,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo municipality Zonnedoorn loaded."))
         else:
             self.stdout.write("Demo municipality Zonnedoorn was already loaded.")
-        from onthaal.reporting.demo import load_demo_history
-
-        if visits := load_demo_history():
-            self.stdout.write(f"Two years of figures: {visits} visits.")
         self.stdout.write("\nDemo accounts (log in at /staff/login/):")
         for username, password, role in zonnedoorn.credentials():
             self.stdout.write(f"  {username:<10} {password:<18} {role}")
