@@ -30,9 +30,8 @@ class Command(BaseCommand):
         call_command("load_demo")
         from onthaal.reporting.demo import load_demo_history
 
-        if visits := load_demo_history():  # two years of figures, in bulk
-            self.stdout.write(f"Two years of figures: {visits} visits.")
         if no_serve:
+            load_demo_history()
             return
         env = {**os.environ, "DEBUG": "1" if settings.DEBUG else "0"}
         onthaal = [sys.executable, "-m", "onthaal.cli"]
@@ -56,9 +55,13 @@ class Command(BaseCommand):
             f"  {base}/staff/agenda/administratief-centrum/ appointments of the day (balie)\n"
             f"  {base}/admin/                              configuration (admin, teamlead)\n"
             f"  {base}/staff/audit/                        audit log (auditor)\n"
+            f"  {base}/staff/reports/                      figures and advice (manager, teamlead)\n"
             f"  {base}/api/v1/docs/                        API documentation\n"
         )
         try:
+            # Two years of figures, in bulk, while the server starts (it serves without them).
+            if visits := load_demo_history():
+                self.stdout.write(f"Two years of figures: {visits} visits.")
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
