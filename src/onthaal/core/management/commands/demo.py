@@ -30,8 +30,7 @@ class Command(BaseCommand):
         call_command("load_demo")
         from onthaal.reporting.demo import load_demo_history
 
-        if no_serve:
-            load_demo_history()
+        if no_serve:  # prepare only: the history loads when the demo is served
             return
         env = {**os.environ, "DEBUG": "1" if settings.DEBUG else "0"}
         onthaal = [sys.executable, "-m", "onthaal.cli"]
