@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "onthaal.queue",
     "onthaal.appointments",
     "onthaal.mail",
+    "onthaal.reporting",
     "onthaal.api",
 ]
 

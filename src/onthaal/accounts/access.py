@@ -55,6 +55,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mail.rules": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
     "mail.export": frozenset({Role.TEAM_LEAD, Role.MANAGER}),
     "mail.retention": frozenset({Role.AUDITOR, Role.ADMIN}),
+    # Figures (anonymous counts, no names): the dashboard, exports, advice, the yearly report.
+    "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
 
 # The start page of each role, in order of precedence when a user has several.
