@@ -120,7 +120,7 @@ ALERT_DUE = Q(alert_sent_at__isnull=True) & (~Q(alert_email="") | ~Q(alert_phone
 
 def contact_forgotten() -> dict[str, str]:
     """The field values that forget a ticket's alert contact: applied by every transition
-    that closes a ticket (``services._apply``)."""
+    that closes a ticket (``services.shared.apply``)."""
     return {"alert_email": "", "alert_phone": "", "alert_language": ""}
 
 

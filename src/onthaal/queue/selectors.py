@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from django.db import connection
@@ -18,61 +17,32 @@ from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
-from onthaal.core.sql import Columns, is_key, split
-from onthaal.organisation.models import Department, Desk, Location
+from onthaal.core.sql import is_key, split
+from onthaal.organisation.models import Desk, Location
 from onthaal.queue import estimate, routing
 from onthaal.queue.models import DeskSession, HandoffNote, Queue, Status, Ticket
-from onthaal.queue.services import POLICY, waiting_candidates
+from onthaal.queue.services.calling import waiting_candidates
+from onthaal.queue.services.shared import POLICY
+from onthaal.queue.statements import queue_statement
 
 RECENT_CALLS = 8
 SERVICE_SAMPLE = 30
 
 
-# Table and column names come from the models' metadata; the id is a parameter.
-QUEUE_SQL = """
-SELECT {queue}, {department}, {location}
-  FROM "{queue_table}" q
-  JOIN "{department_table}" d ON d."id" = q."department_id"
-  JOIN "{location_table}" l ON l."id" = q."location_id"
- WHERE q."id" = %s
-"""
-
-
-class _QueueQuery:
-    """A queue with its department and location, in one hand-written statement: the kiosk
-    and reception issue every ticket through it (``onthaal.core.sql``, ADR 0006)."""
-
-    @cached_property
-    def parts(self) -> tuple[list[Columns[Any]], str]:
-        queue, department, location = (
-            Columns(Queue, "q"),
-            Columns(Department, "d"),
-            Columns(Location, "l"),
-        )
-        sql = QUEUE_SQL.format(
-            queue=queue.sql,
-            department=department.sql,
-            location=location.sql,
-            queue_table=Queue._meta.db_table,
-            department_table=Department._meta.db_table,
-            location_table=Location._meta.db_table,
-        )
-        return [queue, department, location], sql
-
-    def __call__(self, pk: int) -> Queue | None:
-        columns, sql = self.parts
-        if not is_key(pk):
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [pk])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        queue, queue.department, queue.location = split(row, columns, connection)
-        return queue
-
-
-queue_with_place = _QueueQuery()
+def queue_with_place(pk: int) -> Queue | None:
+    """A queue with its department and location, in one hand-written statement
+    (``statements.QUEUE_SQL``): the kiosk and reception issue every ticket through it
+    (``onthaal.core.sql``, ADR 0006)."""
+    columns, sql = queue_statement()
+    if not is_key(pk):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    queue, queue.department, queue.location = split(row, columns, connection)
+    return queue
 
 
 def display_state(location: Location) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
 from onthaal.catalogue.models import Product
+from onthaal.core import clock
 from onthaal.core.errors import AccessDenied, Conflict, DomainError
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Desk, Location
@@ -389,9 +390,7 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(reverse("queue:reception", args=[slug]) + f"?issued={issued.public_id}")
         return redirect("queue:reception", slug=slug)
     waiting = (
-        Ticket.objects.filter(
-            location=location, status=Status.WAITING, service_day=services.clock.today()
-        )
+        Ticket.objects.filter(location=location, status=Status.WAITING, service_day=clock.today())
         .select_related("queue", "assigned_user", "assigned_desk")
         .order_by("waiting_since")
     )
@@ -431,7 +430,7 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
         "figures": selectors.queue_figures(location),
         "desks": selectors.desk_sessions(location),
         "waiting": Ticket.objects.filter(
-            location=location, status=Status.WAITING, service_day=services.clock.today()
+            location=location, status=Status.WAITING, service_day=clock.today()
         ).select_related("queue"),
         "queues": Queue.objects.filter(location=location, active=True),
     }
