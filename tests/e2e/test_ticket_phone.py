@@ -61,7 +61,7 @@ def test_the_phone_shows_your_turn_within_a_second_of_the_call(demo, asgi_server
     )
     seen_after = time.monotonic() - started
     assert seen_after < 1.0, f"the phone showed the call after {seen_after:.2f} s"
-    assert "Het is uw beurt" in phone.locator("#ticket-status").inner_text()
+    assert "U bent aan de beurt" in phone.locator("#ticket-status").inner_text()
     assert phone.evaluate("window.__vibrated.length") == 1
     screenshot(phone, "queue-ticket-phone-your-turn")
 
@@ -82,6 +82,7 @@ def test_the_printed_ticket_is_80_mm_wide(demo, asgi_server, page_factory):
     assert page.locator(".ticket-qr svg").count() == 1  # on paper: the QR to follow it
     pdf = page.pdf(prefer_css_page_size=True)
     boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
-    assert len(boxes) == 1, boxes  # one page
-    width_mm = float(boxes[0][0]) / 72 * 25.4
-    assert abs(width_mm - 80) < 0.5, width_mm
+    assert boxes, "no page"
+    for width, _height in boxes:  # every page of it is 80 mm wide (not Letter, not A4)
+        width_mm = float(width) / 72 * 25.4
+        assert abs(width_mm - 80) < 0.5, width_mm
