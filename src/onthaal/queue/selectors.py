@@ -28,6 +28,7 @@ from onthaal.queue import estimate, routing
 from onthaal.queue.models import (
     CLOSED_STATUSES,
     Announcement,
+    DeliveredProduct,
     DeskSession,
     HandoffNote,
     Queue,
@@ -35,6 +36,8 @@ from onthaal.queue.models import (
     Status,
     Ticket,
 )
+from onthaal.queue.models import CLOSED_STATUSES as CLOSED
+from onthaal.queue.models import OPEN_STATUSES as OPEN
 from onthaal.queue.services.calling import waiting_candidates
 from onthaal.queue.services.shared import POLICY
 from onthaal.queue.statements import queue_statement
@@ -435,3 +438,60 @@ def desk_day(desk: Desk) -> DeskDay:
         if average is not None
         else None,
     )
+
+
+def closed_tickets(*, pk_from: int, limit: int) -> list[dict[str, Any]]:
+    """Closed tickets with an id from ``pk_from`` on, in id order, at most ``limit``, as plain
+    data for the figures (``reporting``): times, queue, source, outcome, the products
+    delivered and asked for. Nothing personal."""
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Ticket.objects.filter(pk__gte=pk_from, status__in=[s.value for s in CLOSED])
+        .order_by("pk")
+        .values(
+            "pk",
+            "location_id",
+            "queue_id",
+            "queue__department_id",
+            "service_day",
+            "source",
+            "status",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "transfers",
+            "desk__kind",
+        )[:limit]
+    ]
+    ids = [r["pk"] for r in rows]
+    delivered: dict[int, list[tuple[int, int]]] = {}
+    for ticket_id, product_id, quantity in DeliveredProduct.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "product_id", "quantity"):
+        delivered.setdefault(ticket_id, []).append((product_id, quantity))
+    asked: dict[int, list[int]] = {}
+    for ticket_id, product_id in Ticket.products.through.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "product_id"):
+        asked.setdefault(ticket_id, []).append(product_id)
+    for row in rows:
+        row["delivered"] = delivered.get(row["pk"], [])
+        row["asked"] = asked.get(row["pk"], [])
+    return rows
+
+
+def first_open_ticket(*, pk_from: int, settled_before: dt.datetime) -> int | None:
+    """The lowest id from ``pk_from`` on of a ticket that may still close: open, or issued
+    after ``settled_before`` (its transaction may not be visible yet)."""
+    return (
+        Ticket.objects.filter(pk__gte=pk_from)
+        .filter(Q(status__in=[s.value for s in OPEN]) | Q(issued_at__gte=settled_before))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def last_ticket_id() -> int:
+    return Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
