@@ -46,7 +46,7 @@ def transfer(
     target_queue = queue or ticket.queue
     if queue is None and to_desk is None and to_user is not None:
         # To a colleague: into the queue of their department at this location.
-        departments = {m.department_id for m in access.memberships(to_user)}
+        departments = {m.department_id for m in access.memberships(to_user) if m.department_id}
         theirs = (
             Queue.objects.filter(
                 location_id=ticket.location_id, active=True, department_id__in=departments
