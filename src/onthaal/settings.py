@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "onthaal.hours",
     "onthaal.queue",
     "onthaal.appointments",
+    "onthaal.reporting",
     "onthaal.api",
 ]
 

@@ -43,6 +43,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "appointments.view": frozenset(
         {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}
     ),
+    # Figures (anonymous counts, no names): the dashboard, exports, advice, the yearly report.
+    "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
 
 # The start page of each role, in order of precedence when a user has several.
