@@ -7,7 +7,7 @@
   concurrent writers leave them.
 
 The goals of issue #5 (item 14): >= 2,000 appends/s with 8 writers on PostgreSQL and verify of
-1,000,000 events in < 10 s. ADR 0008 has the figures that chose the design.
+1,000,000 events in < 10 s. ADR 0010 has the figures that chose the design.
 """
 
 from __future__ import annotations

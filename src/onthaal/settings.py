@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +67,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # CSRF_TRUSTED_ORIGINS: comma-separated origins (https://onthaal.example.be) behind a proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# FORWARDED_ALLOW_IPS: comma-separated addresses or networks of the reverse proxies whose
+# X-Forwarded-For header is believed (uvicorn's variable, which `onthaal serve` passes on; "*"
+# believes anyone). Default: 127.0.0.1, a proxy on the same machine. Rate limits, holds and
+# the audit log take the client's address from onthaal.core.client, which follows it.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
 INSTALLED_APPS = [
     "onthaal.accounts.admin_config.OnthaalAdminConfig",
@@ -76,7 +82,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -90,6 +95,8 @@ INSTALLED_APPS = [
     "onthaal.hours",
     "onthaal.queue",
     "onthaal.appointments",
+    "onthaal.mail",
+    "onthaal.reporting",
     "onthaal.api",
 ]
 
@@ -215,6 +222,9 @@ LOCKOUT_MINUTES = int(os.environ.get("ONTHAAL_LOCKOUT_MINUTES", "15"))
 # number a citizen's browser may have to try; on average it tries half). 50,000 takes a phone
 # about a second. See onthaal.appointments.proof.
 ONTHAAL_ALTCHA_MAX_NUMBER = int(os.environ.get("ONTHAAL_ALTCHA_MAX_NUMBER", "50000"))
+# ONTHAAL_HOLDS_PER_CLIENT: times one client address may keep on hold at once while filling in
+# the booking form (each hold also costs a solved proof of work). See appointments.services.hold.
+ONTHAAL_HOLDS_PER_CLIENT = int(os.environ.get("ONTHAAL_HOLDS_PER_CLIENT", "3"))
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
@@ -228,7 +238,7 @@ STATIC_ROOT = DATA_DIR / "static"  # `onthaal collectstatic` fills it for produc
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -236,6 +246,33 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+# ONTHAAL_MAIL_STORAGE: the Django storage class of mail documents (dotted path), e.g.
+# "storages.backends.s3.S3Storage" (django-storages, configured by its own AWS_* variables).
+# Default: files under DATA_DIR/documents. Files are stored under their SHA-256.
+MAIL_STORAGE = os.environ.get("ONTHAAL_MAIL_STORAGE", "")
+STORAGES["mail"] = (
+    {"BACKEND": MAIL_STORAGE}
+    if MAIL_STORAGE
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "documents")},
+    }
+)
+# ONTHAAL_MAIL_MAX_MB: the largest file a mail item accepts (megabytes, default 50).
+ONTHAAL_MAIL_MAX_BYTES = int(os.environ.get("ONTHAAL_MAIL_MAX_MB", "50")) * 1024 * 1024
+# ONTHAAL_IMAP_HOST (empty: no polling), ONTHAAL_IMAP_PORT (993), ONTHAAL_IMAP_SSL (on),
+# ONTHAAL_IMAP_USER, ONTHAAL_IMAP_PASSWORD, ONTHAAL_IMAP_FOLDER (INBOX): the mailbox whose
+# messages the worker registers as incoming mail; ONTHAAL_IMAP_DEPARTMENT (a department's slug)
+# and ONTHAAL_IMAP_DOCUMENT_TYPE (a document type's name) for messages no intake rule routes.
+# See onthaal.mail.email_intake.
+ONTHAAL_IMAP_HOST = os.environ.get("ONTHAAL_IMAP_HOST", "")
+ONTHAAL_IMAP_PORT = int(os.environ.get("ONTHAAL_IMAP_PORT", "993"))
+ONTHAAL_IMAP_SSL = env_bool("ONTHAAL_IMAP_SSL", default=True)
+ONTHAAL_IMAP_USER = os.environ.get("ONTHAAL_IMAP_USER", "")
+ONTHAAL_IMAP_PASSWORD = os.environ.get("ONTHAAL_IMAP_PASSWORD", "")
+ONTHAAL_IMAP_FOLDER = os.environ.get("ONTHAAL_IMAP_FOLDER", "INBOX")
+ONTHAAL_IMAP_DEPARTMENT = os.environ.get("ONTHAAL_IMAP_DEPARTMENT", "")
+ONTHAAL_IMAP_DOCUMENT_TYPE = os.environ.get("ONTHAAL_IMAP_DOCUMENT_TYPE", "")
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs without collectstatic
 if not STATIC_ROOT.exists():
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -325,6 +362,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MailStatusEnum": "onthaal.mail.models.Status",
+        "MailChannelEnum": "onthaal.mail.models.Channel",
+    },
 }
 
 LOGGING = {

@@ -1,5 +1,5 @@
 """Many writers at once on PostgreSQL leave unbroken audit chains: no fork, no gap; and they
-do not wait for each other (ADR 0008)."""
+do not wait for each other (ADR 0010)."""
 
 from __future__ import annotations
 

@@ -137,3 +137,32 @@ def test_the_database_itself_refuses_an_overlapping_appointment(request_):
     twin.status = Status.CANCELLED  # cancelled ones do not count
     twin.save()
     assert Appointment.objects.count() == 2
+
+
+def test_30_concurrent_holds_of_one_client_leave_exactly_the_limit(request_, settings):
+    """One client (one address) fires 30 holds for 30 different free times at the same
+    instant: the per-client lock makes them count each other, so exactly the limit is held."""
+    from onthaal.core.ratelimit import TooMany
+
+    client = services.client_key("203.0.113.5")
+    day = WEDNESDAY.date()
+    times = [s.start for s in services.availability(request_, day, day)][:30]
+    assert len(times) == 30
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        try:
+            services.hold(request=request_, start=times[n], client=client)
+            result = "held"
+        except TooMany:
+            result = "refused"
+        except Conflict:
+            result = "conflict"
+        with lock:
+            outcomes[result] += 1
+
+    assert run_at_once(30, work) == []
+    limit = settings.ONTHAAL_HOLDS_PER_CLIENT
+    assert outcomes == Counter({"held": limit, "refused": 30 - limit})
+    assert Appointment.objects.filter(status=Status.HELD, hold_client=client).count() == limit

@@ -67,13 +67,18 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return body
 
 
+def domain_error_body(error: DomainError) -> dict[str, Any]:
+    """The error shape of a refused use case (a page's JSON answers use it too)."""
+    fields = {
+        name: [{"code": error.code, "message": str(m)} for m in messages]
+        for name, messages in error.fields.items()
+    }
+    return error_body(error.code, error.message, fields)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        fields = {
-            name: [{"code": exc.code, "message": str(m)} for m in messages]
-            for name, messages in exc.fields.items()
-        }
-        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
+        return Response(domain_error_body(exc), status=exc.status_code)
     if isinstance(
         exc,
         exceptions.PermissionDenied | exceptions.NotAuthenticated | exceptions.AuthenticationFailed,

@@ -19,7 +19,7 @@ from onthaal.api.errors import ErrorSerializer, error_body
 from onthaal.appointments import limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel
 from onthaal.catalogue.models import Product
-from onthaal.core import clock
+from onthaal.core import client, clock
 from onthaal.core.errors import Conflict, DomainError
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
@@ -238,9 +238,7 @@ class AppointmentCreateView(APIView):
         key = request.headers.get("Idempotency-Key", "")[:64] or None
         if not request.user.is_authenticated:
             proof.require(values["altcha"], idempotency_key=key)
-            limits.check(
-                ip=request.META.get("REMOTE_ADDR"), contact=values["email"] or values["phone"]
-            )
+            limits.check(ip=client.address(request), contact=values["email"] or values["phone"])
         try:
             appointment, token = services.book(
                 request=booking,

@@ -157,6 +157,9 @@ class Appointment(models.Model):
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     hold_expires_at = models.DateTimeField(null=True, blank=True)
+    # Who holds it (services.client_key: a keyed hash of the address, never the address), to
+    # limit the holds of one client; emptied when the hold is confirmed.
+    hold_client = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("booked by"),
@@ -205,6 +208,11 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["desk", "start"], name="appt_desk_start_idx"),
             models.Index(fields=["location", "department", "start"], name="appt_dept_start_idx"),
+            models.Index(
+                fields=["hold_client", "hold_expires_at"],
+                condition=Q(status=Status.HELD),
+                name="appt_hold_client_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,11 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import CharField, Count, Q
 from django.db.models.functions import Cast
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from onthaal.appointments import slots as slotting
@@ -43,6 +45,7 @@ from onthaal.audit.services import record_event
 from onthaal.catalogue.models import Channel, Product, ProductChannel
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.core.ratelimit import TooMany
 from onthaal.hours import compute as hours_compute
 from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Department, Desk, DeskAbsence, DeskSchedule, Location
@@ -400,13 +403,14 @@ def _book(
     idempotency_key: str | None = None,
     override_reason: str = "",
     hold: bool = False,
+    client: str = "",
 ) -> tuple[Appointment, str | None]:
     """Book ``start`` for ``request``. Returns the appointment and its manage token (None when
     an earlier request with the same idempotency key already booked it).
 
     Staff may book outside lead time and horizon with a reason (``override_reason``, audited).
     With ``hold`` the time is only held for the department's hold minutes, without contact
-    data, while the citizen fills in the form (``confirm_hold``).
+    data, while the citizen fills in the form (``confirm_hold``), for ``client`` (see ``hold``).
     """
     if idempotency_key:
         earlier = Appointment.objects.filter(idempotency_key=idempotency_key).first()
@@ -442,6 +446,8 @@ def _book(
     for _attempt in range(3):
         try:
             with transaction.atomic():
+                if hold:
+                    _check_holds(client, now)
                 _lock_day(request.department.pk, day)
                 desks = _desks(request)
                 resources = desk_resources(desks, start - rules.buffer, end + rules.buffer, now)
@@ -492,6 +498,7 @@ def _book(
                     hold_expires_at=now + dt.timedelta(minutes=policy.hold_minutes)
                     if hold
                     else None,
+                    hold_client=client if hold else "",
                     persons=request.persons,
                     channel=channel,
                     name=name,
@@ -506,14 +513,15 @@ def _book(
                     AppointmentProduct(appointment=appointment, product=p, quantity=request.persons)
                     for p in request.products
                 )
-                _event(
-                    appointment,
-                    Action.CREATE,
-                    actor,
-                    "hold" if hold else "book",
-                    channel=channel,
-                    override=override_reason if override else "",
-                )
+                if not hold:  # a hold is no booking yet: its confirmation is (confirm_hold)
+                    _event(
+                        appointment,
+                        Action.CREATE,
+                        actor,
+                        "book",
+                        channel=channel,
+                        override=override_reason if override else "",
+                    )
             return appointment, token
         except IntegrityError as error:
             # PostgreSQL's exclusion constraint: another booking took this desk at the same
@@ -532,11 +540,55 @@ def _book(
     ) from last_error
 
 
-def hold(*, request: Request, start: dt.datetime) -> tuple[Appointment, str]:
-    """Hold ``start`` for a few minutes while the citizen gives their details."""
-    held, token = book(request=request, start=start, name="", hold=True)
+HOLD_LOCK_NAMESPACE = 0x0C
+
+
+def client_key(address: str | None) -> str:
+    """What a hold keeps of the client that made it: a keyed hash of its address (the
+    address itself is personal data, and the hold needs only to count)."""
+    return salted_hmac("onthaal.appointments.hold", address or "-").hexdigest()
+
+
+def _check_holds(client: str, now: dt.datetime) -> None:
+    """Refuse (429) a hold when ``client`` already holds ``ONTHAAL_HOLDS_PER_CLIENT`` times
+    that have not expired. In the hold's transaction, after a lock per client on PostgreSQL
+    (SQLite's IMMEDIATE transaction has one writer), so that concurrent holds of one client
+    count each other: the count never passes the limit, whatever the concurrency."""
+    if not client:
+        raise ValueError("a hold needs the client that makes it")
+    if connection.vendor == "postgresql":
+        key = (HOLD_LOCK_NAMESPACE << 48) | int(client[:12], 16)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    live = Appointment.objects.filter(
+        status=Status.HELD, hold_client=client, hold_expires_at__gte=now
+    ).count()
+    if live >= settings.ONTHAAL_HOLDS_PER_CLIENT:
+        raise TooMany(
+            _("You are already keeping several times. Confirm one of them, or wait a few minutes."),
+            code="too_many_holds",
+        )
+
+
+def hold(*, request: Request, start: dt.datetime, client: str) -> tuple[Appointment, str]:
+    """Hold ``start`` for the department's hold minutes while the citizen gives their details.
+
+    ``client`` is ``client_key`` of the requester's address: one client holds at most
+    ``ONTHAAL_HOLDS_PER_CLIENT`` times at once (429 beyond). A hold is no booking and holds
+    no personal data: it writes no audit event; its confirmation does (``confirm_hold``).
+    The citizen's pages ask for one only after a solved proof of work (``views.hold``)."""
+    held, token = book(request=request, start=start, name="", hold=True, client=client)
     assert token is not None
     return held, token
+
+
+def release_hold(*, reference: str, token: str) -> bool:
+    """Give up a hold (the citizen chose another time): True when one was released."""
+    try:
+        held = by_token(reference, token)
+    except NotFound:
+        return False
+    return Appointment.objects.filter(pk=held.pk, status=Status.HELD).delete()[0] > 0
 
 
 def confirm_hold(
@@ -569,11 +621,13 @@ def confirm_hold(
                 email=email,
                 phone=phone,
                 hold_expires_at=None,
+                hold_client="",
                 idempotency_key=idempotency_key or None,
             )
             if updated == 1:
                 held.refresh_from_db()
-                _event(held, Action.TRANSITION, None, "confirm")
+                # The hold wrote nothing: its confirmation is the booking's first event.
+                _event(held, Action.CREATE, None, "book", channel=held.channel, held=True)
                 return held, token
     if held.status == Status.BOOKED:
         return held, None  # confirmed before (a double click)

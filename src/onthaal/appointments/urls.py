@@ -10,6 +10,7 @@ urlpatterns = [
     path("afspraak/", views.start, name="start"),
     path("afspraak/kiezen/", views.choose, name="choose"),
     path("afspraak/gegevens/", views.details, name="details"),
+    path("afspraak/vasthouden/", views.hold, name="hold"),
     path("afspraak/<str:reference>/bevestigd/", views.done, name="done"),
     path("afspraak/<str:reference>/", views.manage, name="manage"),
     path("afspraak/<str:reference>/afspraak.ics", views.calendar_file, name="ics"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
+from onthaal.api.errors import domain_error_body
 from onthaal.appointments import api, limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Channel, Product
-from onthaal.core import clock
+from onthaal.core import client, clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
@@ -128,42 +129,85 @@ def choose(request: HttpRequest) -> HttpResponse:
 def _render_details(
     request: HttpRequest, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """The details form; a citizen's carries a fresh proof-of-work challenge that proof.js
-    solves while the form is filled in (staff are not asked for one)."""
-    if not context["staff"]:
+    """The details form. A citizen's carries a fresh proof-of-work challenge that proof.js
+    solves while the form is filled in, and then spends on holding the time (``hold``);
+    staff are not asked for one, and a citizen whose time is held already needs none."""
+    if not context["staff"] and not context.get("held"):
         context["proof_challenge"] = proof.challenge()
         context["proof_refresh_url"] = reverse("api-appointment-challenge")
+        context["hold_url"] = reverse("appointments:hold")
     return render(request, "appointments/details.html", context, status=status)
 
 
-def details(request: HttpRequest) -> HttpResponse:
-    booking, context = _booking(request)
-    params = request.GET if request.method == "GET" else request.POST
+def _start(params: Any) -> dt.datetime | None:
+    """The chosen time: ISO 8601 with its offset, else None."""
     try:
         start_at = dt.datetime.fromisoformat(params.get("start", ""))
     except ValueError:
-        start_at = None
-    if booking is None or start_at is None or start_at.tzinfo is None:
+        return None
+    return start_at if start_at.tzinfo is not None else None
+
+
+def _session_hold(request: HttpRequest, start_at: dt.datetime) -> dict[str, str]:
+    """The hold this browser keeps for ``start_at`` (reference, token), or {}."""
+    held = request.session.get("hold") or {}
+    return held if held.get("start") == start_at.isoformat() else {}
+
+
+@require_POST
+def hold(request: HttpRequest) -> JsonResponse:
+    """Keep the chosen time while the citizen fills in the form: proof.js asks for it once it
+    has solved the form's proof of work, which the hold spends. A plain GET of the form holds
+    nothing, so a script cannot block the agenda by reading pages; and one client holds at
+    most ``ONTHAAL_HOLDS_PER_CLIENT`` times at once. One hold per browser session: a new one
+    gives up the previous. JSON: 200 ``{"held": true, "until": ...}``, or the API's error
+    shape (400 proof, 409 the time is gone, 429 too many holds)."""
+    booking, _context = _booking(request)
+    start_at = _start(request.POST)
+    try:
+        if booking is None or start_at is None:
+            message = _("Choose a time from the list.")
+            raise DomainError(message, fields={"start": [message]})
+        proof.require(request.POST.get(proof.FIELD, ""))
+        previous = request.session.get("hold") or {}
+        if previous:
+            services.release_hold(reference=previous["reference"], token=previous["token"])
+            request.session.pop("hold", None)
+        on_hold, hold_token = services.hold(
+            request=booking,
+            start=start_at,
+            client=services.client_key(client.address(request)),
+        )
+    except DomainError as error:
+        return JsonResponse(domain_error_body(error), status=error.status_code)
+    request.session["hold"] = {
+        "reference": on_hold.reference,
+        "token": hold_token,
+        "start": start_at.isoformat(),
+    }
+    assert on_hold.hold_expires_at is not None
+    return JsonResponse(
+        {
+            "held": True,
+            "until": on_hold.hold_expires_at.astimezone(clock.BRUSSELS).isoformat(),
+        }
+    )
+
+
+def details(request: HttpRequest) -> HttpResponse:
+    """The citizen's details. Showing the form writes nothing (see ``hold``); confirming it
+    turns this browser's hold into the booking, or books at once with a proof of work when
+    there is no hold (staff always book at once, for the caller on the line)."""
+    booking, context = _booking(request)
+    params = request.GET if request.method == "GET" else request.POST
+    start_at = _start(params)
+    if booking is None or start_at is None:
         messages.error(request, _("Choose a time from the list."))
         return redirect(reverse("appointments:choose") + "?" + context["query"])
     context["start"] = start_at
     context["form"] = {"name": "", "email": "", "phone": ""}
-    held = request.session.get("hold") or {}
-    if held.get("start") != start_at.isoformat() or context["staff"]:
-        held = {}  # staff book at once, for the caller on the line
-    if request.method == "GET" and not held and not context["staff"]:
-        # Keep the time while the citizen fills in the form.
-        try:
-            on_hold, hold_token = services.hold(request=booking, start=start_at)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect(reverse("appointments:choose") + "?" + context["query"])
-        held = {
-            "reference": on_hold.reference,
-            "token": hold_token,
-            "start": start_at.isoformat(),
-        }
-        request.session["hold"] = held
+    held = {} if context["staff"] else _session_hold(request, start_at)
+    context["held"] = bool(held)
     context["hold_minutes"] = services.policy_for(booking.department).hold_minutes
     if request.method == "POST":
         form = {k: params.get(k, "").strip() for k in ("name", "email", "phone")}
@@ -184,10 +228,9 @@ def details(request: HttpRequest) -> HttpResponse:
                     fields={"reason": [_("Give the reason for the exception.")]},
                 )
             if not staff:
-                proof.require(params.get(proof.FIELD, ""), idempotency_key=key)
-                limits.check(
-                    ip=request.META.get("REMOTE_ADDR"), contact=form["email"] or form["phone"]
-                )
+                if not held:  # a hold was paid for with a proof already
+                    proof.require(params.get(proof.FIELD, ""), idempotency_key=key)
+                limits.check(ip=client.address(request), contact=form["email"] or form["phone"])
             try:
                 if not held:
                     raise NotFound("no hold")
@@ -196,6 +239,7 @@ def details(request: HttpRequest) -> HttpResponse:
                 )
             except NotFound:  # no hold, or an expired one that another booking cleared
                 request.session.pop("hold", None)
+                context["held"] = False
                 appointment, token = services.book(
                     request=booking,
                     start=start_at,

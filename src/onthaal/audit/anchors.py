@@ -9,7 +9,7 @@ anchor: an anchored event that was rewritten, or is gone, is found.
 
 Each anchor also carries the signature of the one before it in the file, so a line removed
 from the middle is seen too. Written by the worker every ``AUDIT_ANCHOR_MINUTES`` when the log
-has grown, and on demand by ``onthaal audit anchor``. See docs/audit.md and ADR 0008.
+has grown, and on demand by ``onthaal audit anchor``. See docs/audit.md and ADR 0010.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The log is a set of chains (``CHAINS`` of them on PostgreSQL, one on SQLite): each event
 belongs to one chain and carries the hash of the event before it in that chain. The first
-event of chain ``k`` follows ``genesis(k)``. See ADR 0008.
+event of chain ``k`` follows ``genesis(k)``. See ADR 0010.
 """
 
 from __future__ import annotations

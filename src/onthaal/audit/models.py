@@ -35,7 +35,7 @@ class AuditEvent(models.Model):
     ``hash`` is the SHA-256 of the canonical content (see ``onthaal.audit.chain``), which
     includes ``prev_hash``, the hash of the event before it in its ``chain``: changing,
     deleting or inserting a row breaks its chain at that row. The log is several chains so
-    that writers need not wait for each other (ADR 0008).
+    that writers need not wait for each other (ADR 0010).
     """
 
     at = models.DateTimeField(_("time"), db_index=True)

@@ -4,7 +4,7 @@
 its event commit or roll back together. Appends to one chain are serialised so it never forks:
 on PostgreSQL by a transaction-scoped advisory lock on the chain, taken before its head is read
 (held until commit, so the next writer reads the committed head); the log has ``CHAINS``
-chains, so concurrent writers take different ones and do not wait for each other (ADR 0008).
+chains, so concurrent writers take different ones and do not wait for each other (ADR 0010).
 On SQLite the database's single writer serialises appends (transactions begin IMMEDIATE, see
 settings), and one chain serves.
 
@@ -29,6 +29,7 @@ from django.db import connections, router, transaction
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 
+from onthaal.accounts.roles import roles
 from onthaal.audit import chain
 from onthaal.audit.models import Action, ActorType, AuditEvent
 from onthaal.core import clock, context
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 # Any constant; with a chain's number, identifies that chain's advisory lock on PostgreSQL.
 CHAIN_LOCK_KEY = 658711
-# How many chains the log has on PostgreSQL (ADR 0008). It may grow, never shrink: the anchor
+# How many chains the log has on PostgreSQL (ADR 0010). It may grow, never shrink: the anchor
 # and the heads read chains 0 to CHAINS - 1.
 CHAINS = 16
 # The chain of the writes made in one round trip (change_with_event, ADR 0007) and of the
@@ -146,8 +147,6 @@ def _actor_fields(actor: Any) -> dict[str, str]:
 def _role_of(actor: Any) -> str:
     if actor is None or isinstance(actor, str) or not getattr(actor, "is_authenticated", False):
         return ""
-    from onthaal.accounts.access import roles
-
     return ",".join(sorted(roles(actor)))[:100]
 
 

@@ -37,7 +37,7 @@ from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Department
 from onthaal.queue import selectors
 from onthaal.queue.models import ALERT_DUE, Status, Ticket
-from onthaal.queue.services import CANDIDATE_FIELDS, _rows_to_candidates
+from onthaal.queue.services.calling import CANDIDATE_FIELDS, _rows_to_candidates
 
 DEFAULT_LANGUAGE = "nl"
 # The citizen may set or change the contact 5 times per ticket (a ticket lives one day).

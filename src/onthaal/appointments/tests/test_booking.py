@@ -256,7 +256,10 @@ def test_staff_see_the_messages_and_can_send_one_again(client, zonnedoorn, setti
 def test_a_hold_keeps_the_time_while_the_form_is_filled_in(zonnedoorn):
     z = zonnedoorn
     req = request(z)
-    holds = [services.hold(request=req, start=WEDNESDAY_9) for _ in range(4)]
+    holds = [
+        services.hold(request=req, start=WEDNESDAY_9, client=services.client_key(f"192.0.2.{n}"))
+        for n in range(4)
+    ]
     with pytest.raises(Conflict):  # four desks, four holds: the time is taken
         book(z)
     held, token = holds[0]
@@ -272,7 +275,9 @@ def test_a_hold_keeps_the_time_while_the_form_is_filled_in(zonnedoorn):
     other, _ = book(z, email="other@example.org")
     assert other.status == Status.BOOKED
     # An expired hold is booked afresh when the time is still free.
-    late, late_token = services.hold(request=req, start=WEDNESDAY_9.replace(hour=10))
+    late, late_token = services.hold(
+        request=req, start=WEDNESDAY_9.replace(hour=10), client=services.client_key("192.0.2.9")
+    )
     z["traveller"].shift(11 * 60)
     rebooked, new_token = services.confirm_hold(
         reference=late.reference, token=late_token, name="Piet", email="piet@example.org"

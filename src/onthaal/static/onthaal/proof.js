@@ -1,8 +1,12 @@
 // Proof of work on the citizen's booking form (ALTCHA's v1 payload; see
 // onthaal/appointments/proof.py). While the citizen fills in the form, find the number n with
 // SHA-256(salt + n) == challenge, in small batches so the page stays responsive, and put
-// base64(JSON {algorithm, challenge, number, salt, signature}) into the hidden field. A submit
-// before that waits for it; a solution about to expire is redone with a fresh challenge.
+// base64(JSON {algorithm, challenge, number, salt, signature}) into the hidden field. Then
+// spend it on holding the chosen time (data-proof-hold: the server keeps it for the citizen
+// while the form is filled in, and the confirmation needs no other proof). When the time
+// cannot be held (gone, or too many holds from this connection), solve a fresh challenge, so
+// the form books without a hold. A submit before that waits for it; a solution about to expire
+// is redone with a fresh challenge.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-proof-challenge]");
@@ -15,6 +19,8 @@
   var expiresAt = 0;
   var failed = false;
   var waiting = false;
+  var held = false;
+  var holdUrl = form.dataset.proofHold;
   var solving;
 
   function say(text) {
@@ -75,6 +81,37 @@
     return solve(await response.json());
   }
 
+  async function holdTime() {
+    if (!holdUrl) return;
+    var url = holdUrl;
+    holdUrl = ""; // one hold per page
+    var body = new FormData();
+    ["csrfmiddlewaretoken", "product", "persons", "location", "start", "altcha"].forEach(
+      function (name) {
+        form.querySelectorAll("input[name=" + name + "]").forEach(function (input) {
+          body.append(name, input.value);
+        });
+      }
+    );
+    var response = await fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: {Accept: "application/json"},
+    });
+    if (response.ok) {
+      held = true;
+      field.value = ""; // spent on the hold
+      var note = document.getElementById(form.dataset.proofHoldNote);
+      if (note) note.hidden = false;
+      return;
+    }
+    var error = {};
+    try { error = await response.json(); } catch (e) { /* no body */ }
+    await fresh();
+    if (response.status === 409 && error.message) say(error.message);
+  }
+
   function begin(work) {
     solving = work.catch(function () {
       field.value = "";
@@ -87,12 +124,13 @@
     failed = true;
     say(status.dataset.failed);
   } else {
-    begin(solve(JSON.parse(document.getElementById(form.dataset.proofChallenge).textContent)));
+    begin(solve(JSON.parse(document.getElementById(form.dataset.proofChallenge).textContent))
+      .then(holdTime));
   }
 
   // Registered before the page's double-submit guard, which only sees the submit that goes.
   form.addEventListener("submit", function (event) {
-    var ready = field.value && Date.now() < expiresAt - MARGIN;
+    var ready = held || (field.value && Date.now() < expiresAt - MARGIN);
     if (ready || failed) return; // a failed check goes to the server, which says what to do
     event.preventDefault();
     event.stopImmediatePropagation();

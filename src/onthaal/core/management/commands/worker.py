@@ -30,17 +30,20 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 def _housekeeping_loop() -> None:
     """Periodic jobs next to the task worker: live events an app process could not publish,
-    turn alerts and the outbox every 5 seconds;
-    reminders, no-shows, retention and the end of day for the queues every minute; an anchor
-    of the audit chains every AUDIT_ANCHOR_MINUTES."""
+    turn alerts and the outbox every 5 seconds; reminders, no-shows, retention, the end of day
+    for the queues and the figures (reporting's visit facts) every minute; an anchor of the
+    audit chains every AUDIT_ANCHOR_MINUTES."""
     from django.conf import settings
     from django.db import close_old_connections
 
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
     from onthaal.audit import anchors
+    from onthaal.mail import email_intake
+    from onthaal.mail import outbox as mail_outbox
     from onthaal.queue import alerts, broker
     from onthaal.queue.services import housekeeping
+    from onthaal.reporting.services import refresh_facts
 
     ticks = 0
     anchor_every = settings.AUDIT_ANCHOR_MINUTES * 60
@@ -58,7 +61,7 @@ def _housekeeping_loop() -> None:
             if relayed:
                 log.info("live events: published %d that app processes could not", relayed)
             alerts.enqueue_turn_alerts()  # before sending, so a new one goes out this tick
-            sent = notify.send_due()
+            sent = notify.send_due() + mail_outbox.send_due()
             if sent:
                 log.info("outbox: sent %d messages", sent)
             if ticks % 12 == 0:  # about once a minute
@@ -69,6 +72,13 @@ def _housekeeping_loop() -> None:
                 appointments.mark_no_shows()
                 appointments.anonymise_expired()
                 notify.forget_ticket_recipients()
+                mail_outbox.schedule_reminders()
+                polled = email_intake.poll_imap()
+                if polled.registered:
+                    log.info("mailbox: registered %s", ", ".join(polled.registered))
+                recorded = refresh_facts()
+                if recorded:
+                    log.info("figures: recorded %d visits", recorded)
         except Exception:
             log.exception("housekeeping failed; retrying shortly")
         finally:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queue', '0004_one_open_ticket_per_desk'),
+        ('queue', '0005_announcement'),
     ]
 
     operations = [
