@@ -192,7 +192,9 @@ def test_a_damaged_backup_is_refused_before_anything_is_restored(
     assert made.returncode == 0, made.stderr
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     database = backup_dir / manifest["database"]["file"]
-    database.write_bytes(database.read_bytes()[:-1] + b"\x00")
+    damaged = bytearray(database.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF  # one byte changed, whatever it was
+    database.write_bytes(bytes(damaged))
     refused = _onthaal(
         "restore", str(backup_dir), database_url=fresh_database, data_dir=tmp_path / "restored"
     )
