@@ -7,6 +7,7 @@ transaction and writes its audit event; live events go to the screens after comm
 - ``transfer``: hand a visitor over to a queue, a desk or a colleague, with a note
 - ``desks``: sign in at a desk, pause, close; the checks every desk action makes
 - ``end_of_day``: close what a service day left open
+- ``announcements``: the lines the waiting-room screens rotate through
 - ``shared``: the audit and live events of a ticket's change, a transition applied
 
 Correctness under concurrency is the database's job, on PostgreSQL and SQLite alike (see each
@@ -16,6 +17,7 @@ Callers use ``from onthaal.queue import services`` and ``services.<use case>``: 
 below are the package's interface.
 """
 
+from onthaal.queue.services.announcements import announcement_create, announcement_end
 from onthaal.queue.services.calling import (
     CANDIDATE_FIELDS,
     CLAIM_BATCH,
@@ -65,6 +67,8 @@ __all__ = [
     "_apply",
     "_claim_and_record",
     "_issue_and_record",
+    "announcement_create",
+    "announcement_end",
     "call_next",
     "cancel",
     "close_day",

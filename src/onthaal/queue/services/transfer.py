@@ -31,6 +31,7 @@ def transfer(
     """Hand the visitor over to a queue, a desk or a named staff member, keeping the number.
 
     A note goes only to the receiving department. Refused when the receiving desk is closed.
+    Handed to a colleague alone, the ticket goes to the queue of their department here.
     """
     if from_desk is not None:
         require_desk(actor, from_desk)
@@ -43,6 +44,18 @@ def transfer(
             object_id=str(ticket.pk),
         )
     target_queue = queue or ticket.queue
+    if queue is None and to_desk is None and to_user is not None:
+        # To a colleague: into the queue of their department at this location.
+        departments = {m.department_id for m in access.memberships(to_user) if m.department_id}
+        theirs = (
+            Queue.objects.filter(
+                location_id=ticket.location_id, active=True, department_id__in=departments
+            )
+            .select_related("department")
+            .order_by("pk")
+            .first()
+        )
+        target_queue = theirs or target_queue
     errors: dict[str, list[str]] = {}
     if queue is None and to_desk is None and to_user is None:
         errors["queue"] = [_("Choose a queue, a desk or a staff member.")]

@@ -212,7 +212,10 @@ def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
     )
     page = client.get(reverse("queue:ticket", args=[second.public_id]))
     html = page.content.decode()
-    assert "B002" in html and "<svg" in html and "1 persoon voor u" in html
+    assert "B002" in html and "1 persoon voor u" in html
+    assert "<svg" not in html  # no code to scan on the phone itself; the printed ticket has it
+    printed = client.get(reverse("queue:ticket", args=[second.public_id]), {"print": "1"})
+    assert "<svg" in printed.content.decode()
     status = client.get(reverse("queue:ticket-json", args=[second.public_id])).json()
     assert status == {
         "code": "B002",
@@ -220,6 +223,7 @@ def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
         "position": 1,
         "wait_minutes": None,
         "desk": "",
+        "closed": False,
     }
     assert client.get(reverse("queue:ticket", args=["nope"])).status_code == 404
 
@@ -291,15 +295,14 @@ def test_kiosk_and_desk_requests_take_a_fixed_number_of_queries(
     (Savepoints of the test transaction included. On PostgreSQL call-next reads the head of
     the queue in one statement and claims in another; SQLite takes four and more.)"""
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+
+    from onthaal.accounts.tests.factories import api_token
 
     z = zonnedoorn
     agent = z["users"]["balie"]
     services.open_desk(desk=z["balie1"], actor=agent)
-    reception = {
-        "HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=z['users']['onthaal']).key}"
-    }
-    desk = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=agent).key}"}
+    reception = {"HTTP_AUTHORIZATION": f"Token {api_token(z['users']['onthaal'])}"}
+    desk = {"HTTP_AUTHORIZATION": f"Token {api_token(agent)}"}
     body = {"location": z["ac"].pk, "queue": z["burgerzaken"].pk, "source": "reception"}
     for _ in range(40):
         client.post("/api/v1/tickets/", body, content_type="application/json", **reception)
