@@ -288,6 +288,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several components share (Ticket and IssuedTicket).
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "onthaal.queue.models.Status",
+        "TicketSourceEnum": "onthaal.queue.models.Source",
+    },
 }
 
 LOGGING = {

@@ -76,7 +76,9 @@ queue_with_place = _QueueQuery()
 
 
 def display_state(location: Location) -> dict[str, Any]:
-    """What a waiting-room screen shows: the latest called numbers with their desk."""
+    """What a waiting-room screen shows: the latest called numbers with their desk. Public:
+    numbers and desks only — never a name, nor a ticket's private status id (``public_id``,
+    the key to its status page and its "warn me" form)."""
     today = clock.today()
     called = (
         Ticket.objects.filter(location=location, service_day=today, called_at__isnull=False)
@@ -93,7 +95,6 @@ def display_state(location: Location) -> dict[str, Any]:
         "waiting": waiting,
         "calls": [
             {
-                "ticket": t.public_id,
                 "code": t.code,
                 "queue": t.queue.prefix,
                 "desk": t.desk.name if t.desk else "",

@@ -5,7 +5,7 @@
   var config = JSON.parse(document.getElementById("screen-config").textContent);
   var state = JSON.parse(document.getElementById("screen-state").textContent);
   var seen = {};
-  state.calls.forEach(function (c) { seen[c.ticket + c.called_at] = true; });
+  state.calls.forEach(function (c) { seen[c.code + c.called_at] = true; });
   var soundOn = false;
   var pollTimer = null;
   var source = null;
@@ -57,8 +57,8 @@
   }
 
   function apply(next) {
-    var fresh = next.calls.filter(function (c) { return !seen[c.ticket + c.called_at]; });
-    next.calls.forEach(function (c) { seen[c.ticket + c.called_at] = true; });
+    var fresh = next.calls.filter(function (c) { return !seen[c.code + c.called_at]; });
+    next.calls.forEach(function (c) { seen[c.code + c.called_at] = true; });
     state = next; render();
     fresh.reverse().forEach(announce);
   }
@@ -66,10 +66,10 @@
   function onTicket(event) {
     var e = JSON.parse(event.data);
     if (e.type === "called" || e.type === "recalled") {
-      var call = {ticket: e.ticket, code: e.code, queue: e.queue, desk: e.desk, called_at: e.at, status: e.status};
-      state.calls = [call].concat(state.calls.filter(function (c) { return c.ticket !== e.ticket; })).slice(0, 8);
+      var call = {code: e.code, queue: e.queue, desk: e.desk, called_at: e.at, status: e.status};
+      state.calls = [call].concat(state.calls.filter(function (c) { return c.code !== e.code; })).slice(0, 8);
       if (e.type === "called") state.waiting = Math.max(0, state.waiting - 1);
-      seen[call.ticket + call.called_at] = true;
+      seen[call.code + call.called_at] = true;
       render(); announce(call);
     } else if (e.type === "issued") {
       state.waiting += 1; render();
