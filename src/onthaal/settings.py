@@ -162,12 +162,19 @@ elif os.environ.get("DB_POOL", "1") == "1":
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(os.environ.get("DB_PREPARE", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the cache (and later for screen
-# fan-out). Without it the cache is the database.
+# REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the shared cache (rate limits,
+# spent proofs of work) and the screens' fan-out. When Redis is unreachable the cache falls back
+# to the database (onthaal.core.cache) and citizens can still book. Without REDIS_URL the cache
+# is in the process's memory (one app process).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "onthaal.core.cache.FailoverCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis costs a request at most this long (then the database).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 else:
     CACHES = {
