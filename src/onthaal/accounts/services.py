@@ -2,6 +2,14 @@
 
 A user name is locked for ``LOCKOUT_MINUTES`` after ``LOCKOUT_ATTEMPTS`` failed logins within
 that period. Every failure, lockout and login is an audit event.
+
+The check cannot be raced: an attempt takes a slot first — under a lock on the (case-folded)
+user name, it counts the recent failures and, when the name is not locked, records itself as
+a failure — and only then is the password checked, outside that short transaction (hashing
+takes a while and must not hold the lock). A right password removes the failures up to its
+own; a wrong one leaves its record in place. However many attempts arrive at once, at most
+``LOCKOUT_ATTEMPTS`` passwords are checked before the name is locked. An attempt whose process
+dies while checking stays counted as a failure until the period ends.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from django.http import HttpRequest
 from onthaal.accounts.models import LoginFailure
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.core import clock
+from onthaal.core import client, clock
+from onthaal.core.locks import lock_name
 
 
 class LoginRefused(Exception):
@@ -42,11 +51,15 @@ def lock_remaining(username: str) -> int:
     return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
 
 
-def login_attempt(*, request: HttpRequest, username: str, password: str) -> Any:
-    """Authenticate a staff member; raise ``LoginRefused`` for a wrong password or a lock."""
-    username = username.strip()
-    minutes = lock_remaining(username)
-    if minutes:
+def _take_attempt(*, request: HttpRequest, username: str) -> LoginFailure:
+    """Record the attempt as a failure, unless the name is locked (then ``LoginRefused``)."""
+    with transaction.atomic():
+        lock_name("login", username.casefold())
+        minutes = lock_remaining(username)
+        if not minutes:
+            return LoginFailure.objects.create(
+                username=username[:150], at=clock.now(), ip=client.address(request)
+            )
         record_event(
             action=Action.LOCKED_OUT,
             actor="anonymous",
@@ -55,11 +68,17 @@ def login_attempt(*, request: HttpRequest, username: str, password: str) -> Any:
             details={"reason": "attempt while locked"},
             request=request,
         )
-        raise LoginRefused(locked=True, minutes_left=minutes)
+    raise LoginRefused(locked=True, minutes_left=minutes)
+
+
+def login_attempt(*, request: HttpRequest, username: str, password: str) -> Any:
+    """Authenticate a staff member; raise ``LoginRefused`` for a wrong password or a lock."""
+    username = username.strip()
+    attempt = _take_attempt(request=request, username=username)
     user = authenticate(request, username=username, password=password)
     if user is not None:
         with transaction.atomic():
-            LoginFailure.objects.filter(username__iexact=username).delete()
+            LoginFailure.objects.filter(username__iexact=username, pk__lte=attempt.pk).delete()
             record_event(
                 action=Action.LOGIN,
                 actor=user,
@@ -69,9 +88,6 @@ def login_attempt(*, request: HttpRequest, username: str, password: str) -> Any:
             )
         return user
     with transaction.atomic():
-        LoginFailure.objects.create(
-            username=username[:150], at=clock.now(), ip=request.META.get("REMOTE_ADDR") or None
-        )
         record_event(
             action=Action.LOGIN_FAILED,
             actor="anonymous",
