@@ -1,6 +1,8 @@
 """The ASGI application served by uvicorn.
 
-* ``GET /api/v1/locations/{id}/events/`` — the live event stream — is a bare async handler
+* ``GET /api/v1/locations/{id}/events/`` — the live event stream — and
+  ``GET /ticket/{status id}/events/`` — one ticket's own stream, for its status page — are bare
+  async handlers
   (``onthaal.queue.live``): an open stream holds no thread and no database connection, so one
   app process keeps thousands of screens connected.
 * Every other request is an ordinary, synchronous Django request. It goes to Django's WSGI
@@ -31,6 +33,7 @@ django_application = WSGIMiddleware(
 get_resolver().url_patterns  # noqa: B018
 
 EVENTS_PATH = re.compile(r"^/api/v1/locations/(\d+)/events/$")
+TICKET_EVENTS_PATH = re.compile(r"^/ticket/([A-Za-z0-9_-]{1,32})/events/$")
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -40,5 +43,11 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
             from onthaal.queue.live import asgi_events
 
             await asgi_events(scope, receive, send, int(match.group(1)))
+            return
+        match = TICKET_EVENTS_PATH.match(scope.get("path", ""))
+        if match:
+            from onthaal.queue.live import asgi_ticket_events
+
+            await asgi_ticket_events(scope, receive, send, match.group(1))
             return
     await django_application(scope, receive, send)  # type: ignore[arg-type]

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "onthaal.hours",
     "onthaal.queue",
     "onthaal.appointments",
+    "onthaal.reporting",
     "onthaal.api",
 ]
 

@@ -107,8 +107,8 @@ def test_reception_hands_over_to_a_social_worker_with_a_private_note(
     _accessible(reception, "queue-reception")
     reception.locator("details.transfer summary").first.click()
     form = reception.locator("details.transfer form").first
-    form.get_by_label("Naar wachtrij").select_option(label="M — Sociale Dienst")
-    form.get_by_label("Naar medewerker").select_option(label="Mira Maatschappelijk")
+    form.get_by_label("een collega").check()  # one question: to a department, desk or colleague
+    form.get_by_label("Collega", exact=True).select_option(label="Mira Maatschappelijk")
     form.get_by_label("Notitie voor de ontvangende dienst (optioneel)").fill(note)
     form.get_by_role("button", name="Overdragen").click()
     reception.wait_for_load_state()

@@ -2,7 +2,8 @@
 
 Views, API endpoints, selectors and the admin ask here; none of them checks roles itself.
 A refusal raises ``AccessDenied`` and is written to the audit log in a way that survives the
-rollback of the refused request (``onthaal.audit.services.record_refusal``).
+rollback of the refused request (``onthaal.audit.services.record_refusal``). The audit log
+reads the actor's roles from ``accounts.roles``, not from here: no import circle.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onthaal.accounts.models import Membership, Role
+from onthaal.accounts.roles import memberships, roles
+from onthaal.audit.services import record_refusal
 from onthaal.core.errors import AccessDenied
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "appointments.view": frozenset(
         {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}
     ),
+    # Figures (anonymous counts, no names): the dashboard, exports, advice, the yearly report.
+    "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
 
 # The start page of each role, in order of precedence when a user has several.
@@ -58,21 +63,6 @@ START_PAGES: list[tuple[str, str]] = [
     (Role.RECEPTIONIST, "accounts:start"),
     (Role.MAIL_CLERK, "accounts:start"),
 ]
-
-
-def memberships(user: Any) -> list[Membership]:
-    """The user's memberships, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return []
-    cached: list[Membership] | None = getattr(user, "_onthaal_memberships", None)
-    if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("department"))
-        user._onthaal_memberships = cached
-    return cached
-
-
-def roles(user: Any) -> set[str]:
-    return {m.role for m in memberships(user)}
 
 
 def has_role(user: Any, *wanted: str) -> bool:
@@ -105,8 +95,6 @@ def require(
     """Raise ``AccessDenied`` (and audit the refusal) unless ``can(...)``."""
     if can(user, capability, department):
         return
-    from onthaal.audit.services import record_refusal
-
     record_refusal(
         actor=user,
         capability=capability,

@@ -27,6 +27,7 @@ from django.db import connections, router, transaction
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
 
+from onthaal.accounts.roles import roles
 from onthaal.audit import chain
 from onthaal.audit.models import Action, ActorType, AuditEvent
 from onthaal.core import client, clock, context
@@ -111,8 +112,6 @@ def _actor_fields(actor: Any) -> dict[str, str]:
 def _role_of(actor: Any) -> str:
     if actor is None or isinstance(actor, str) or not getattr(actor, "is_authenticated", False):
         return ""
-    from onthaal.accounts.access import roles
-
     return ",".join(sorted(roles(actor)))[:100]
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from onthaal.core.choices import Weekday
 from onthaal.hours import compute
 
 
@@ -14,16 +15,6 @@ class HoursChannel(models.TextChoices):
     WALK_IN = compute.WALK_IN, _("walk-in")
     APPOINTMENT = compute.APPOINTMENT, _("by appointment")
     PHONE = compute.PHONE, _("by phone")
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
 
 
 class OpeningRule(models.Model):

@@ -54,3 +54,13 @@ def upcoming_closures(
     days, special hours) — not the ordinary weekends."""
     end = start + dt.timedelta(days=days)
     return [d for d in location_schedule(location, start, end) if d.reason]
+
+
+def closures(location: Location, start: dt.date, end: dt.date) -> list[OpeningException]:
+    """The days from ``start`` to ``end`` on which the whole location is closed (its
+    exceptions without a department), in date order: what its screens announce."""
+    return list(
+        OpeningException.objects.filter(
+            location=location, closed=True, department__isnull=True, date__range=(start, end)
+        ).order_by("date")
+    )

@@ -9,8 +9,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from onthaal.core.choices import Weekday
 from onthaal.core.clock import BRUSSELS
-from onthaal.hours.models import Weekday
 
 
 class Organisation(models.Model):

@@ -44,7 +44,7 @@ from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Department
 from onthaal.queue import selectors
 from onthaal.queue.models import ALERT_DUE, Status, Ticket
-from onthaal.queue.services import CANDIDATE_FIELDS, _rows_to_candidates
+from onthaal.queue.services.calling import CANDIDATE_FIELDS, _rows_to_candidates
 
 DEFAULT_LANGUAGE = "nl"
 

@@ -120,7 +120,7 @@ ALERT_DUE = Q(alert_sent_at__isnull=True) & (~Q(alert_email="") | ~Q(alert_phone
 
 def contact_forgotten() -> dict[str, str]:
     """The field values that forget a ticket's alert contact: applied by every transition
-    that closes a ticket (``services._apply``)."""
+    that closes a ticket (``services.shared.apply``)."""
     return {"alert_email": "", "alert_phone": "", "alert_language": ""}
 
 
@@ -395,3 +395,33 @@ class DeskSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.desk_id}: {self.state}"
+
+
+class Announcement(models.Model):
+    """A line the waiting-room screens of a location rotate through, set by a team lead
+    ("Vandaag geen rijbewijzen na 11 uur"). Public: never a name."""
+
+    location = models.ForeignKey(
+        "organisation.Location",
+        verbose_name=_("location"),
+        on_delete=models.CASCADE,
+        related_name="announcements",
+    )
+    text = models.CharField(_("text"), max_length=200)
+    until = models.DateField(_("shown until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["location", "pk"]
+
+    def __str__(self) -> str:
+        return self.text

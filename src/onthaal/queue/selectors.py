@@ -8,77 +8,65 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Count, Min, Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
+from onthaal.catalogue.models import Product
 from onthaal.core import clock
-from onthaal.core.sql import Columns, is_key, split
-from onthaal.organisation.models import Department, Desk, Location
+from onthaal.core.sql import is_key, split
+from onthaal.hours.selectors import closures
+from onthaal.organisation.models import Desk, Location
 from onthaal.queue import estimate, routing
-from onthaal.queue.models import DeskSession, HandoffNote, Queue, Status, Ticket
-from onthaal.queue.services import POLICY, waiting_candidates
+from onthaal.queue.models import (
+    CLOSED_STATUSES,
+    Announcement,
+    DeliveredProduct,
+    DeskSession,
+    HandoffNote,
+    Queue,
+    Source,
+    Status,
+    Ticket,
+)
+from onthaal.queue.models import CLOSED_STATUSES as CLOSED
+from onthaal.queue.models import OPEN_STATUSES as OPEN
+from onthaal.queue.services.calling import waiting_candidates
+from onthaal.queue.services.shared import POLICY
+from onthaal.queue.statements import queue_statement
 
 RECENT_CALLS = 8
 SERVICE_SAMPLE = 30
 
 
-# Table and column names come from the models' metadata; the id is a parameter.
-QUEUE_SQL = """
-SELECT {queue}, {department}, {location}
-  FROM "{queue_table}" q
-  JOIN "{department_table}" d ON d."id" = q."department_id"
-  JOIN "{location_table}" l ON l."id" = q."location_id"
- WHERE q."id" = %s
-"""
-
-
-class _QueueQuery:
-    """A queue with its department and location, in one hand-written statement: the kiosk
-    and reception issue every ticket through it (``onthaal.core.sql``, ADR 0006)."""
-
-    @cached_property
-    def parts(self) -> tuple[list[Columns[Any]], str]:
-        queue, department, location = (
-            Columns(Queue, "q"),
-            Columns(Department, "d"),
-            Columns(Location, "l"),
-        )
-        sql = QUEUE_SQL.format(
-            queue=queue.sql,
-            department=department.sql,
-            location=location.sql,
-            queue_table=Queue._meta.db_table,
-            department_table=Department._meta.db_table,
-            location_table=Location._meta.db_table,
-        )
-        return [queue, department, location], sql
-
-    def __call__(self, pk: int) -> Queue | None:
-        columns, sql = self.parts
-        if not is_key(pk):
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [pk])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        queue, queue.department, queue.location = split(row, columns, connection)
-        return queue
-
-
-queue_with_place = _QueueQuery()
+def queue_with_place(pk: int) -> Queue | None:
+    """A queue with its department and location, in one hand-written statement
+    (``statements.QUEUE_SQL``): the kiosk and reception issue every ticket through it
+    (``onthaal.core.sql``, ADR 0006)."""
+    columns, sql = queue_statement()
+    if not is_key(pk):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    queue, queue.department, queue.location = split(row, columns, connection)
+    return queue
 
 
 def display_state(location: Location) -> dict[str, Any]:
-    """What a waiting-room screen shows: the latest called numbers with their desk. Public:
-    numbers and desks only — never a name, nor a ticket's private status id (``public_id``,
-    the key to its status page and its "warn me" form)."""
+    """What a waiting-room screen shows: the latest called numbers with their desk, per queue
+    the number waiting and the expected wait of a new arrival, and the announcements (the
+    team lead's and the coming closures). Public: numbers and desks only — never a name, nor a
+    ticket's private status id (``public_id``, the key to its status page and "warn me")."""
     today = clock.today()
     called = (
         Ticket.objects.filter(location=location, service_day=today, called_at__isnull=False)
@@ -86,13 +74,21 @@ def display_state(location: Location) -> dict[str, Any]:
         .select_related("desk", "queue")
         .order_by("-called_at")[:RECENT_CALLS]
     )
-    waiting = Ticket.objects.filter(
-        location=location, service_day=today, status=Status.WAITING
-    ).count()
+    figures = queue_figures(location)
     return {
         "location": {"id": location.pk, "name": location.name, "slug": location.slug},
         "at": clock.now().isoformat(),
-        "waiting": waiting,
+        "waiting": sum(f.waiting for f in figures),
+        "queues": [
+            {
+                "prefix": f.queue.prefix,
+                "name": f.queue.name,
+                "waiting": f.waiting,
+                "wait_minutes": _expected_wait(f),
+            }
+            for f in figures
+        ],
+        "announcements": announcements(location),
         "calls": [
             {
                 "code": t.code,
@@ -104,6 +100,35 @@ def display_state(location: Location) -> dict[str, Any]:
             for t in called
         ],
     }
+
+
+def _expected_wait(figures: QueueFigures) -> int | None:
+    """The expected wait of whoever takes a ticket now; None when no desk is open."""
+    wait = estimate.estimate_wait(
+        figures.waiting, _recent_service_seconds(figures.queue.pk), figures.open_desks
+    )
+    return estimate.round_minutes(wait) if wait is not None else None
+
+
+ANNOUNCE_CLOSURES_DAYS = 14
+
+
+def announcements(location: Location) -> list[str]:
+    """The lines a screen rotates through: the team lead's, then the location's closures of
+    the coming two weeks (from the opening-hours exceptions)."""
+    today = clock.today()
+    lines = [
+        a.text
+        for a in Announcement.objects.filter(location=location)
+        .filter(Q(until__isnull=True) | Q(until__gte=today))
+        .order_by("pk")
+    ]
+    for closure in closures(location, today, today + dt.timedelta(days=ANNOUNCE_CLOSURES_DAYS)):
+        lines.append(
+            _("Closed on %(day)s: %(reason)s.")
+            % {"day": date_format(closure.date, "l j F"), "reason": closure.reason}
+        )
+    return lines
 
 
 def _recent_service_seconds(queue_id: int) -> list[float]:
@@ -148,6 +173,20 @@ def ticket_status(ticket: Ticket) -> TicketStatus:
     )
 
 
+def ticket_public_state(ticket: Ticket) -> dict[str, Any]:
+    """What the ticket's own status page and stream say: its status, position, expected wait
+    and the desk it is called to. Only this ticket's; never a name."""
+    status = ticket_status(ticket)
+    return {
+        "code": ticket.code,
+        "status": ticket.status,
+        "position": status.position,
+        "wait_minutes": status.wait_minutes,
+        "desk": status.desk_name,
+        "closed": ticket.status in CLOSED_STATUSES,
+    }
+
+
 def positions(
     tickets: list[routing.Candidate], candidates: list[routing.Candidate], now: dt.datetime
 ) -> dict[int, int]:
@@ -180,39 +219,97 @@ class QueueFigures:
 
 
 def queue_figures(location: Location, queue_ids: list[int] | None = None) -> list[QueueFigures]:
-    """Live figures per queue of a location (one aggregate query + one for desks)."""
+    """Live figures per queue of a location: one aggregate over today's tickets and one over
+    the open desks, each grouped by queue (a join of tickets and desks would count every
+    ticket once per desk)."""
     today = clock.today()
     now = clock.now()
     queues = Queue.objects.filter(location=location, active=True).select_related("department")
     if queue_ids is not None:
         queues = queues.filter(pk__in=queue_ids)
-    rows = queues.annotate(
-        n_waiting=Count(
-            "tickets",
-            filter=Q(tickets__service_day=today, tickets__status=Status.WAITING),
-        ),
-        oldest=Min(
-            "tickets__waiting_since",
-            filter=Q(tickets__service_day=today, tickets__status=Status.WAITING),
-        ),
-        n_served=Count(
-            "tickets", filter=Q(tickets__service_day=today, tickets__status=Status.DONE)
-        ),
-        n_open=Count(
-            "desks__session",
-            filter=Q(desks__session__state=DeskSession.State.OPEN),
-            distinct=True,
-        ),
-    )
-    return [
-        QueueFigures(
-            queue=q,
-            waiting=q.n_waiting,
-            longest_wait_minutes=estimate.round_minutes(now - q.oldest) if q.oldest else 0,
-            open_desks=q.n_open,
-            served_today=q.n_served,
+    queue_list = list(queues)
+    ids = [q.pk for q in queue_list]
+    waiting = Q(status=Status.WAITING)
+    tickets: dict[int, dict[str, Any]] = {
+        row["queue_id"]: dict(row)
+        for row in Ticket.objects.filter(location=location, service_day=today, queue_id__in=ids)
+        .values("queue_id")
+        .order_by()
+        .annotate(
+            n_waiting=Count("pk", filter=waiting),
+            oldest=Min("waiting_since", filter=waiting),
+            n_served=Count("pk", filter=Q(status=Status.DONE)),
         )
-        for q in rows
+    }
+    open_desks = dict(
+        DeskSession.objects.filter(state=DeskSession.State.OPEN, desk__queues__in=ids)
+        .values_list("desk__queues")
+        .order_by()
+        .annotate(n=Count("desk", distinct=True))
+    )
+    out = []
+    for q in queue_list:
+        row: dict[str, Any] = tickets.get(q.pk, {})
+        oldest = row.get("oldest")
+        out.append(
+            QueueFigures(
+                queue=q,
+                waiting=row.get("n_waiting", 0),
+                longest_wait_minutes=estimate.round_minutes(now - oldest) if oldest else 0,
+                open_desks=open_desks.get(q.pk, 0),
+                served_today=row.get("n_served", 0),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class QueueDay:
+    """A queue's day so far, for the team lead."""
+
+    figures: QueueFigures
+    average_wait_minutes: int | None  # from taking the ticket to being called
+    average_service_minutes: int | None
+    served_last_hour: int
+    quick_served: int  # of which at the quick counter (source quick_counter)
+
+
+def _minutes(seconds: list[float]) -> int | None:
+    return round(sum(seconds) / len(seconds) / 60) if seconds else None
+
+
+def queue_days(location: Location) -> list[QueueDay]:
+    """Per queue of ``location``: the live figures and today's averages (one query more)."""
+    now = clock.now()
+    figures = queue_figures(location)
+    rows = Ticket.objects.filter(
+        location=location, service_day=clock.today(), called_at__isnull=False
+    ).values_list(
+        "queue_id", "status", "source", "issued_at", "called_at", "started_at", "finished_at"
+    )
+    waits: dict[int, list[float]] = {}
+    services_: dict[int, list[float]] = {}
+    last_hour: dict[int, int] = {}
+    quick: dict[int, int] = {}
+    for queue_id, status, source, issued, called, started, finished in rows:
+        if called is not None:
+            waits.setdefault(queue_id, []).append((called - issued).total_seconds())
+        if status != Status.DONE or started is None or finished is None:
+            continue
+        services_.setdefault(queue_id, []).append((finished - started).total_seconds())
+        if now - finished <= dt.timedelta(hours=1):
+            last_hour[queue_id] = last_hour.get(queue_id, 0) + 1
+        if source == Source.QUICK_COUNTER:
+            quick[queue_id] = quick.get(queue_id, 0) + 1
+    return [
+        QueueDay(
+            figures=f,
+            average_wait_minutes=_minutes(waits.get(f.queue.pk, [])),
+            average_service_minutes=_minutes(services_.get(f.queue.pk, [])),
+            served_last_hour=last_hour.get(f.queue.pk, 0),
+            quick_served=quick.get(f.queue.pk, 0),
+        )
+        for f in figures
     ]
 
 
@@ -280,3 +377,121 @@ def today_range() -> tuple[dt.datetime, dt.datetime]:
     day = clock.today()
     start = dt.datetime.combine(day, dt.time(0), tzinfo=clock.BRUSSELS)
     return start, start + dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Line:
+    product: Product
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the visitor at a desk came for: the products chosen at the kiosk or booked with
+    the appointment (with their quantities), and the appointment itself (time, persons)."""
+
+    asked: list[Line]
+    appointment: Any  # appointments.Appointment | None; read through the ticket's relation
+
+
+def visit_purpose(ticket: Ticket) -> Visit:
+    """What ``ticket``'s visitor came for. No name or contact: not a read of personal data."""
+    try:
+        appointment = ticket.appointment  # the reverse one-to-one of appointments.Appointment
+    except ObjectDoesNotExist:
+        appointment = None
+    if appointment is not None:
+        asked = [Line(i.product, i.quantity) for i in appointment.items.select_related("product")]
+    else:
+        asked = []
+    known = {line.product.pk for line in asked}
+    asked += [Line(p, 1) for p in ticket.products.all() if p.pk not in known]
+    return Visit(asked=asked, appointment=appointment)
+
+
+def delivered_lines(ticket: Ticket, desk: Desk, visit: Visit) -> list[Line]:
+    """The products a desk can record as delivered for ``ticket``, prefilled from what the
+    visitor came for: those first, with their quantity, then the others of the desk's
+    queues at 0."""
+    queue_ids = {ticket.queue_id, *desk.queues.values_list("pk", flat=True)}
+    asked = {line.product.pk: line for line in visit.asked}
+    others = Product.objects.filter(queues__in=queue_ids, active=True).exclude(pk__in=asked)
+    return list(asked.values()) + [Line(p, 0) for p in others.distinct()]
+
+
+@dataclass(frozen=True)
+class DeskDay:
+    served: int
+    average_service_minutes: int | None
+
+
+def desk_day(desk: Desk) -> DeskDay:
+    """The desk's own day: visitors served here today and their average service time."""
+    rows = Ticket.objects.filter(
+        desk=desk, service_day=clock.today(), status=Status.DONE
+    ).values_list("started_at", "finished_at")
+    seconds = [(f - s).total_seconds() for s, f in rows if s is not None and f is not None]
+    average = sum(seconds) / len(seconds) if seconds else None
+    return DeskDay(
+        served=len(rows),
+        average_service_minutes=estimate.round_minutes(dt.timedelta(seconds=average))
+        if average is not None
+        else None,
+    )
+
+
+def closed_tickets(*, pk_from: int, limit: int) -> list[dict[str, Any]]:
+    """Closed tickets with an id from ``pk_from`` on, in id order, at most ``limit``, as plain
+    data for the figures (``reporting``): times, queue, source, outcome, the products
+    delivered and asked for. Nothing personal."""
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Ticket.objects.filter(pk__gte=pk_from, status__in=[s.value for s in CLOSED])
+        .order_by("pk")
+        .values(
+            "pk",
+            "location_id",
+            "queue_id",
+            "queue__department_id",
+            "service_day",
+            "source",
+            "status",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "transfers",
+            "desk__kind",
+        )[:limit]
+    ]
+    ids = [r["pk"] for r in rows]
+    delivered: dict[int, list[tuple[int, int]]] = {}
+    for ticket_id, product_id, quantity in DeliveredProduct.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "product_id", "quantity"):
+        delivered.setdefault(ticket_id, []).append((product_id, quantity))
+    asked: dict[int, list[int]] = {}
+    for ticket_id, product_id in Ticket.products.through.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "product_id"):
+        asked.setdefault(ticket_id, []).append(product_id)
+    for row in rows:
+        row["delivered"] = delivered.get(row["pk"], [])
+        row["asked"] = asked.get(row["pk"], [])
+    return rows
+
+
+def first_open_ticket(*, pk_from: int, settled_before: dt.datetime) -> int | None:
+    """The lowest id from ``pk_from`` on of a ticket that may still close: open, or issued
+    after ``settled_before`` (its transaction may not be visible yet)."""
+    return (
+        Ticket.objects.filter(pk__gte=pk_from)
+        .filter(Q(status__in=[s.value for s in OPEN]) | Q(issued_at__gte=settled_before))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def last_ticket_id() -> int:
+    return Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -8,6 +8,7 @@ urlpatterns = [
     path("kiosk/<slug:slug>/", views.kiosk, name="kiosk"),
     path("ticket/<str:public_id>/", views.ticket_page, name="ticket"),
     path("ticket/<str:public_id>/status.json", views.ticket_json, name="ticket-json"),
+    path("ticket/<str:public_id>/events/", views.ticket_events, name="ticket-events"),
     path("screen/<slug:slug>/", views.screen, name="screen"),
     path("staff/desk/", views.desk_choose, name="desk-choose"),
     path("staff/desk/<int:desk_id>/", views.desk, name="desk"),

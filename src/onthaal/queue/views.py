@@ -25,16 +25,19 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
 from onthaal.catalogue.models import Product
+from onthaal.core import clock
 from onthaal.core.errors import AccessDenied, Conflict, DomainError
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import alerts, live, selectors, services
-from onthaal.queue.models import DeskSession, Queue, Source, Status, Ticket
+from onthaal.queue.models import Announcement, DeskSession, Queue, Source, Status, Ticket
 
 
 def _fail(request: HttpRequest, error: DomainError) -> None:
@@ -103,6 +106,30 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "queue/kiosk.html", {"location": location, "choices": choices})
 
 
+CLOSED_TEXT = {
+    Status.DONE: gettext_lazy("You have been served. Thank you for your visit."),
+    Status.NO_SHOW: gettext_lazy(
+        "You were called but did not come to the desk. Ask at the reception if you still need help."
+    ),
+    Status.CANCELLED: gettext_lazy(
+        "This ticket was cancelled. Ask at the reception if you still need help."
+    ),
+}
+
+
+def _ticket_labels() -> dict[str, str]:
+    """What the status page's script says, in the page's language."""
+    return {
+        "next": _("You are next."),
+        "ahead": _("People before you: %(ahead)s."),
+        "wait": _("Expected wait: about %(minutes)s min."),
+        "no_desk": _("No desk is open at this moment."),
+        "turn": _("It is your turn: go to %(desk)s."),
+        **{str(status): str(text) for status, text in CLOSED_TEXT.items()},
+        "closed": _("This ticket is closed. Thank you for your visit."),
+    }
+
+
 def _qr_svg(data: str) -> str:
     return segno.make(data, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
 
@@ -154,6 +181,8 @@ def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "alert_ahead": settings.ONTHAAL_TURN_ALERT_AHEAD,
         # Without JavaScript the page refreshes itself, which would wipe a form being filled in.
         "typing": bool(errors) or request.GET.get("alert") == "1",
+        "closed_text": CLOSED_TEXT.get(Status(ticket.status), ""),
+        "labels": _ticket_labels(),
         "errors": errors,
         "form": form,
     }
@@ -162,16 +191,18 @@ def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def ticket_json(request: HttpRequest, public_id: str) -> JsonResponse:
     ticket = get_object_or_404(Ticket.objects.select_related("desk"), public_id=public_id)
-    status = selectors.ticket_status(ticket)
-    return JsonResponse(
-        {
-            "code": ticket.code,
-            "status": ticket.status,
-            "position": status.position,
-            "wait_minutes": status.wait_minutes,
-            "desk": status.desk_name,
-        }
-    )
+    return JsonResponse(selectors.ticket_public_state(ticket))
+
+
+async def ticket_events(request: HttpRequest, public_id: str) -> HttpResponseBase:
+    """Server-Sent Events of one ticket (see ``onthaal.queue.live.open_ticket_stream``)."""
+    status, error, stream = await live.open_ticket_stream(public_id)
+    if stream is None:
+        return JsonResponse(error, status=status)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 # --- screen --------------------------------------------------------------------------------
@@ -179,11 +210,22 @@ def ticket_json(request: HttpRequest, public_id: str) -> JsonResponse:
 
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
-    return render(
-        request,
-        "queue/screen.html",
-        {"location": location, "state": selectors.display_state(location)},
-    )
+    config = {
+        "display": reverse("api-display", args=[location.pk]),
+        "events": reverse("api-events", args=[location.pk]),
+        "number": _("number"),
+        "welcome": _("Welcome"),
+        "minutes": _("%(minutes)s min"),
+        "waiting_one": _("person waiting"),
+        "waiting_many": _("people waiting"),
+    }
+    context = {
+        "location": location,
+        "state": selectors.display_state(location),
+        "config": config,
+        "now": clock.now(),
+    }
+    return render(request, "queue/screen.html", context)
 
 
 def display(request: HttpRequest, location_id: int) -> JsonResponse:
@@ -232,24 +274,51 @@ def desk_choose(request: HttpRequest) -> HttpResponse:
     return render(request, "queue/desk_choose.html", {"rows": rows})
 
 
-def _desk_context(request: HttpRequest, desk: Desk) -> dict[str, Any]:
+def _current_version(current: Ticket | None, session: DeskSession | None) -> str:
+    """What the "current visitor" part shows depends on: unchanged, the live refresh leaves
+    it out (and so reads no hand-off note again: each read is audited)."""
+    state = session.state if session else ""
+    if current is None:
+        return f"none:{state}"
+    return f"{current.pk}:{current.status}:{current.recalls}:{current.priority}:{state}"
+
+
+def _desk_context(request: HttpRequest, desk: Desk, *, fragment: bool = False) -> dict[str, Any]:
     session = DeskSession.objects.filter(desk=desk).select_related("user").first()
     current = services.current_ticket(desk)
+    version = _current_version(current, session)
+    unchanged = fragment and request.GET.get("v_current") == version
     queue_ids = list(desk.queues.values_list("pk", flat=True))
-    return {
+    context: dict[str, Any] = {
         "desk": desk,
         "session": session,
         "current": current,
-        "notes": selectors.notes_for(current, request.user) if current else [],
-        "products": list(Product.objects.filter(queues__in=queue_ids, active=True).distinct())
-        if current
-        else [],
+        "current_version": version,
+        "current_unchanged": unchanged,
         "figures": selectors.queue_figures(desk.location, queue_ids),
-        "served_today": selectors.served_today_at(desk),
-        "queues": Queue.objects.filter(location=desk.location, active=True),
-        "desks": Desk.objects.filter(location=desk.location, active=True).exclude(pk=desk.pk),
-        "staff": _staff_at(desk.location),
+        "own": selectors.desk_day(desk),
     }
+    if current is not None and not unchanged:
+        visit = selectors.visit_purpose(current)
+        context.update(
+            visit=visit,
+            notes=selectors.notes_for(current, request.user),
+            delivered=selectors.delivered_lines(current, desk, visit),
+            max_quantity=services.MAX_QUANTITY,
+            queues=Queue.objects.filter(location=desk.location, active=True).select_related(
+                "department"
+            ),
+            desks=_open_desks(desk.location).exclude(pk=desk.pk),
+            staff=_staff_at(desk.location),
+        )
+    return context
+
+
+def _open_desks(location: Location) -> Any:
+    """The desks of ``location`` someone works at now (a hand-over to a closed one is refused)."""
+    return Desk.objects.filter(
+        location=location, active=True, session__state=DeskSession.State.OPEN
+    ).order_by("name")
 
 
 def _staff_at(location: Location) -> list[Any]:
@@ -277,8 +346,9 @@ def desk(request: HttpRequest, desk_id: int) -> HttpResponse:
             object_type="organisation.desk",
             object_id=str(desk.pk),
         )
-    context = _desk_context(request, desk)
-    template = "queue/_desk_live.html" if request.GET.get("fragment") else "queue/desk.html"
+    fragment = bool(request.GET.get("fragment"))
+    context = _desk_context(request, desk, fragment=fragment)
+    template = "queue/_desk_live.html" if fragment else "queue/desk.html"
     return render(request, template, context)
 
 
@@ -331,14 +401,27 @@ def desk_action(request: HttpRequest, desk_id: int, action: str) -> HttpResponse
     return redirect("queue:desk", desk_id=desk.pk)
 
 
+HANDOFF_TARGETS = {"queue": "to_queue", "desk": "to_desk", "user": "to_user"}
+
+
 def _transfer(request: HttpRequest, ticket: Ticket, *, from_desk: Desk | None) -> Ticket:
+    """The hand-off form asks one question: to a department (its queue), a desk or a
+    colleague. Only the field of the chosen answer counts."""
+    to = request.POST.get("to", "")
+    chosen = {
+        field: request.POST.get(field) or 0
+        for kind, field in HANDOFF_TARGETS.items()
+        if to not in HANDOFF_TARGETS or kind == to
+    }
     queue = Queue.objects.filter(
-        pk=request.POST.get("to_queue") or 0, location=ticket.location_id
+        pk=natural(str(chosen.get("to_queue", 0))) or 0, location=ticket.location_id
     ).first()
     to_desk = Desk.objects.filter(
-        pk=request.POST.get("to_desk") or 0, location=ticket.location_id
+        pk=natural(str(chosen.get("to_desk", 0))) or 0, location=ticket.location_id
     ).first()
-    to_user = get_user_model().objects.filter(pk=request.POST.get("to_user") or 0).first()
+    to_user = (
+        get_user_model().objects.filter(pk=natural(str(chosen.get("to_user", 0))) or 0).first()
+    )
     return services.transfer(
         ticket=ticket,
         actor=request.user,
@@ -394,9 +477,7 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(reverse("queue:reception", args=[slug]) + f"?issued={issued.public_id}")
         return redirect("queue:reception", slug=slug)
     waiting = (
-        Ticket.objects.filter(
-            location=location, status=Status.WAITING, service_day=services.clock.today()
-        )
+        Ticket.objects.filter(location=location, status=Status.WAITING, service_day=clock.today())
         .select_related("queue", "assigned_user", "assigned_desk")
         .order_by("waiting_since")
     )
@@ -404,10 +485,12 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
         "location": location,
         "queues": Queue.objects.filter(location=location, active=True).select_related("department"),
         "waiting": waiting,
-        "desks": Desk.objects.filter(location=location, active=True),
+        "desks": _open_desks(location),
         "staff": _staff_at(location),
-        "issued": Ticket.objects.filter(public_id=request.GET.get("issued") or "-").first(),
     }
+    if request.GET.get("fragment"):
+        return render(request, "queue/_reception_live.html", context)
+    context["issued"] = Ticket.objects.filter(public_id=request.GET.get("issued") or "-").first()
     return render(request, "queue/reception.html", context)
 
 
@@ -421,22 +504,48 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
         access.require(request.user, "queue.lead", object_type="organisation.location")
     if request.method == "POST":
         try:
-            ticket = services.get_ticket(request.POST.get("ticket"))
-            access.require(request.user, "queue.lead", ticket.queue.department)
-            queue = Queue.objects.filter(
-                pk=request.POST.get("to_queue") or 0, location=location
-            ).first()
-            services.transfer(ticket=ticket, actor=request.user, queue=queue)
-            messages.success(request, _("%(code)s is moved.") % {"code": ticket.code})
+            action = request.POST.get("action", "move")
+            if action == "announce":
+                until = (
+                    parse_date(request.POST.get("until", "") or "")
+                    if request.POST.get("until")
+                    else None
+                )
+                services.announcement_create(
+                    actor=request.user,
+                    location=location,
+                    text=request.POST.get("text", ""),
+                    until=until,
+                )
+                messages.success(request, _("The announcement is on the screens."))
+            elif action == "unannounce":
+                announcement = get_object_or_404(
+                    Announcement,
+                    pk=natural(request.POST.get("announcement", "")) or 0,
+                    location=location,
+                )
+                services.announcement_end(actor=request.user, announcement=announcement)
+                messages.success(request, _("The announcement is off the screens."))
+            else:
+                ticket = services.get_ticket(request.POST.get("ticket"))
+                access.require(request.user, "queue.lead", ticket.queue.department)
+                queue = Queue.objects.filter(
+                    pk=request.POST.get("to_queue") or 0, location=location
+                ).first()
+                services.transfer(ticket=ticket, actor=request.user, queue=queue)
+                messages.success(request, _("%(code)s is moved.") % {"code": ticket.code})
         except DomainError as error:
             _fail(request, error)
+        except ValueError:
+            messages.error(request, _("Give the date as day, month and year."))
         return redirect("queue:lead", slug=slug)
     context = {
         "location": location,
-        "figures": selectors.queue_figures(location),
+        "days": selectors.queue_days(location),
+        "announcements": Announcement.objects.filter(location=location).order_by("pk"),
         "desks": selectors.desk_sessions(location),
         "waiting": Ticket.objects.filter(
-            location=location, status=Status.WAITING, service_day=services.clock.today()
+            location=location, status=Status.WAITING, service_day=clock.today()
         ).select_related("queue"),
         "queues": Queue.objects.filter(location=location, active=True),
     }

@@ -214,7 +214,10 @@ def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
     )
     page = client.get(reverse("queue:ticket", args=[second.public_id]))
     html = page.content.decode()
-    assert "B002" in html and "<svg" in html and "1 persoon voor u" in html
+    assert "B002" in html and "1 persoon voor u" in html
+    assert "<svg" not in html  # no code to scan on the phone itself; the printed ticket has it
+    printed = client.get(reverse("queue:ticket", args=[second.public_id]), {"print": "1"})
+    assert "<svg" in printed.content.decode()
     status = client.get(reverse("queue:ticket-json", args=[second.public_id])).json()
     assert status == {
         "code": "B002",
@@ -222,6 +225,7 @@ def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
         "position": 1,
         "wait_minutes": None,
         "desk": "",
+        "closed": False,
     }
     assert client.get(reverse("queue:ticket", args=["nope"])).status_code == 404
 

@@ -12,6 +12,7 @@ from onthaal.audit import selectors as audit_selectors
 from onthaal.audit.models import Action, AuditEvent
 from onthaal.audit.services import change_with_event
 from onthaal.catalogue.models import Product
+from onthaal.core import clock
 from onthaal.queue import services
 from onthaal.queue.models import Source, Ticket, TicketCounter
 
@@ -70,7 +71,7 @@ def test_a_product_gone_at_commit_leaves_no_ticket_no_number_and_no_event(zonned
     _issue(z)
     events = AuditEvent.objects.count()
     gone = Product(pk=Product.objects.order_by("-pk").first().pk + 1)
-    ticket = Ticket(location=z["ac"], queue=z["burgerzaken"], service_day=services.clock.today())
+    ticket = Ticket(location=z["ac"], queue=z["burgerzaken"], service_day=clock.today())
     with pytest.raises(IntegrityError):
         services._issue_and_record(ticket, [gone], z["users"]["onthaal"], {})
     assert Ticket.objects.count() == 1 and TicketCounter.objects.get().last_number == 1

@@ -1,5 +1,7 @@
 // Waiting-room screen: Server-Sent Events, with polling when the stream is unavailable.
-// Shows numbers and desks only. The state is re-read on every (re)connect.
+// Shows numbers and desks only. The state is re-read on every (re)connect. A call flashes the
+// "now" box and is spoken; in a kiosk-mode Chromium started with
+// --autoplay-policy=no-user-gesture-required the sound is on without a click (docs/queue.md).
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("screen-config").textContent);
@@ -7,9 +9,13 @@
   var seen = {};
   state.calls.forEach(function (c) { seen[c.code + c.called_at] = true; });
   var soundOn = false;
+  var audio = null;
   var pollTimer = null;
+  var refreshTimer = null;
   var source = null;
   var linkState = document.getElementById("link-state");
+  var soundButton = document.getElementById("sound");
+  var lang = document.documentElement.lang || "nl";
 
   function cell(text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; return td; }
 
@@ -21,18 +27,51 @@
     if (first) {
       p.className = "now-code"; p.textContent = first.code; now.appendChild(p);
       var d = document.createElement("p"); d.className = "now-desk"; d.textContent = first.desk; now.appendChild(d);
-    } else { p.className = "now-empty"; p.textContent = "—"; now.appendChild(p); }
+    } else { p.className = "now-empty"; p.textContent = config.welcome; now.appendChild(p); }
     var body = document.getElementById("recent");
     body.innerHTML = "";
-    state.calls.forEach(function (c) {
+    state.calls.slice(0, 5).forEach(function (c) {
       var tr = document.createElement("tr"); tr.appendChild(cell(c.code, "code")); tr.appendChild(cell(c.desk)); body.appendChild(tr);
     });
+    var queues = document.getElementById("queues");
+    queues.innerHTML = "";
+    (state.queues || []).forEach(function (q) {
+      var tr = document.createElement("tr");
+      tr.appendChild(cell(q.prefix + " · " + q.name));
+      tr.appendChild(cell(String(q.waiting)));
+      tr.appendChild(cell(q.wait_minutes === null ? "—" : config.minutes.replace("%(minutes)s", q.wait_minutes)));
+      queues.appendChild(tr);
+    });
     document.getElementById("waiting").textContent = state.waiting + " " + (state.waiting === 1 ? config.waiting_one : config.waiting_many);
+    news();
+  }
+
+  // The announcements, one at a time, each for 8 seconds.
+  var newsAt = 0;
+  function news() {
+    var line = document.getElementById("news");
+    var items = state.announcements || [];
+    line.hidden = items.length === 0;
+    if (items.length) line.textContent = items[newsAt % items.length];
+  }
+  setInterval(function () { newsAt += 1; news(); }, 8000);
+
+  function tick() {
+    document.getElementById("clock").textContent = new Date().toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit", timeZone: "Europe/Brussels"});
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  function flash() {
+    var box = document.getElementById("now-box");
+    box.classList.remove("flash");
+    void box.offsetWidth;  // restart the animation
+    box.classList.add("flash");
   }
 
   function chime() {
     try {
-      var ctx = new (window.AudioContext || window.webkitAudioContext)();
+      var ctx = audio || new (window.AudioContext || window.webkitAudioContext)();
       [659, 880].forEach(function (f, i) {
         var o = ctx.createOscillator(), g = ctx.createGain();
         o.frequency.value = f; o.connect(g); g.connect(ctx.destination);
@@ -44,13 +83,14 @@
   }
 
   function announce(call) {
+    flash();
     if (!soundOn) return;
     chime();
     if (!window.speechSynthesis) return;
     // Spell the number: "B 0 1 2" is read as letters and digits by the local (offline) voice.
     var spoken = config.number + " " + call.code.split("").join(" ") + ", " + call.desk;
     var u = new SpeechSynthesisUtterance(spoken);
-    u.lang = document.documentElement.lang === "nl" ? "nl-BE" : document.documentElement.lang;
+    u.lang = lang === "nl" ? "nl-BE" : lang;
     var local = speechSynthesis.getVoices().filter(function (v) { return v.localService && v.lang.indexOf(u.lang.slice(0, 2)) === 0; });
     if (local.length) u.voice = local[0];
     setTimeout(function () { speechSynthesis.speak(u); }, 800);
@@ -68,14 +108,11 @@
     if (e.type === "called" || e.type === "recalled") {
       var call = {code: e.code, queue: e.queue, desk: e.desk, called_at: e.at, status: e.status};
       state.calls = [call].concat(state.calls.filter(function (c) { return c.code !== e.code; })).slice(0, 8);
-      if (e.type === "called") state.waiting = Math.max(0, state.waiting - 1);
       seen[call.code + call.called_at] = true;
       render(); announce(call);
-    } else if (e.type === "issued") {
-      state.waiting += 1; render();
-    } else if (e.type === "transferred" || e.type === "cancelled") {
-      poll();
     }
+    // The counts per queue and the expected waits: read again, once for a burst of events.
+    if (!refreshTimer) refreshTimer = setTimeout(function () { refreshTimer = null; poll(); }, 1000);
   }
 
   function poll() {
@@ -107,10 +144,19 @@
     };
   }
 
-  document.getElementById("sound").addEventListener("click", function () {
-    soundOn = !soundOn;
-    this.setAttribute("aria-pressed", String(soundOn));
+  function setSound(on) {
+    soundOn = on;
+    soundButton.setAttribute("aria-pressed", String(on));
+    document.body.dataset.sound = on ? "on" : "off";
+  }
+  soundButton.addEventListener("click", function () {
+    setSound(!soundOn);
     if (soundOn) chime();
   });
+  // Sound without a click where the browser allows it (a kiosk started with the autoplay flag).
+  try {
+    audio = new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === "running") setSound(true);
+  } catch (e) { audio = null; }
   connect();
 })();

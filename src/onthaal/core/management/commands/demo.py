@@ -28,7 +28,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready: {}".format(settings.DATABASES["default"]["NAME"]))
         call_command("load_demo")
-        if no_serve:
+        from onthaal.reporting.demo import load_demo_history
+
+        if no_serve:  # prepare only: the history loads when the demo is served
             return
         env = {**os.environ, "DEBUG": "1" if settings.DEBUG else "0"}
         onthaal = [sys.executable, "-m", "onthaal.cli"]
@@ -52,9 +54,13 @@ class Command(BaseCommand):
             f"  {base}/staff/agenda/administratief-centrum/ appointments of the day (balie)\n"
             f"  {base}/admin/                              configuration (admin, teamlead)\n"
             f"  {base}/staff/audit/                        audit log (auditor)\n"
+            f"  {base}/staff/reports/                      figures and advice (manager, teamlead)\n"
             f"  {base}/api/v1/docs/                        API documentation\n"
         )
         try:
+            # Two years of figures, in bulk, while the server starts (it serves without them).
+            if visits := load_demo_history():
+                self.stdout.write(f"Two years of figures: {visits} visits.")
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -30,13 +30,15 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 def _housekeeping_loop() -> None:
     """Periodic jobs next to the task worker: turn alerts and the outbox every 5 seconds;
-    reminders, no-shows, retention and the end of day for the queues every minute."""
+    reminders, no-shows, retention, the end of day for the queues and the figures (reporting's
+    visit facts) every minute."""
     from django.db import close_old_connections
 
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
     from onthaal.queue import alerts
     from onthaal.queue.services import housekeeping
+    from onthaal.reporting.services import refresh_facts
 
     ticks = 0
     while True:
@@ -53,6 +55,9 @@ def _housekeeping_loop() -> None:
                 appointments.mark_no_shows()
                 appointments.anonymise_expired()
                 notify.forget_ticket_recipients()
+                recorded = refresh_facts()
+                if recorded:
+                    log.info("figures: recorded %d visits", recorded)
         except Exception:
             log.exception("housekeeping failed; retrying shortly")
         finally:

@@ -1,0 +1,223 @@
+"""Advice per location x department x weekday x hour, from the figures, the desks' schedules
+and the opening hours; worded for a council (the pure rules are in ``advice``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db.models import Sum
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from onthaal.catalogue.models import Product
+from onthaal.hours import compute
+from onthaal.hours.models import Weekday
+from onthaal.hours.selectors import hours_data
+from onthaal.organisation.models import Department, Desk, Location
+from onthaal.reporting import advice, erlang, kpi
+from onthaal.reporting.selectors import Scope, grouped, rollups
+
+DEFAULT_TARGET = erlang.Target(wait_seconds=900, share=0.8)
+HOURS = range(7, 20)
+
+
+@dataclass
+class PlaceAdvice:
+    location: Location
+    department: Department
+    needs: list[advice.Need]
+    suggestions: list[advice.Suggestion]
+    texts: list[str]
+
+
+def _reference_week(end: dt.date) -> list[dt.date]:
+    """The week (Monday to Sunday) the hours and schedules are read for: the one of ``end``."""
+    monday = kpi.week_start(end)
+    return [monday + dt.timedelta(days=n) for n in range(7)]
+
+
+def _open_hours(
+    location: Location, department: Department, week: list[dt.date]
+) -> set[tuple[int, int]]:
+    """(weekday, hour) pairs in which walk-in or appointments are open for at least half the
+    hour, by the weekly rules valid that week (exceptions and holidays left out: advice is
+    about an ordinary week)."""
+    data = hours_data(location, week[0], week[-1])
+    plain = compute.HoursData(rules=data.rules)
+    days = compute.schedule(
+        plain,
+        week[0],
+        week[-1],
+        channels=(compute.WALK_IN, compute.APPOINTMENT),
+        department_id=department.pk,
+    )
+    out = set()
+    for day in days:
+        for hour in HOURS:
+            start = compute.to_instant(day.day, dt.time(hour), kpi.BRUSSELS)
+            end = start + dt.timedelta(hours=1)
+            covered = dt.timedelta()
+            for interval in day.intervals:
+                overlap = min(end, interval.end) - max(start, interval.start)
+                covered += max(overlap, dt.timedelta())
+            if covered >= dt.timedelta(minutes=30):
+                out.add((day.day.weekday(), hour))
+    return out
+
+
+def _planned_desks(
+    location: Location,
+    department: Department,
+    week: list[dt.date],
+    open_hours: set[tuple[int, int]],
+) -> dict[tuple[int, int], int]:
+    """Desks planned per (weekday, hour): a desk with a weekly schedule in its windows, a desk
+    without one whenever the department is open."""
+    desks = list(
+        Desk.objects.filter(location=location, departments=department, active=True)
+        .exclude(kind=Desk.Kind.RECEPTION)
+        .prefetch_related("schedule")
+    )
+    planned: dict[tuple[int, int], int] = {}
+    for day in week:
+        for hour in HOURS:
+            key = (day.weekday(), hour)
+            moment = dt.time(hour, 30)
+            n = 0
+            for desk in desks:
+                rows = [r for r in desk.schedule.all() if r.valid_on(day)]
+                if rows:
+                    n += any(r.weekday == day.weekday() and r.start <= moment < r.end for r in rows)
+                else:
+                    n += key in open_hours
+            planned[key] = n
+    return planned
+
+
+def cells(scope: Scope, location: Location, department: Department) -> list[advice.Cell]:
+    place = replace(scope, location_id=location.pk, department_ids=(department.pk,))
+    rows = (
+        rollups(place)
+        .exclude(channel__in=["eloket", "phone", "email"])
+        .values("weekday", "hour")
+        .annotate(n=Sum("visits"), s=Sum("service_sum"), c=Sum("service_count"))
+    )
+    measured = {(r["weekday"], r["hour"]): r for r in rows}
+    days = kpi.weekday_count(scope.start, scope.end)
+    week = _reference_week(scope.end)
+    open_hours = _open_hours(location, department, week)
+    planned = _planned_desks(location, department, week, open_hours)
+    out = []
+    for weekday in range(6):
+        for hour in HOURS:
+            row = measured.get((weekday, hour))
+            is_open = (weekday, hour) in open_hours
+            if row is None and not is_open:
+                continue
+            arrivals = (row["n"] / days[weekday]) if row and days[weekday] else 0.0
+            minutes = (row["s"] / row["c"] / 60) if row and row["c"] else None
+            out.append(
+                advice.Cell(
+                    weekday=weekday,
+                    hour=hour,
+                    arrivals_per_hour=round(arrivals, 2),
+                    service_minutes=round(minutes, 2) if minutes else None,
+                    planned_desks=planned.get((weekday, hour), 0),
+                    open=is_open,
+                )
+            )
+    return out
+
+
+def _day(weekday: int) -> str:
+    return str(Weekday(weekday).label)
+
+
+def _number(value: float, digits: int = 1) -> str:
+    return number_format(round(value, digits), digits)
+
+
+def wording(suggestion: advice.Suggestion, products: dict[int, str]) -> str:
+    """The suggestion as one plain sentence ("dinsdag 16–18 u: 1,2 bezoekers per uur — ...")."""  # noqa: RUF002
+    when = _("%(day)s %(start)d–%(end)d h") % {  # noqa: RUF001
+        "day": _day(suggestion.weekday),
+        "start": suggestion.start_hour,
+        "end": suggestion.end_hour,
+    }
+    values = {
+        "when": when,
+        "arrivals": _number(suggestion.arrivals_per_hour),
+        "needed": suggestion.desks_needed,
+        "planned": suggestion.planned_desks,
+    }
+    if suggestion.kind == "quiet":
+        return (
+            _("%(when)s: %(arrivals)s visitors per hour — close, or by appointment only") % values
+        )
+    if suggestion.kind == "short":
+        return _("%(when)s: %(needed)d desks needed, %(planned)d planned") % values
+    if suggestion.kind == "spare":
+        return (
+            _("%(when)s: %(needed)d desks needed, %(planned)d planned — a desk can do other work")
+            % values
+        )
+    if suggestion.kind == "closed_demand":
+        return (
+            _("%(when)s: %(arrivals)s visitors per hour while closed — consider opening") % values
+        )
+    return _(
+        "%(product)s: %(share)s%% of the visits, %(minutes)s minutes — a candidate for the quick "
+        "counter or a pick-up locker"
+    ) % {
+        "product": products.get(suggestion.product_id, "?"),
+        "share": _number(suggestion.share * 100, 0),
+        "minutes": _number(suggestion.service_minutes),
+    }
+
+
+def product_mix(scope: Scope) -> list[tuple[int, float, float]]:
+    per_product = grouped(scope, "product")
+    total = sum(r["visits"] for r in per_product.values()) or 1
+    return [
+        (
+            pk,
+            r["visits"] / total,
+            (r["service_sum"] / r["service_count"] / 60) if r["service_count"] else 0.0,
+        )
+        for pk, r in per_product.items()
+    ]
+
+
+def product_names(ids: Any) -> dict[int, str]:
+    return {p.pk: p.name for p in Product.objects.filter(pk__in=list(ids))}
+
+
+def places(scope: Scope) -> list[tuple[Location, Department]]:
+    """The location x department pairs in scope that receive visitors."""
+    departments = Department.objects.filter(pk__in=scope.department_ids).prefetch_related(
+        "locations"
+    )
+    out = []
+    for department in departments.order_by("name"):
+        for location in department.locations.order_by("name"):
+            if scope.location_id is None or location.pk == scope.location_id:
+                out.append((location, department))
+    return out
+
+
+def advise(scope: Scope, target: erlang.Target = DEFAULT_TARGET) -> list[PlaceAdvice]:
+    out = []
+    for location, department in places(scope):
+        place = replace(scope, location_id=location.pk, department_ids=(department.pk,))
+        needs = advice.needs(cells(scope, location, department), target)
+        mix = product_mix(place)
+        suggestions = advice.advise(needs, mix)
+        names = product_names({s.product_id for s in suggestions if s.product_id})
+        out.append(
+            PlaceAdvice(
+                location, department, needs, suggestions, [wording(s, names) for s in suggestions]
+            )
+        )
+    return out

@@ -1,0 +1,595 @@
+"""The dashboard's figures: KPIs and charts (SVG), each with its table and a summary in words.
+One builder for the page, the printout and the yearly PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+
+from onthaal.hours.models import Weekday
+from onthaal.organisation.models import Department, Location
+from onthaal.queue.models import Queue
+from onthaal.reporting import advisor, charts, kpi
+from onthaal.reporting.charts import Figure
+from onthaal.reporting.models import Channel, QueueTarget
+from onthaal.reporting.selectors import (
+    DEFAULT_TARGET_SECONDS,
+    Scope,
+    booked_minutes_kept,
+    grouped,
+    grouped_twice,
+    percentiles,
+    service_levels,
+    totals,
+)
+
+NONE = "\u2013"  # an en dash: no figure
+MINUS = "\u2212"
+
+
+@dataclass
+class Kpi:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass
+class Report:
+    scope: Scope
+    kpis: list[Kpi]
+    figures: list[Figure] = field(default_factory=list)
+    advice: list[advisor.PlaceAdvice] = field(default_factory=list)
+
+
+def n(value: float, digits: int = 0) -> str:
+    return number_format(round(value, digits), digits, force_grouping=True)
+
+
+def pct(part: float, whole: float, digits: int = 0) -> str:
+    return f"{n(100 * part / whole, digits)}%" if whole else NONE
+
+
+def minutes(seconds: float | None) -> str:
+    return NONE if seconds is None else n(seconds / 60, 1)
+
+
+def granularity(scope: Scope) -> str:
+    if scope.days <= 62:
+        return "day"
+    if scope.days <= 370:
+        return "week"
+    return "month"
+
+
+def period_keys(start: dt.date, end: dt.date, by: str) -> list[dt.date]:
+    if by == "day":
+        return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    if by == "week":
+        first = kpi.week_start(start)
+        return [first + dt.timedelta(weeks=i) for i in range((end - first).days // 7 + 1)]
+    keys, month = [], kpi.month_start(start)
+    while month <= end:
+        keys.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return keys
+
+
+def key_label(key: dt.date, by: str) -> str:
+    if by == "month":
+        return date_format(key, "M Y")
+    return date_format(key, "j M")
+
+
+def last_year(scope: Scope, by: str) -> Scope:
+    """The same period a year earlier: 52 weeks back for days and weeks (a Monday stays a
+    Monday), the same calendar months for months."""
+    if by == "month":
+        start, end = kpi.same_period_last_year(scope.start, scope.end)
+        return scope.shifted(start, end)
+    return scope.shifted(scope.start - dt.timedelta(weeks=52), scope.end - dt.timedelta(weeks=52))
+
+
+def channel_label(value: str) -> str:
+    try:
+        return str(Channel(value).label)
+    except ValueError:
+        return value
+
+
+def visitors_figure(scope: Scope, by: str | None = None) -> tuple[Figure, int, int]:
+    by = by or granularity(scope)
+    now = grouped(scope, by)
+    before_scope = last_year(scope, by)
+    before = grouped(before_scope, by)
+    keys = period_keys(scope.start, scope.end, by)
+    old_keys = period_keys(before_scope.start, before_scope.end, by)
+    values = [now.get(k, {}).get("visits", 0) for k in keys]
+    old = [before.get(k, {}).get("visits", 0) if k in before else 0 for k in old_keys]
+    old = (old + [0] * len(keys))[: len(keys)]
+    total, total_before = sum(values), sum(old)
+    unit = {"day": _("per day"), "week": _("per week"), "month": _("per month")}[by]
+    title = _("Visitors %(unit)s") % {"unit": unit}
+    if total_before:
+        change = (total - total_before) / total_before
+        summary = _(
+            "%(total)s visits, %(change)s %(direction)s than the same period last year "
+            "(%(before)s)."
+        ) % {
+            "total": n(total),
+            "change": pct(abs(change), 1),
+            "direction": _("more") if change >= 0 else _("fewer"),
+            "before": n(total_before),
+        }
+    else:
+        summary = _("%(total)s visits; no figures for the same period last year.") % {
+            "total": n(total)
+        }
+    labels = [key_label(k, by) for k in keys]
+    svg = charts.columns(
+        labels,
+        values,
+        title=title,
+        desc=summary,
+        compare=old if total_before else None,
+        value_label=_("this period"),
+        compare_label=_("same period last year"),
+    )
+    figure = Figure(
+        "visitors",
+        title,
+        summary,
+        svg,
+        [_("Period"), _("Visits"), _("Last year")],
+        [[label, n(v), n(o)] for label, v, o in zip(labels, values, old, strict=True)],
+    )
+    return figure, total, total_before
+
+
+def heatmap_figure(scope: Scope) -> Figure:
+    counts = grouped_twice(scope, "weekday", "hour")
+    days = kpi.weekday_count(scope.start, scope.end)
+    hours = sorted({h for _, h in counts}) or list(range(8, 17))
+    hours = list(range(min(hours), max(hours) + 1))
+    weekdays = [d for d in range(7) if any(counts.get((d, h)) for h in hours)] or list(range(5))
+    grid = [
+        [(counts[(d, h)] / days[d]) if counts.get((d, h)) and days[d] else None for h in hours]
+        for d in weekdays
+    ]
+    best = max(
+        (
+            (v, d, h)
+            for d, row in zip(weekdays, grid, strict=True)
+            for h, v in zip(hours, row, strict=True)
+            if v
+        ),
+        default=None,
+    )
+    title = _("Arrivals per hour, by weekday and hour")
+    if best:
+        summary = _(
+            "Busiest on %(day)s %(start)d–%(end)d h: %(n)s visitors per hour on average."  # noqa: RUF001
+        ) % {
+            "day": Weekday(best[1]).label,
+            "start": best[2],
+            "end": best[2] + 1,
+            "n": n(best[0], 1),
+        }
+    else:
+        summary = _("No visits in this period.")
+    labels = [str(Weekday(d).label) for d in weekdays]
+    svg = charts.heatmap(labels, [f"{h}" for h in hours], grid, title=title, desc=summary)
+    rows = [
+        [label] + [n(v, 1) if v else "" for v in row]
+        for label, row in zip(labels, grid, strict=True)
+    ]
+    return Figure("heatmap", title, summary, svg, [_("Weekday")] + [f"{h} h" for h in hours], rows)
+
+
+def product_figure(scope: Scope, names: dict[int, str]) -> Figure:
+    per = grouped(scope, "product")
+    total = sum(r["visits"] for r in per.values())
+    top = sorted(per.items(), key=lambda kv: -kv[1]["visits"])[:10]
+    rows = [
+        (
+            names.get(pk, _("(no product)")),
+            r["visits"],
+            f"{n(r['visits'])} ({pct(r['visits'], total)})",
+        )
+        for pk, r in top
+    ]
+    title = _("Product mix")
+    summary = (
+        _("%(product)s is asked for most: %(share)s of the visits.")
+        % {"product": rows[0][0], "share": pct(top[0][1]["visits"], total)}
+        if rows
+        else _("No visits in this period.")
+    )
+    svg = charts.hbars(rows, title=title, desc=summary)
+    table = [
+        [name, n(v), pct(v, total), n(per[pk]["items"])]
+        for (name, v, _t), (pk, _r) in zip(rows, top, strict=True)
+    ]
+    return Figure(
+        "products", title, summary, svg, [_("Product"), _("Visits"), _("Share"), _("Items")], table
+    )
+
+
+def channel_figure(scope: Scope) -> Figure:
+    by = "month" if scope.days > 62 else "week"
+    counts = grouped_twice(scope, by, "channel")
+    keys = period_keys(scope.start, scope.end, by)
+    channels = [c for c in Channel.values if any(counts.get((k, c)) for k in keys)]
+    values = [[counts.get((k, c), 0) for c in channels] for k in keys]
+    labels = [key_label(k, by) for k in keys]
+    title = _("Channel mix over time")
+    first = next((row for row in values if sum(row)), None)
+    last = next((row for row in reversed(values) if sum(row)), None)
+    if first and last and Channel.APPOINTMENT in channels:
+        i = channels.index(Channel.APPOINTMENT)
+        summary = _("By appointment: from %(first)s to %(last)s of the visits.") % {
+            "first": pct(first[i], sum(first)),
+            "last": pct(last[i], sum(last)),
+        }
+    elif first:
+        summary = _("%(n)s channels in use.") % {"n": len(channels)}
+    else:
+        summary = _("No visits in this period.")
+    svg = charts.stacked(
+        labels, [channel_label(c) for c in channels], values, title=title, desc=summary
+    )
+    rows = [
+        [label] + [pct(v, sum(row)) for v in row] for label, row in zip(labels, values, strict=True)
+    ]
+    return Figure(
+        "channels", title, summary, svg, [_("Period")] + [channel_label(c) for c in channels], rows
+    )
+
+
+def waiting_figure(scope: Scope) -> tuple[Figure, float | None]:
+    queues = {q.pk: q for q in Queue.objects.select_related("location")}
+    targets = {t.queue_id: t for t in QueueTarget.objects.all()}
+    per = percentiles(scope, "wait_seconds", "queue")
+    levels = service_levels(scope, {pk: t.wait_seconds for pk, t in targets.items()})
+    rows, p90s, table = [], [], []
+    within_all = called_all = 0
+    for queue_id, (p50, p90) in sorted(per.items(), key=lambda kv: -(kv[1][1] or 0)):
+        queue = queues.get(queue_id)
+        name = (
+            f"{queue.prefix} {queue.name} ({queue.location.name})" if queue else _("appointments")
+        )
+        within, called = levels.get(queue_id, (0, 0))
+        within_all += within
+        called_all += called
+        target = targets.get(queue_id)
+        wait = target.wait_seconds if target else DEFAULT_TARGET_SECONDS
+        share = float(target.share) if target else 0.8
+        rows.append(
+            (
+                name,
+                (p50 or 0) / 60,
+                _("%(p50)s / %(p90)s min") % {"p50": minutes(p50), "p90": minutes(p90)},
+            )
+        )
+        p90s.append((p90 or 0) / 60)
+        table.append(
+            [
+                name,
+                n(called),
+                minutes(p50),
+                minutes(p90),
+                _("%(share)s within %(min)s min") % {"share": pct(share, 1), "min": n(wait / 60)},
+                pct(within, called),
+            ]
+        )
+    level = within_all / called_all if called_all else None
+    title = _("Waiting time (median and 90th percentile) and service level per queue")
+    summary = (
+        _(
+            "Half of the visitors are called within %(p50)s minutes; %(level)s within their queue's target."
+        )
+        % {
+            "p50": minutes(percentiles(scope, "wait_seconds").get(0, (None,))[0]),
+            "level": pct(level or 0, 1),
+        }
+        if called_all
+        else _("No visitors were called in this period.")
+    )
+    svg = charts.hbars(
+        rows,
+        title=title,
+        desc=summary,
+        second=p90s,
+        first_label=_("median (minutes)"),
+        second_label=_("90th percentile"),
+    )
+    figure = Figure(
+        "waiting",
+        title,
+        summary,
+        svg,
+        [
+            _("Queue"),
+            _("Called"),
+            _("Median wait (min)"),
+            _("90th percentile (min)"),
+            _("Target"),
+            _("Service level"),
+        ],
+        table,
+    )
+    return figure, level
+
+
+def service_time_figure(scope: Scope, names: dict[int, str]) -> Figure:
+    per = percentiles(scope, "service_seconds", "product")
+    counts = grouped(scope, "product")
+    top = sorted(per.items(), key=lambda kv: -counts.get(kv[0], {}).get("visits", 0))[:10]
+    rows = [
+        (
+            names.get(pk, _("(no product)")),
+            (p50 or 0) / 60,
+            _("%(min)s min") % {"min": minutes(p50)},
+        )
+        for pk, (p50, _p90) in top
+    ]
+    p90s = [(p90 or 0) / 60 for _pk, (_p50, p90) in top]
+    title = _("Service time per product (median and 90th percentile)")
+    longest = max(top, key=lambda kv: kv[1][0] or 0, default=None)
+    summary = (
+        _("%(product)s takes longest: %(min)s minutes (median).")
+        % {"product": names.get(longest[0], _("(no product)")), "min": minutes(longest[1][0])}
+        if longest
+        else _("No services in this period.")
+    )
+    svg = charts.hbars(
+        rows,
+        title=title,
+        desc=summary,
+        second=p90s,
+        first_label=_("median (minutes)"),
+        second_label=_("90th percentile"),
+    )
+    table = [
+        [r[0], minutes(p50), minutes(p90)] for r, (_pk, (p50, p90)) in zip(rows, top, strict=True)
+    ]
+    return Figure(
+        "service",
+        title,
+        summary,
+        svg,
+        [_("Product"), _("Median (min)"), _("90th percentile (min)")],
+        table,
+    )
+
+
+def outcome_figure(scope: Scope) -> Figure:
+    per = grouped(scope, "department")
+    names = {d.pk: d.name for d in Department.objects.filter(pk__in=list(per))}
+    rows, second, table = [], [], []
+    for pk, r in sorted(per.items(), key=lambda kv: names.get(kv[0], "")):
+        rate = r["no_shows"] / r["visits"] if r["visits"] else 0
+        cancel = r["cancelled"] / r["visits"] if r["visits"] else 0
+        rows.append((names.get(pk, "?"), 100 * rate, pct(r["no_shows"], r["visits"], 1)))
+        second.append(100 * cancel)
+        table.append(
+            [
+                names.get(pk, "?"),
+                n(r["visits"]),
+                pct(r["no_shows"], r["visits"], 1),
+                pct(r["cancelled"], r["visits"], 1),
+            ]
+        )
+    all_ = totals(scope)
+    title = _("No-shows and cancellations per department")
+    summary = _("%(no_show)s of the visits were no-shows, %(cancelled)s cancelled.") % {
+        "no_show": pct(all_["no_shows"], all_["visits"], 1),
+        "cancelled": pct(all_["cancelled"], all_["visits"], 1),
+    }
+    svg = charts.hbars(
+        rows,
+        title=title,
+        desc=summary,
+        second=second,
+        first_label=_("no-shows (%)"),
+        second_label=_("cancelled (%)"),
+    )
+    return Figure(
+        "outcomes",
+        title,
+        summary,
+        svg,
+        [_("Department"), _("Visits"), _("No-shows"), _("Cancelled")],
+        table,
+    )
+
+
+def capacity_figure(scope: Scope) -> Figure:
+    from onthaal.reporting.capacity import appointment_capacity_minutes
+
+    rows, table = [], []
+    for location, department in advisor.places(scope):
+        place = Scope(scope.start, scope.end, (department.pk,), location.pk)
+        capacity = appointment_capacity_minutes(location, department, scope.start, scope.end)
+        used = booked_minutes_kept(place)
+        if not capacity and not used:
+            continue
+        label = f"{department.name} ({location.name})"
+        share = used / capacity if capacity else 0
+        rows.append((label, 100 * min(share, 1.5), pct(used, capacity)))
+        table.append([label, n(capacity / 60), n(used / 60), pct(used, capacity)])
+    title = _("Use of appointment capacity")
+    if rows:
+        top = max(rows, key=lambda r: r[1])
+        summary = _("%(place)s uses %(share)s of its appointment hours.") % {
+            "place": top[0],
+            "share": top[2],
+        }
+    else:
+        summary = _("No appointment hours in this period.")
+    svg = charts.hbars(rows, title=title, desc=summary)
+    return Figure(
+        "capacity",
+        title,
+        summary,
+        svg,
+        [_("Department"), _("Hours open for appointments"), _("Hours booked"), _("Use")],
+        table,
+    )
+
+
+def desks_figure(places: list[advisor.PlaceAdvice]) -> Figure | None:
+    """Desks needed (Erlang C) against desks planned, weekday x hour, for the busiest place."""
+    if not places:
+        return None
+    place = max(places, key=lambda p: sum(need.cell.arrivals_per_hour for need in p.needs))
+    weekdays = sorted({need.cell.weekday for need in place.needs})
+    hours = sorted({need.cell.hour for need in place.needs})
+    if not weekdays:
+        return None
+    lookup = {(need.cell.weekday, need.cell.hour): need for need in place.needs}
+    grid: list[list[float | None]] = []
+    texts: list[list[str]] = []
+    short = 0
+    for d in weekdays:
+        row: list[float | None] = []
+        row_texts: list[str] = []
+        for h in hours:
+            need = lookup.get((d, h))
+            if need is None:
+                row.append(None)
+                row_texts.append("")
+                continue
+            planned = need.cell.planned_desks
+            short += need.desks_needed > planned
+            # Darker: the planned desks are more used (past 100 %: too few desks).
+            row.append(
+                need.desks_needed / planned if planned else (2.0 if need.desks_needed else 0.0)
+            )
+            row_texts.append(f"{need.desks_needed}/{need.cell.planned_desks}")
+        grid.append(row)
+        texts.append(row_texts)
+    title = _("Desks needed / planned — %(department)s, %(location)s") % {
+        "department": place.department.name,
+        "location": place.location.name,
+    }
+    summary = _(
+        "In %(n)d hours of the week more desks are needed than planned (darker: the planned desks are busier)."
+    ) % {"n": short}
+    labels = [str(Weekday(d).label) for d in weekdays]
+    svg = charts.heatmap(
+        labels, [str(h) for h in hours], grid, title=title, desc=summary, texts=texts, peak=1.0
+    )
+    rows = [[label, *row] for label, row in zip(labels, texts, strict=True)]
+    return Figure("desks", title, summary, svg, [_("Weekday")] + [f"{h} h" for h in hours], rows)
+
+
+def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> Report:
+    from onthaal.catalogue.models import Product
+
+    names = {p.pk: p.name for p in Product.objects.all()}
+    visitors, total, total_before = visitors_figure(scope, by)
+    all_ = totals(scope)
+    waiting, level = waiting_figure(scope)
+    waits = percentiles(scope, "wait_seconds").get(0, (None, None))
+    quick = grouped(scope, "channel").get(Channel.QUICK_COUNTER, {}).get("visits", 0)
+    kpis = [
+        Kpi(
+            _("Visits"),
+            n(total),
+            _("last year: %(n)s") % {"n": n(total_before)} if total_before else "",
+        ),
+        Kpi(
+            _("Median wait"),
+            _("%(min)s min") % {"min": minutes(waits[0])},
+            _("90%%: %(min)s min") % {"min": minutes(waits[1])},
+        ),
+        Kpi(
+            _("Service level"),
+            pct(level or 0, 1) if level is not None else NONE,
+            _("called within the queue's target"),
+        ),
+        Kpi(
+            _("No-shows"),
+            pct(all_["no_shows"], all_["visits"], 1),
+            _("cancelled: %(p)s") % {"p": pct(all_["cancelled"], all_["visits"], 1)},
+        ),
+        Kpi(_("Quick counter"), pct(quick, all_["visits"]), _("of all visits")),
+    ]
+    figures = [
+        visitors,
+        heatmap_figure(scope),
+        product_figure(scope, names),
+        channel_figure(scope),
+        waiting,
+        service_time_figure(scope, names),
+        outcome_figure(scope),
+        capacity_figure(scope),
+    ]
+    places = advisor.advise(scope) if with_advice else []
+    desks = desks_figure(places)
+    if desks is not None:
+        figures.append(desks)
+    return Report(scope, kpis, figures, places)
+
+
+def comparison(first: Scope, second: Scope) -> list[list[str]]:
+    """KPIs of two periods side by side, with the change."""
+
+    def figures(scope: Scope) -> dict[str, float | None]:
+        t = totals(scope)
+        waits = percentiles(scope, "wait_seconds").get(0, (None, None))
+        per_day = t["visits"] / scope.days
+        return {
+            "visits": t["visits"],
+            "per_day": per_day,
+            "p50": waits[0] / 60 if waits[0] is not None else None,
+            "p90": waits[1] / 60 if waits[1] is not None else None,
+            "no_shows": 100 * t["no_shows"] / t["visits"] if t["visits"] else None,
+            "service": t["service_sum"] / t["service_count"] / 60 if t["service_count"] else None,
+        }
+
+    a, b = figures(first), figures(second)
+    labels = {
+        "visits": _("Visits"),
+        "per_day": _("Visits per day"),
+        "p50": _("Median wait (min)"),
+        "p90": _("90th percentile wait (min)"),
+        "no_shows": _("No-shows (%)"),
+        "service": _("Mean service time (min)"),
+    }
+    rows = []
+    for key, label in labels.items():
+        x, y = a[key], b[key]
+        change = (
+            NONE
+            if x in (None, 0) or y is None
+            else f"{'+' if y >= x else MINUS}{pct(abs(y - x), x)}"
+        )
+        digits = 0 if key == "visits" else 1
+        rows.append(
+            [
+                label,
+                NONE if x is None else n(x, digits),
+                NONE if y is None else n(y, digits),
+                change,
+            ]
+        )
+    return rows
+
+
+def describe_scope(scope: Scope) -> str:
+    parts = [
+        _("%(start)s to %(end)s")
+        % {"start": date_format(scope.start), "end": date_format(scope.end)}
+    ]
+    if scope.location_id:
+        parts.append(str(Location.objects.filter(pk=scope.location_id).first() or ""))
+    return ", ".join(parts)
+
+
+__all__: list[Any] = ["Report", "build", "comparison"]

@@ -1,0 +1,323 @@
+"""Writing the figures: facts from closed visits, and their rollups.
+
+``refresh_facts`` is run by the worker every minute (``core.management.commands.worker``). It
+reads closed tickets and appointments through the queue's and the appointments' selectors —
+no hook in their write paths — and records each as one anonymous ``Visit`` fact, updating the
+hourly rollups in the same transaction. It is idempotent: a visit is recorded once
+(``visit_unique_origin``), and the one ``RefreshState`` row, locked for the whole refresh,
+serialises workers.
+
+Which visits it looks at: every ticket (and appointment) from the lowest id that was still open
+at the last refresh (``RefreshState.ticket_floor``) on. Ids come from a sequence, but a
+transaction that took an id may commit after one that took a higher id; so the floor never
+passes a ticket issued in the last ``SETTLE`` minutes (its row may not be visible yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from onthaal.appointments import selectors as appointment_selectors
+from onthaal.core import clock
+from onthaal.queue import selectors as queue_selectors
+from onthaal.reporting import facts, statements
+from onthaal.reporting.models import (
+    MEASURES,
+    HourlyRollup,
+    Origin,
+    RefreshState,
+    Visit,
+    VisitProduct,
+)
+
+SETTLE = dt.timedelta(minutes=5)
+BATCH = 2000
+
+RollupKey = tuple[dt.date, int, int, int, int, str]
+
+
+def _locked_state() -> RefreshState:
+    state = RefreshState.objects.select_for_update().filter(pk=1).first()
+    if state is None:  # the migration creates it; a flushed test database may not have it
+        RefreshState.objects.get_or_create(pk=1)
+        state = RefreshState.objects.select_for_update().get(pk=1)
+    return state
+
+
+def rollup_key(fact: facts.VisitFact) -> RollupKey:
+    return (
+        fact.service_day,
+        fact.hour,
+        fact.location_id,
+        fact.department_id,
+        fact.product_id,
+        fact.channel,
+    )
+
+
+def rollup_deltas(batch: Iterable[facts.VisitFact]) -> dict[RollupKey, dict[str, int]]:
+    """What ``batch`` adds to each rollup row, measure by measure."""
+    out: dict[RollupKey, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for fact in batch:
+        row = out[rollup_key(fact)]
+        row["visits"] += 1
+        row["served"] += fact.outcome == facts.SERVED
+        row["no_shows"] += fact.outcome == facts.NO_SHOW
+        row["cancelled"] += fact.outcome == facts.CANCELLED
+        row["transferred"] += fact.outcome == facts.TRANSFERRED
+        row["persons"] += fact.persons
+        row["items"] += fact.items
+        if fact.wait_seconds is not None:
+            row["wait_count"] += 1
+            row["wait_sum"] += fact.wait_seconds
+        if fact.service_seconds is not None:
+            row["service_count"] += 1
+            row["service_sum"] += fact.service_seconds
+        row["booked_minutes"] += fact.booked_minutes or 0
+    return out
+
+
+def _add_to_rollups(deltas: dict[RollupKey, dict[str, int]]) -> None:
+    """Add ``deltas`` to the rollups. The caller holds the refresh lock: nobody else writes
+    rollups meanwhile, so reading, adding and writing back is safe."""
+    if not deltas:
+        return
+    days = {key[0] for key in deltas}
+    existing = {
+        (r.service_day, r.hour, r.location_id, r.department_id, r.product_id, r.channel): r
+        for r in HourlyRollup.objects.filter(service_day__in=days)
+    }
+    changed, new = [], []
+    for key, delta in deltas.items():
+        row = existing.get(key)
+        if row is None:
+            day, hour, location_id, department_id, product_id, channel = key
+            new.append(
+                {
+                    "service_day": day,
+                    "weekday": day.weekday(),
+                    "hour": hour,
+                    "location_id": location_id,
+                    "department_id": department_id,
+                    "product_id": product_id,
+                    "channel": channel,
+                    **delta,
+                }
+            )
+        else:
+            for name, value in delta.items():
+                setattr(row, name, getattr(row, name) + value)
+            changed.append(row)
+    if len(new) > 1000:
+        statements.insert_rows(HourlyRollup, new)
+    else:
+        HourlyRollup.objects.bulk_create([HourlyRollup(**r) for r in new])
+    HourlyRollup.objects.bulk_update(changed, list(MEASURES), batch_size=1000)
+
+
+def _visit_values(fact: facts.VisitFact) -> dict[str, Any]:
+    return {
+        "origin": fact.origin,
+        "origin_id": fact.origin_id,
+        "location_id": fact.location_id,
+        "department_id": fact.department_id,
+        "queue_id": fact.queue_id,
+        "product_id": fact.product_id,
+        "channel": fact.channel,
+        "source": fact.source,
+        "service_day": fact.service_day,
+        "weekday": fact.weekday,
+        "hour": fact.hour,
+        "outcome": fact.outcome,
+        "arrived_at": fact.arrived_at,
+        "called_at": fact.called_at,
+        "started_at": fact.started_at,
+        "ended_at": fact.ended_at,
+        "wait_seconds": fact.wait_seconds,
+        "service_seconds": fact.service_seconds,
+        "persons": fact.persons,
+        "transfers": fact.transfers,
+        "items": fact.items,
+        "booked_minutes": fact.booked_minutes,
+    }
+
+
+def record_facts(batch: Sequence[facts.VisitFact], *, with_products: bool = True) -> int:
+    """Store ``batch`` as visits and add it to the rollups, in the caller's transaction (which
+    holds the refresh lock, see ``refresh_facts``). Returns how many were stored.
+
+    Without ``with_products`` (the bulk loads of history: the demo, the benchmark) the visits
+    go in through one prepared statement (``statements.insert_rows``) and keep only their main
+    product."""
+    if not batch:
+        return 0
+    if not with_products:
+        statements.insert_rows(Visit, [_visit_values(f) for f in batch])
+        _add_to_rollups(rollup_deltas(batch))
+        return len(batch)
+    visits = Visit.objects.bulk_create([Visit(**_visit_values(f)) for f in batch], batch_size=2000)
+    if with_products:
+        VisitProduct.objects.bulk_create(
+            [
+                VisitProduct(visit_id=visit.pk, product_id=product_id, quantity=quantity)
+                for visit, fact in zip(visits, batch, strict=True)
+                for product_id, quantity in fact.products
+            ],
+            batch_size=2000,
+        )
+    _add_to_rollups(rollup_deltas(batch))
+    return len(batch)
+
+
+def _recorded(origin: str, ids: list[int]) -> set[int]:
+    return set(
+        Visit.objects.filter(origin=origin, origin_id__in=ids).values_list("origin_id", flat=True)
+    )
+
+
+def _ticket_records(rows: list[dict[str, Any]]) -> list[facts.TicketRecord]:
+    booked = appointment_selectors.for_tickets(
+        [r["pk"] for r in rows if r["source"] == "appointment"]
+    )
+    return [
+        facts.TicketRecord(
+            pk=r["pk"],
+            location_id=r["location_id"],
+            department_id=r["queue__department_id"],
+            queue_id=r["queue_id"],
+            service_day=r["service_day"],
+            source=r["source"],
+            status=r["status"],
+            issued_at=r["issued_at"],
+            called_at=r["called_at"],
+            started_at=r["started_at"],
+            finished_at=r["finished_at"],
+            transfers=r["transfers"],
+            desk_kind=r["desk__kind"] or "",
+            delivered=tuple(r["delivered"]),
+            asked=tuple(r["asked"]),
+            persons=booked.get(r["pk"], {}).get("persons", 1),
+            booked_minutes=booked.get(r["pk"], {}).get("booked_minutes"),
+        )
+        for r in rows
+    ]
+
+
+def _appointment_records(rows: list[dict[str, Any]]) -> list[facts.AppointmentRecord]:
+    return [
+        facts.AppointmentRecord(
+            pk=r["pk"],
+            location_id=r["location_id"],
+            department_id=r["department_id"],
+            status=r["status"],
+            channel=r["channel"],
+            start=r["start"],
+            end=r["end"],
+            persons=r["persons"],
+            products=tuple(r["products"]),
+        )
+        for r in rows
+    ]
+
+
+def _refresh_tickets(floor: int, settled_before: dt.datetime, batch: int) -> tuple[int, int]:
+    recorded, cursor = 0, floor
+    while True:
+        rows = queue_selectors.closed_tickets(pk_from=cursor, limit=batch)
+        done = _recorded(Origin.TICKET, [r["pk"] for r in rows])
+        fresh = [r for r in rows if r["pk"] not in done]
+        recorded += record_facts([facts.from_ticket(t) for t in _ticket_records(fresh)])
+        if len(rows) < batch:
+            break
+        cursor = rows[-1]["pk"] + 1
+    open_pk = queue_selectors.first_open_ticket(pk_from=floor, settled_before=settled_before)
+    end = queue_selectors.last_ticket_id() + 1
+    return recorded, max(floor, min(end, open_pk) if open_pk is not None else end)
+
+
+def _refresh_appointments(floor: int, settled_before: dt.datetime, batch: int) -> tuple[int, int]:
+    recorded, cursor = 0, floor
+    while True:
+        rows = appointment_selectors.closed_appointments(pk_from=cursor, limit=batch)
+        done = _recorded(Origin.APPOINTMENT, [r["pk"] for r in rows])
+        fresh = [r for r in rows if r["pk"] not in done]
+        recorded += record_facts([facts.from_appointment(a) for a in _appointment_records(fresh)])
+        if len(rows) < batch:
+            break
+        cursor = rows[-1]["pk"] + 1
+    open_pk = appointment_selectors.first_open_appointment(
+        pk_from=floor, settled_before=settled_before
+    )
+    end = appointment_selectors.last_appointment_id() + 1
+    return recorded, max(floor, min(end, open_pk) if open_pk is not None else end)
+
+
+def refresh_facts(*, batch: int = BATCH) -> int:
+    """Record every closed ticket and appointment not recorded yet; returns how many.
+
+    One transaction: the facts, their rollups and the new floors commit together, so a crash
+    halfway leaves nothing half-counted, and the next run starts where this one started.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        state = _locked_state()
+        tickets, state.ticket_floor = _refresh_tickets(state.ticket_floor, now - SETTLE, batch)
+        appointments, state.appointment_floor = _refresh_appointments(
+            state.appointment_floor, now - SETTLE, batch
+        )
+        state.refreshed_at = now
+        state.save()
+    return tickets + appointments
+
+
+def rebuild_rollups(days: Iterable[dt.date] | None = None) -> int:
+    """Recompute the rollups of ``days`` (all days when None) from the facts: after a bulk
+    load of history (the demo) or to repair. Returns the number of rollup rows written."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    with transaction.atomic():
+        _locked_state()
+        visits = Visit.objects.all()
+        rollups = HourlyRollup.objects.all()
+        if days is not None:
+            day_list = list(days)
+            visits = visits.filter(service_day__in=day_list)
+            rollups = rollups.filter(service_day__in=day_list)
+        rollups.delete()
+        zero = 0
+        measures = {
+            "visits": Count("pk"),
+            "served": Count("pk", filter=Q(outcome=facts.SERVED)),
+            "no_shows": Count("pk", filter=Q(outcome=facts.NO_SHOW)),
+            "cancelled": Count("pk", filter=Q(outcome=facts.CANCELLED)),
+            "transferred": Count("pk", filter=Q(outcome=facts.TRANSFERRED)),
+            "persons": Coalesce(Sum("persons"), zero),
+            "items": Coalesce(Sum("items"), zero),
+            "wait_count": Count("wait_seconds"),
+            "wait_sum": Coalesce(Sum("wait_seconds"), zero),
+            "service_count": Count("service_seconds"),
+            "service_sum": Coalesce(Sum("service_seconds"), zero),
+            "booked_minutes": Coalesce(Sum("booked_minutes"), zero),
+        }
+        keys = ("service_day", "weekday", "hour", "location_id", "department_id", "product_id")
+        # Annotations may not bear a field's name (persons, items): prefixed, then renamed.
+        grouped = (
+            visits.values(*keys, "channel")
+            .annotate(**{f"m_{name}": aggregate for name, aggregate in measures.items()})
+            .order_by()
+        )
+        rows = [
+            HourlyRollup(
+                **{k: row[k] for k in (*keys, "channel")},
+                **{name: row[f"m_{name}"] for name in measures},
+            )
+            for row in grouped.iterator(chunk_size=5000)
+        ]
+        HourlyRollup.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
