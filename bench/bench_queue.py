@@ -123,9 +123,8 @@ def _post(conn: http.client.HTTPConnection, path: str, token: str, body: Any = N
 
 
 def _setup() -> dict[str, Any]:
-    from rest_framework.authtoken.models import Token
-
     from onthaal.accounts.models import Membership, Role
+    from onthaal.accounts.services.tokens import token_create
     from onthaal.demo import zonnedoorn
     from onthaal.organisation.models import Desk
     from onthaal.queue import services
@@ -147,10 +146,12 @@ def _setup() -> dict[str, Any]:
         agent = users.objects.create_user(username=f"bench-agent-{n}")
         Membership.objects.create(user=agent, department=queue.department, role=Role.DESK_AGENT)
         services.open_desk(desk=desk, actor=agent)
-        agents[n % CLIENTS].append((desk.pk, Token.objects.create(user=agent).key))
+        agents[n % CLIENTS].append((desk.pk, token_create(actor=None, user=agent, name="bench")[1]))
     return {
         "queue": queue,
-        "reception": Token.objects.get_or_create(user=reception)[0].key,
+        "reception": token_create(
+            actor=None, user=reception, name=f"bench-{reception.api_tokens.count() + 1}"
+        )[1],
         "agents": agents,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -79,7 +80,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "onthaal.hours",
     "onthaal.queue",
     "onthaal.appointments",
+    "onthaal.mail",
     "onthaal.reporting",
     "onthaal.api",
 ]
@@ -218,7 +219,7 @@ STATIC_ROOT = DATA_DIR / "static"  # `onthaal collectstatic` fills it for produc
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -226,6 +227,33 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+# ONTHAAL_MAIL_STORAGE: the Django storage class of mail documents (dotted path), e.g.
+# "storages.backends.s3.S3Storage" (django-storages, configured by its own AWS_* variables).
+# Default: files under DATA_DIR/documents. Files are stored under their SHA-256.
+MAIL_STORAGE = os.environ.get("ONTHAAL_MAIL_STORAGE", "")
+STORAGES["mail"] = (
+    {"BACKEND": MAIL_STORAGE}
+    if MAIL_STORAGE
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "documents")},
+    }
+)
+# ONTHAAL_MAIL_MAX_MB: the largest file a mail item accepts (megabytes, default 50).
+ONTHAAL_MAIL_MAX_BYTES = int(os.environ.get("ONTHAAL_MAIL_MAX_MB", "50")) * 1024 * 1024
+# ONTHAAL_IMAP_HOST (empty: no polling), ONTHAAL_IMAP_PORT (993), ONTHAAL_IMAP_SSL (on),
+# ONTHAAL_IMAP_USER, ONTHAAL_IMAP_PASSWORD, ONTHAAL_IMAP_FOLDER (INBOX): the mailbox whose
+# messages the worker registers as incoming mail; ONTHAAL_IMAP_DEPARTMENT (a department's slug)
+# and ONTHAAL_IMAP_DOCUMENT_TYPE (a document type's name) for messages no intake rule routes.
+# See onthaal.mail.email_intake.
+ONTHAAL_IMAP_HOST = os.environ.get("ONTHAAL_IMAP_HOST", "")
+ONTHAAL_IMAP_PORT = int(os.environ.get("ONTHAAL_IMAP_PORT", "993"))
+ONTHAAL_IMAP_SSL = env_bool("ONTHAAL_IMAP_SSL", default=True)
+ONTHAAL_IMAP_USER = os.environ.get("ONTHAAL_IMAP_USER", "")
+ONTHAAL_IMAP_PASSWORD = os.environ.get("ONTHAAL_IMAP_PASSWORD", "")
+ONTHAAL_IMAP_FOLDER = os.environ.get("ONTHAAL_IMAP_FOLDER", "INBOX")
+ONTHAAL_IMAP_DEPARTMENT = os.environ.get("ONTHAAL_IMAP_DEPARTMENT", "")
+ONTHAAL_IMAP_DOCUMENT_TYPE = os.environ.get("ONTHAAL_IMAP_DOCUMENT_TYPE", "")
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs without collectstatic
 if not STATIC_ROOT.exists():
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -296,10 +324,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name per choice set that several components share (Ticket and IssuedTicket).
+    # One name per choice set that several components share (Ticket and IssuedTicket, mail).
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "onthaal.queue.models.Status",
         "TicketSourceEnum": "onthaal.queue.models.Source",
+        "MailStatusEnum": "onthaal.mail.models.Status",
+        "MailChannelEnum": "onthaal.mail.models.Channel",
     },
 }
 

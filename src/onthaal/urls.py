@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("onthaal.appointments.urls")),
     path("staff/", include("onthaal.accounts.urls")),
     path("staff/audit/", include("onthaal.audit.urls")),
+    path("staff/mail/", include("onthaal.mail.urls")),
     path("staff/reports/", include("onthaal.reporting.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="hours:index", permanent=False), name="home"),

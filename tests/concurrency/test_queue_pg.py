@@ -199,10 +199,11 @@ def test_creating_a_ticket_takes_3_round_trips_calling_next_4_and_finishing_5(de
     finish that comes too late changes nothing."""
     from django.contrib.auth import get_user_model
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
+
+    from onthaal.accounts.tests.factories import api_token
 
     queue = demo
-    reception = Token.objects.create(user=get_user_model().objects.get(username="onthaal")).key
+    reception = api_token(get_user_model().objects.get(username="onthaal"))
     desk, agent = open_desk(queue, "Telbalie")
     issue_tickets(queue, 1)  # the day's counter exists from the first ticket on
     body = {"location": queue.location_id, "queue": queue.pk, "source": "reception"}
@@ -216,7 +217,7 @@ def test_creating_a_ticket_takes_3_round_trips_calling_next_4_and_finishing_5(de
             )
         assert created.status_code == 201
         assert _round_trips([q["sql"] for q in issuing]) == 3
-    token = Token.objects.create(user=agent).key
+    token = api_token(agent)
     with CaptureQueriesContext(connection) as calling:
         called = client.post(
             f"/api/v1/desks/{desk.pk}/call-next/", HTTP_AUTHORIZATION=f"Token {token}"

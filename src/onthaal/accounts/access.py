@@ -48,6 +48,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "appointments.view": frozenset(
         {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}
     ),
+    # Mail: register incoming mail (for any department: the mail clerk opens the post of the
+    # whole administration), route it, read and handle the mail of one's departments, set the
+    # intake rules, export the register, and run retention (a second person approves).
+    "mail.register": frozenset({Role.MAIL_CLERK, Role.TEAM_LEAD}),
+    "mail.assign": frozenset({Role.MAIL_CLERK, Role.TEAM_LEAD}),
+    "mail.view": frozenset(
+        {Role.MAIL_CLERK, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD, Role.MANAGER}
+    ),
+    "mail.handle": frozenset({Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}),
+    "mail.rules": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
+    "mail.export": frozenset({Role.TEAM_LEAD, Role.MANAGER}),
+    "mail.retention": frozenset({Role.AUDITOR, Role.ADMIN}),
     # Figures (anonymous counts, no names): the dashboard, exports, advice, the yearly report.
     "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
@@ -61,7 +73,7 @@ START_PAGES: list[tuple[str, str]] = [
     (Role.SOCIAL_WORKER, "accounts:start"),
     (Role.DESK_AGENT, "accounts:start"),
     (Role.RECEPTIONIST, "accounts:start"),
-    (Role.MAIL_CLERK, "accounts:start"),
+    (Role.MAIL_CLERK, "mail:intake"),
 ]
 
 

@@ -72,6 +72,8 @@ def start(request: HttpRequest) -> HttpResponse:
         "can_issue": access.can(request.user, "queue.issue"),
         "can_lead": access.can(request.user, "queue.lead"),
         "can_agenda": access.can(request.user, "appointments.view"),
+        "can_mail": access.can(request.user, "mail.view"),
+        "can_register_mail": access.can(request.user, "mail.register"),
         "locations": Location.objects.all(),
     }
     return render(request, "accounts/start.html", context)

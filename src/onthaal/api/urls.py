@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("onthaal.hours.api_urls")),
     path("", include("onthaal.queue.api_urls")),
     path("", include("onthaal.appointments.api_urls")),
+    path("", include("onthaal.mail.api_urls")),
     path("", include("onthaal.reporting.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -240,7 +240,7 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser("balie", "Bart", "Balie", Role.DESK_AGENT, "burgerzaken"),
     DemoUser("mw", "Mira", "Maatschappelijk", Role.SOCIAL_WORKER, "sociale-dienst"),
     DemoUser("teamlead", "Tom", "Teamleider", Role.TEAM_LEAD, "burgerzaken"),
-    DemoUser("post", "Paula", "Post", Role.MAIL_CLERK, "onthaal"),
+    DemoUser("post", "Paula", "Post", Role.MAIL_CLERK, None),
     DemoUser("manager", "Marc", "Manager", Role.MANAGER, None),
     DemoUser("auditor", "Anna", "Auditor", Role.AUDITOR, None),
     DemoUser("admin", "Ali", "Admin", Role.ADMIN, None),
@@ -377,6 +377,9 @@ def load() -> bool:
     from onthaal.queue.demo import load_demo_queues
 
     load_demo_queues()
+    from onthaal.mail.demo import load_demo_mail
+
+    load_demo_mail()
     record_event(
         action=Action.CREATE,
         object_type="demo",

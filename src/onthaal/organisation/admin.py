@@ -34,6 +34,12 @@ class DepartmentAdmin(CapabilityAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["locations"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Whether a department is confidential is set when it is made: switching it off
+        and on again would let one administrator grant themselves its data without the
+        second person a confidential department's memberships need."""
+        return ["confidential"] if obj is not None else []
+
 
 class DeskScheduleInline(CapabilityInline):
     """When the desk takes appointments; no rows: whenever the appointment channel is open."""

@@ -64,3 +64,11 @@ def staff(role: str = Role.DESK_AGENT, department: Department | None = None, **k
     user = UserFactory(**kwargs)
     Membership.objects.create(user=user, role=role, department=department)
     return user
+
+
+def api_token(user, name: str = "") -> str:
+    """A new API token of ``user`` (the text, as a device would send it)."""
+    from onthaal.accounts.services.tokens import token_create
+
+    count = user.api_tokens.count()
+    return token_create(actor=None, user=user, name=name or f"test-{count + 1}")[1]

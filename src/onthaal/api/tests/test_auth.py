@@ -1,9 +1,8 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from onthaal.accounts.models import Role
-from onthaal.accounts.tests.factories import DepartmentFactory, staff
+from onthaal.accounts.tests.factories import DepartmentFactory, api_token, staff
 from onthaal.audit.models import Action, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -12,9 +11,9 @@ pytestmark = pytest.mark.django_db
 def test_device_authenticates_with_a_token():
     dept = DepartmentFactory(slug="burgerzaken")
     kiosk = staff(Role.RECEPTIONIST, dept, username="kiosk-ac-1")
-    token = Token.objects.create(user=kiosk)
+    token = api_token(kiosk)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = client.get("/api/v1/me/")
     assert response.status_code == 200
     assert response.json() == {

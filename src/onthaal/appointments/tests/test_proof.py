@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from altcha import v1 as altcha
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from onthaal.accounts.tests.factories import api_token
 from onthaal.appointments import proof
 from onthaal.appointments.models import Appointment
 from onthaal.appointments.tests.data import BODY
@@ -159,8 +159,8 @@ def test_an_expired_proof_is_refused(client, zonnedoorn, solved):
 
 def test_staff_with_an_api_token_are_not_asked_for_a_proof(zonnedoorn):
     api = APIClient()
-    token = Token.objects.create(user=zonnedoorn["users"]["onthaal"])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(zonnedoorn["users"]["onthaal"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api.post(API, BODY, format="json")
     assert response.status_code == 201, response.content
     assert Appointment.objects.get().created_by == zonnedoorn["users"]["onthaal"]

@@ -297,15 +297,14 @@ def test_kiosk_and_desk_requests_take_a_fixed_number_of_queries(
     (Savepoints of the test transaction included. On PostgreSQL call-next reads the head of
     the queue in one statement and claims in another; SQLite takes four and more.)"""
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+
+    from onthaal.accounts.tests.factories import api_token
 
     z = zonnedoorn
     agent = z["users"]["balie"]
     services.open_desk(desk=z["balie1"], actor=agent)
-    reception = {
-        "HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=z['users']['onthaal']).key}"
-    }
-    desk = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=agent).key}"}
+    reception = {"HTTP_AUTHORIZATION": f"Token {api_token(z['users']['onthaal'])}"}
+    desk = {"HTTP_AUTHORIZATION": f"Token {api_token(agent)}"}
     body = {"location": z["ac"].pk, "queue": z["burgerzaken"].pk, "source": "reception"}
     for _ in range(40):
         client.post("/api/v1/tickets/", body, content_type="application/json", **reception)

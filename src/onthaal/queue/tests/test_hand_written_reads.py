@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 from django.db import models
-from rest_framework.authtoken.models import Token
 
 from onthaal.accounts.models import Membership, Role
-from onthaal.accounts.tests.factories import staff
+from onthaal.accounts.tests.factories import api_token, staff
 from onthaal.api.authentication import TokenAuthentication
 from onthaal.core import clock
 from onthaal.organisation.models import Desk
@@ -44,7 +43,7 @@ def test_the_token_brings_the_user_and_every_membership_as_the_orm_reads_them(zo
     Membership.objects.create(user=user, department=None, role=Role.MANAGER)  # all departments
     user.last_login = clock.now()
     user.save()
-    key = Token.objects.create(user=user).key
+    key = api_token(user)
     found, token = TokenAuthentication().authenticate_credentials(key)
     assert _values(found) == _values(type(user).objects.get(pk=user.pk))
     assert found.last_login == user.last_login and found.last_login.tzinfo is not None

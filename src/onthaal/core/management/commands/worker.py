@@ -36,6 +36,8 @@ def _housekeeping_loop() -> None:
 
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
+    from onthaal.mail import email_intake
+    from onthaal.mail import outbox as mail_outbox
     from onthaal.queue import alerts
     from onthaal.queue.services import housekeeping
     from onthaal.reporting.services import refresh_facts
@@ -44,7 +46,7 @@ def _housekeeping_loop() -> None:
     while True:
         try:
             alerts.enqueue_turn_alerts()  # before sending, so a new one goes out this tick
-            sent = notify.send_due()
+            sent = notify.send_due() + mail_outbox.send_due()
             if sent:
                 log.info("outbox: sent %d messages", sent)
             if ticks % 12 == 0:  # about once a minute
@@ -55,6 +57,10 @@ def _housekeeping_loop() -> None:
                 appointments.mark_no_shows()
                 appointments.anonymise_expired()
                 notify.forget_ticket_recipients()
+                mail_outbox.schedule_reminders()
+                polled = email_intake.poll_imap()
+                if polled.registered:
+                    log.info("mailbox: registered %s", ", ".join(polled.registered))
                 recorded = refresh_facts()
                 if recorded:
                     log.info("figures: recorded %d visits", recorded)

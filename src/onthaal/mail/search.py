@@ -1,0 +1,140 @@
+"""Full-text search over the mail register: subject, correspondent, register number and the
+text of the documents.
+
+PostgreSQL: a ``tsvector`` column ``mail_mailitem.search_vector`` with a GIN index, built with
+the text search configuration ``onthaal_dutch`` (Dutch stemming after ``unaccent``), queried
+with ``websearch_to_tsquery``. SQLite (the embedded default): an FTS5 table ``mail_search``
+(``unicode61`` without diacritics) whose rowid is the item's id. Both are made by the
+migration ``0002_search``; neither is a model field, so the model is the same on both.
+
+The query is only the text condition and its rank: the selectors combine it with the access
+filter and the other filters in one query, so counting and paging never see an item the
+reader may not (``selectors.search_items``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, FloatField, Q
+from django.db.models.expressions import RawSQL
+
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 12
+
+
+def _texts(item_id: int) -> tuple[str, str]:
+    """(the item's heading text, its documents' text)."""
+    from onthaal.mail.models import Document, MailItem
+
+    item = MailItem.objects.select_related("correspondent").get(pk=item_id)
+    heading = " ".join(
+        p
+        for p in [
+            item.register_number,
+            item.subject,
+            item.correspondent.name if item.correspondent else "",
+        ]
+        if p
+    )
+    body = "\n".join(
+        Document.objects.filter(item_id=item_id, destroyed_at__isnull=True).values_list(
+            "text", flat=True
+        )
+    )
+    return heading, body
+
+
+def reindex(item_id: int) -> None:
+    """Rebuild the search entry of one item (after registration, text recognition or
+    destruction)."""
+    heading, body = _texts(item_id)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE mail_mailitem SET search_vector ="
+                " setweight(to_tsvector('onthaal_dutch', %s), 'A')"
+                " || setweight(to_tsvector('onthaal_dutch', %s), 'B') WHERE id = %s",
+                [heading, body, item_id],
+            )
+        else:
+            cursor.execute("DELETE FROM mail_search WHERE rowid = %s", [item_id])
+            cursor.execute(
+                "INSERT INTO mail_search (rowid, heading, body) VALUES (%s, %s, %s)",
+                [item_id, heading, body],
+            )
+
+
+def words(query: str) -> list[str]:
+    return WORD.findall(query)[:MAX_WORDS]
+
+
+def _fts5_query(query: str) -> str:
+    # Every word must occur (a word may be the start of a longer one); quoted, so that no
+    # FTS5 operator in the reader's text is obeyed.
+    return " ".join('"{}"*'.format(w.replace('"', "")) for w in words(query))
+
+
+def matches(query: str) -> tuple[Q | RawSQL, RawSQL]:
+    """(the condition "the item matches ``query``", its rank: higher is better)."""
+    if connection.vendor == "postgresql":
+        text = " ".join(words(query))
+        # The reader's words are bound parameters; the SQL text is constant.
+        condition = RawSQL(
+            "mail_mailitem.search_vector @@ websearch_to_tsquery('onthaal_dutch', %s)",
+            [text],
+            output_field=BooleanField(),
+        )
+        rank = RawSQL(
+            "ts_rank(mail_mailitem.search_vector, websearch_to_tsquery('onthaal_dutch', %s))",
+            [text],
+            output_field=FloatField(),
+        )
+        return condition, rank
+    fts = _fts5_query(query)
+    condition = RawSQL(
+        "mail_mailitem.id IN (SELECT rowid FROM mail_search WHERE mail_search MATCH %s)",
+        [fts],
+        output_field=BooleanField(),
+    )
+    # bm25 is lower for better matches.
+    rank = RawSQL(
+        "(SELECT -bm25(mail_search) FROM mail_search"
+        " WHERE mail_search MATCH %s AND rowid = mail_mailitem.id)",
+        [fts],
+        output_field=FloatField(),
+    )
+    return condition, rank
+
+
+REINDEX_ALL_SQL = """
+UPDATE mail_mailitem i SET search_vector =
+    setweight(to_tsvector('onthaal_dutch', x.heading), 'A')
+    || setweight(to_tsvector('onthaal_dutch', x.body), 'B')
+  FROM (SELECT m.id, concat_ws(' ', m.register_number, m.subject, c.name) AS heading,
+               coalesce((SELECT string_agg(d.text, ' ') FROM mail_document d
+                          WHERE d.item_id = m.id AND d.destroyed_at IS NULL), '') AS body
+          FROM mail_mailitem m
+          LEFT JOIN mail_correspondent c ON c.id = m.correspondent_id
+          {where}) x
+ WHERE x.id = i.id
+"""
+
+
+def reindex_all(item_ids: Any = None) -> int:
+    """Rebuild the entries of many items at once (the demo's bulk load)."""
+    from onthaal.mail.models import MailItem
+
+    ids = list(item_ids) if item_ids is not None else None
+    if connection.vendor == "postgresql":
+        sql = REINDEX_ALL_SQL.replace("{where}", "WHERE m.id = ANY(%s)" if ids is not None else "")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [ids] if ids is not None else [])
+            return cursor.rowcount
+    count = 0
+    for pk in ids if ids is not None else MailItem.objects.values_list("pk", flat=True):
+        reindex(pk)
+        count += 1
+    return count
