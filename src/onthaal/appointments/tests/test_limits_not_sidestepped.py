@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from onthaal.accounts.tests.factories import api_token
 from onthaal.appointments import limits, proof
 from onthaal.appointments.models import Appointment
 from onthaal.appointments.tests.data import BODY
@@ -65,8 +65,8 @@ def test_behind_the_configured_proxy_the_forwarded_client_counts(zonnedoorn, set
 
 def _api(zonnedoorn: dict[str, Any], username: str) -> APIClient:
     api = APIClient()
-    token = Token.objects.create(user=zonnedoorn["users"][username])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(zonnedoorn["users"][username])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return api
 
 
