@@ -8,6 +8,15 @@ locks, many concurrent connections) and are skipped, with that reason, on SQLite
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# The properties test what the code computes, not how fast Hypothesis makes examples: on a
+# shared CI machine the time-based health check and the per-example deadline fail at random.
+hypothesis_settings.register_profile(
+    "onthaal", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("onthaal")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -63,3 +63,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}"
+
+
+class RefusalTally(models.Model):
+    """The refusals of anonymous requests from one client in one minute, counted until the
+    minute has ended and then written as one ``permission_denied`` event with the count (see
+    ``onthaal.audit.refusals``). Never read by the application otherwise."""
+
+    minute = models.DateTimeField(_("minute"))
+    client = models.CharField(_("client address"), max_length=45, blank=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    # What the first refusal of the minute was about, as an example.
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("tally of anonymous refusals")
+        verbose_name_plural = _("tallies of anonymous refusals")
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "client"], name="audit_tally_one_per_minute")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.client or '-'}: {self.count}"

@@ -13,7 +13,8 @@ kiosk's and the desk's writes (ADR 0007).
 ``record_refusal`` records a refused access so that it survives the rollback of the refused
 request: outside a transaction it is written at once; inside one it is kept aside and written
 by ``AuditRefusalMiddleware`` (or ``flush_pending_refusals``) after the request's transactions
-have ended.
+have ended. A refusal of an anonymous request is counted instead, and written once per client
+and minute with the count (``onthaal.audit.refusals``).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def _actor_fields(actor: Any) -> dict[str, str]:
     if isinstance(actor, str):
         # A citizen acting through a token, or a named system component.
         kind, _, ident = actor.partition(":")
+        if actor == ActorType.ANONYMOUS:
+            return {"actor_type": ActorType.ANONYMOUS, "actor_id": "", "actor_label": ""}
         if kind == ActorType.CITIZEN:
             return {"actor_type": ActorType.CITIZEN, "actor_id": ident[:64], "actor_label": ""}
         return {"actor_type": ActorType.SYSTEM, "actor_id": "", "actor_label": actor[:200]}
@@ -360,7 +363,7 @@ def record_refusal(
     }
     using = router.db_for_write(AuditEvent)
     if not connections[using].in_atomic_block:
-        record_event(**event)
+        _write_refusal(event)
         return
     pending = _pending_refusals.get()
     if pending is None:
@@ -376,5 +379,16 @@ def flush_pending_refusals() -> int:
         return 0
     _pending_refusals.set(None)
     for event in pending:
-        record_event(**event)
+        _write_refusal(event)
     return len(pending)
+
+
+def _write_refusal(event: dict[str, Any]) -> None:
+    """One event for a refusal of a user; a refusal of an anonymous request is counted in its
+    client's tally for the minute instead (``onthaal.audit.refusals``)."""
+    from onthaal.audit import refusals  # it writes its tallies with record_event
+
+    if _actor_fields(event["actor"])["actor_type"] == ActorType.ANONYMOUS:
+        refusals.count(event)
+    else:
+        record_event(**event)

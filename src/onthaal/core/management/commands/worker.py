@@ -30,12 +30,13 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 def _housekeeping_loop() -> None:
     """Periodic jobs next to the task worker: turn alerts and the outbox every 5 seconds;
-    reminders, no-shows, retention, the end of day for the queues and the figures (reporting's
-    visit facts) every minute."""
+    reminders, no-shows, retention, the end of day for the queues, the tallies of anonymous
+    refusals and the figures (reporting's visit facts) every minute."""
     from django.db import close_old_connections
 
     from onthaal.appointments import notify
     from onthaal.appointments import services as appointments
+    from onthaal.audit import refusals
     from onthaal.mail import email_intake
     from onthaal.mail import outbox as mail_outbox
     from onthaal.queue import alerts
@@ -61,6 +62,7 @@ def _housekeeping_loop() -> None:
                 polled = email_intake.poll_imap()
                 if polled.registered:
                     log.info("mailbox: registered %s", ", ".join(polled.registered))
+                refusals.write_ended()  # anonymous refusals: one event per client and minute
                 recorded = refresh_facts()
                 if recorded:
                     log.info("figures: recorded %d visits", recorded)
