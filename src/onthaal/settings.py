@@ -166,8 +166,10 @@ elif os.environ.get("DB_POOL", "1") == "1":
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(os.environ.get("DB_PREPARE", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the cache and for the screens'
-# live events across app processes. Without it the cache is in the process.
+# REDIS_URL: optional, e.g. redis://127.0.0.1:6379/0. Used for the shared cache (rate limits,
+# spent proofs of work) and the screens' live events across app processes. When Redis is
+# unreachable the cache falls back to the database (onthaal.core.cache) and citizens can still
+# book. Without REDIS_URL the cache is in the process's memory (one app process).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
@@ -189,9 +191,11 @@ ONTHAAL_INSTALL_PREFIX = os.environ.get("ONTHAAL_INSTALL_PREFIX", "") or _instal
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "onthaal.core.cache.FailoverCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": ONTHAAL_INSTALL_PREFIX,
+            # An unreachable Redis costs a request at most this long (then the database).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -362,7 +366,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several components share (Ticket and IssuedTicket, mail).
     "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "onthaal.queue.models.Status",
+        "TicketSourceEnum": "onthaal.queue.models.Source",
         "MailStatusEnum": "onthaal.mail.models.Status",
         "MailChannelEnum": "onthaal.mail.models.Channel",
     },

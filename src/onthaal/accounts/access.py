@@ -39,6 +39,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "queue.change": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
     "queue.kiosk": frozenset({Role.RECEPTIONIST, Role.TEAM_LEAD, Role.ADMIN}),
     "queue.read_note": frozenset({Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}),
+    # Book for a caller (phone, desk): without the proof of work and the anonymous limits,
+    # and with an audited exception to lead time and horizon.
+    "appointments.book": frozenset(
+        {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}
+    ),
     # Appointments with the citizen's name: the agenda and search of one's own departments.
     "appointments.view": frozenset(
         {Role.RECEPTIONIST, Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}

@@ -15,7 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer, error_body
+from onthaal.api.fields import AwareDateTimeField
 from onthaal.appointments import limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel
 from onthaal.catalogue.models import Product
@@ -121,7 +123,7 @@ class BookingCreate(serializers.Serializer[Any]):
     )
     location = serializers.CharField(max_length=100)
     persons = serializers.IntegerField(min_value=1, max_value=services.MAX_PERSONS, default=1)
-    start = serializers.DateTimeField(help_text="ISO 8601 with offset.")
+    start = AwareDateTimeField(help_text="ISO 8601 with offset.")
     name = serializers.CharField(max_length=200)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
@@ -131,7 +133,8 @@ class BookingCreate(serializers.Serializer[Any]):
         allow_blank=True,
         default="",
         help_text=(
-            "Proof of work, required without authentication: a challenge from "
+            "Proof of work, required unless authenticated as staff who book for callers "
+            "(reception, desk, social worker, team lead): a challenge from "
             "GET /api/v1/appointments/challenge/, solved, as base64 of the JSON "
             "{algorithm, challenge, number, salt, signature}. Good for one booking."
         ),
@@ -204,8 +207,9 @@ class ChallengeView(APIView):
 class AppointmentCreateView(APIView):
     """Book an appointment (public). 201 with the reference and the manage link; 409 with the
     next free slots when the time is gone; 400 with field errors. An ``Idempotency-Key``
-    header makes a repeated request return the first booking. Without authentication the
-    request needs a solved proof of work in ``altcha`` (see the challenge)."""
+    header makes a repeated request return the first booking. Unless the caller is staff who
+    book for callers (``appointments.book``), the request needs a solved proof of work in
+    ``altcha`` (see the challenge) and counts in the per-address and per-contact limits."""
 
     permission_classes = [AllowAny]
 
@@ -236,7 +240,10 @@ class AppointmentCreateView(APIView):
             persons=values["persons"],
         )
         key = request.headers.get("Idempotency-Key", "")[:64] or None
-        if not request.user.is_authenticated:
+        # Staff who book for callers are trusted; anyone else (a citizen, or a token of a role
+        # that does not book, such as an auditor's) pays the proof and counts in the limits.
+        staff = access.can(request.user, "appointments.book")
+        if not staff:
             proof.require(values["altcha"], idempotency_key=key)
             limits.check(ip=client.address(request), contact=values["email"] or values["phone"])
         try:
@@ -246,7 +253,7 @@ class AppointmentCreateView(APIView):
                 name=values["name"],
                 email=values["email"],
                 phone=values["phone"],
-                actor=request.user if request.user.is_authenticated else None,
+                actor=request.user if staff else None,
                 channel=BookingChannel.ONLINE,
                 idempotency_key=key,
             )
@@ -272,7 +279,7 @@ class TokenQuery(serializers.Serializer[Any]):
 
 class Reschedule(serializers.Serializer[Any]):
     token = serializers.CharField(max_length=100)
-    start = serializers.DateTimeField()
+    start = AwareDateTimeField(help_text="ISO 8601 with offset.")
 
 
 def _by_token(request: Request, reference: str, body: bool = False) -> Appointment:

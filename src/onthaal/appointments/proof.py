@@ -8,7 +8,8 @@ signature})`` with the booking. Checking costs the server one hash and one HMAC;
 number costs the client on average half of the maximum in hashes, which is nothing to one
 citizen and a lot to a script that books by the thousand. Nothing is stored per challenge: the
 signature proves that the server made it. A solved challenge is good for one booking: its
-signature is kept in the cache (shared by all app processes) until it expires.
+signature is kept in the cache (shared by all app processes; in the database while Redis is
+unreachable, ``onthaal.core.cache``) until it expires.
 
 Staff booking for a caller (logged in, or with an API token) are not asked for it. The
 payload format is ALTCHA's v1 (``altcha.v1``), which the official widget speaks as well.

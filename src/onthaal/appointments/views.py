@@ -51,7 +51,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def _is_staff(request: HttpRequest) -> bool:
     """Reception and desk staff book for callers through the same pages, with the same rules;
     they may make an exception to lead time and horizon with a reason (audited)."""
-    return access.can(request.user, "queue.issue") or access.can(request.user, "appointments.view")
+    return access.can(request.user, "appointments.book")
 
 
 def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, Any]]:

@@ -33,7 +33,7 @@ from psycopg.pq import TransactionStatus
 from onthaal.accounts.roles import roles
 from onthaal.audit import chain
 from onthaal.audit.models import Action, ActorType, AuditEvent
-from onthaal.core import clock, context
+from onthaal.core import client, clock, context
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -158,7 +158,7 @@ def _request_fields(request: HttpRequest | None) -> dict[str, Any]:
         return {"request_id": "", "ip": None, "user_agent": ""}
     return {
         "request_id": getattr(request, "request_id", "")[:64],
-        "ip": request.META.get("REMOTE_ADDR") or None,
+        "ip": client.address(request),  # forwarded headers only from trusted proxies
         "user_agent": request.headers.get("User-Agent", "")[:300],
     }
 

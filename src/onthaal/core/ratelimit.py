@@ -1,5 +1,6 @@
 """Rate limits without third parties: attempts counted in the cache (Redis in production,
-shared by all app processes; in-process memory in the embedded default)."""
+shared by all app processes, with the database when Redis is unreachable — see
+``onthaal.core.cache``; in-process memory in the embedded default)."""
 
 from __future__ import annotations
 

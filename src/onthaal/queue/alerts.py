@@ -2,6 +2,13 @@
 on the ticket's status page, and gets one short message through the outbox once at most
 ``settings.ONTHAAL_TURN_ALERT_AHEAD`` people are before them.
 
+Set once: the status page's address is all a citizen has to prove the ticket is theirs, and
+anyone who learned it (a photo of the ticket, a shoulder surfer) could otherwise redirect the
+warning to themselves or away from the citizen. So the contact is set once, while the ticket
+waits; it is never replaced or removed from the page (409 ``alert_already_set``); a citizen who
+made a typo asks at the reception desk for a new ticket. No public channel (screen, display,
+event stream) carries the status page's id.
+
 Privacy: the contact is stored on the ticket only (``Ticket.alert_*``), is never shown on the
 status page, its JSON, a screen or an event, and is forgotten in the UPDATE that closes the
 ticket (``models.contact_forgotten``). The outbox copy of it is cleared by
@@ -32,7 +39,7 @@ from django.utils.translation import ngettext
 from onthaal.appointments import notify
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.core import clock, ratelimit
+from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Department
 from onthaal.queue import selectors
@@ -40,8 +47,6 @@ from onthaal.queue.models import ALERT_DUE, Status, Ticket
 from onthaal.queue.services.calling import CANDIDATE_FIELDS, _rows_to_candidates
 
 DEFAULT_LANGUAGE = "nl"
-# The citizen may set or change the contact 5 times per ticket (a ticket lives one day).
-CHANGES_PER_TICKET = (5, 24 * 60 * 60)
 
 
 def validate_contact(email: str, phone: str) -> dict[str, list[str]]:
@@ -58,25 +63,35 @@ def validate_contact(email: str, phone: str) -> dict[str, list[str]]:
 
 
 def register(*, ticket: Ticket, email: str, phone: str, language: str = "") -> Ticket:
-    """Store where to warn the citizen of ``ticket`` (while it waits and before the warning
-    went out), audited without the contact itself; queue the warning at once when the ticket
-    is already close enough to its turn."""
+    """Store where to warn the citizen of ``ticket`` — once, while it waits — audited without
+    the contact itself; queue the warning at once when the ticket is already close enough to
+    its turn. A contact that is set is never replaced (409 ``alert_already_set``)."""
     email, phone = email.strip(), phone.strip()
     errors = validate_contact(email, phone)
     if errors:
         raise DomainError(_("The details are not valid."), fields=errors)
-    if not ratelimit.hit(f"onthaal:turn-alert:ticket:{ticket.pk}", *CHANGES_PER_TICKET):
-        raise ratelimit.TooMany(
-            _("The warning of this ticket was changed too often. Ask at the reception desk."),
-            fields={"email": [_("Changed too often.")]},
-        )
     if language not in dict(settings.LANGUAGES):
         language = ""
     with transaction.atomic():
+        # One conditional UPDATE: of two requests that race, one sets the contact.
         updated = Ticket.objects.filter(
-            pk=ticket.pk, status=Status.WAITING, alert_sent_at__isnull=True
+            pk=ticket.pk,
+            status=Status.WAITING,
+            alert_sent_at__isnull=True,
+            alert_email="",
+            alert_phone="",
         ).update(alert_email=email, alert_phone=phone, alert_language=language)
         if updated != 1:
+            current = Ticket.objects.filter(pk=ticket.pk).values("status", "alert_sent_at")
+            row = current.first()
+            if row and row["status"] == Status.WAITING and row["alert_sent_at"] is None:
+                raise Conflict(
+                    _(
+                        "We already know where to warn you. To change it, ask at the "
+                        "reception desk."
+                    ),
+                    code="alert_already_set",
+                )
             raise Conflict(
                 _("A warning can only be asked for while the ticket is waiting."),
                 code="invalid_state",

@@ -31,10 +31,11 @@ from onthaal.queue.models import Queue, Source, Status, Ticket
 
 # Declared field by field, not a ModelSerializer: it is on the hot path of every kiosk and desk
 # request, and introspecting the model for each response costs more than the database work.
+# The ticket's private status id (``public_id``, the key to its status page and "warn me"
+# form) is not in it: only the issuer gets the status page's address (IssuedTicketSerializer).
 class TicketSerializer(serializers.Serializer[Ticket]):
     id = serializers.IntegerField(read_only=True)
     code = serializers.CharField(read_only=True)
-    public_id = serializers.CharField(read_only=True)
     queue = serializers.CharField(source="queue.prefix", read_only=True)
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     source = serializers.ChoiceField(choices=Source.choices, read_only=True)  # type: ignore[assignment]
@@ -44,7 +45,16 @@ class TicketSerializer(serializers.Serializer[Ticket]):
     called_at = serializers.DateTimeField(read_only=True, allow_null=True)
     started_at = serializers.DateTimeField(read_only=True, allow_null=True)
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    status_url = serializers.SerializerMethodField()
+
+
+class IssuedTicketSerializer(TicketSerializer):
+    status_url = serializers.SerializerMethodField(
+        help_text=(
+            "The ticket's private status page, to print on the ticket (as a QR code): whoever "
+            "has it follows the ticket and may ask to be warned. Only in the answer to the "
+            "one who issues the ticket; never on a screen, stream or other answer."
+        )
+    )
 
     def get_status_url(self, ticket: Ticket) -> str:
         return reverse("queue:ticket", args=[ticket.public_id])
@@ -58,15 +68,15 @@ def _when(value: dt.datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def ticket_data(ticket: Ticket) -> dict[str, Any]:
-    """What ``TicketSerializer`` gives for ``ticket``, written out: the kiosk and desk requests
-    answer with it, and building a DRF serializer per response costs more than their database
-    work (ADR 0006). ``TicketSerializer`` stays the schema; a test holds the two equal."""
+def ticket_data(ticket: Ticket, *, issued: bool = False) -> dict[str, Any]:
+    """What ``TicketSerializer`` (``IssuedTicketSerializer`` when ``issued``) gives for
+    ``ticket``, written out: the kiosk and desk requests answer with it, and building a DRF
+    serializer per response costs more than their database work (ADR 0006). The serializers
+    stay the schema; a test holds them equal."""
     desk = ticket.desk
-    return {
+    data = {
         "id": ticket.pk,
         "code": ticket.code,
-        "public_id": ticket.public_id,
         "queue": ticket.queue.prefix,
         "status": ticket.status,
         "source": ticket.source,
@@ -76,8 +86,10 @@ def ticket_data(ticket: Ticket) -> dict[str, Any]:
         "called_at": _when(ticket.called_at),
         "started_at": _when(ticket.started_at),
         "finished_at": _when(ticket.finished_at),
-        "status_url": reverse("queue:ticket", args=[ticket.public_id]),
     }
+    if issued:
+        data["status_url"] = reverse("queue:ticket", args=[ticket.public_id])
+    return data
 
 
 class TicketCreate(serializers.Serializer[Any]):
@@ -125,7 +137,7 @@ class TicketCreateView(APIView):
 
     @extend_schema(
         request=TicketCreate,
-        responses={201: TicketSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={201: IssuedTicketSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
         data = TicketCreate(data=request.data)
@@ -165,7 +177,7 @@ class TicketCreateView(APIView):
             actor=request.user,
             check_hours=values["source"] == Source.KIOSK,
         )
-        return Response(ticket_data(ticket), status=201)
+        return Response(ticket_data(ticket, issued=True), status=201)
 
 
 class CallNextView(APIView):
@@ -294,7 +306,6 @@ CallSerializer = inline_serializer(
     name="DisplayCall",
     many=True,
     fields={
-        "ticket": serializers.CharField(),
         "code": serializers.CharField(),
         "queue": serializers.CharField(),
         "desk": serializers.CharField(),

@@ -65,7 +65,8 @@ def queue_with_place(pk: int) -> Queue | None:
 def display_state(location: Location) -> dict[str, Any]:
     """What a waiting-room screen shows: the latest called numbers with their desk, per queue
     the number waiting and the expected wait of a new arrival, and the announcements (the
-    team lead's and the coming closures). Numbers and desks only, never a name."""
+    team lead's and the coming closures). Public: numbers and desks only — never a name, nor a
+    ticket's private status id (``public_id``, the key to its status page and "warn me")."""
     today = clock.today()
     called = (
         Ticket.objects.filter(location=location, service_day=today, called_at__isnull=False)
@@ -90,7 +91,6 @@ def display_state(location: Location) -> dict[str, Any]:
         "announcements": announcements(location),
         "calls": [
             {
-                "ticket": t.public_id,
                 "code": t.code,
                 "queue": t.queue.prefix,
                 "desk": t.desk.name if t.desk else "",

@@ -170,8 +170,13 @@ def ticket_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "qr": _qr_svg(url),
         "print": request.GET.get("print") == "1",
         "done": ticket.status not in (Status.WAITING, Status.CALLED, Status.SERVING),
-        "alert_form": ticket.status == Status.WAITING and ticket.alert_sent_at is None,
-        "alert_on": ticket.wants_alert,
+        # The contact is set once (alerts.register): no form once it is.
+        "alert_form": ticket.status == Status.WAITING
+        and ticket.alert_sent_at is None
+        and not ticket.wants_alert,
+        "alert_on": ticket.wants_alert
+        and ticket.status == Status.WAITING
+        and ticket.alert_sent_at is None,
         "alert_sent": ticket.alert_sent_at is not None and ticket.status == Status.WAITING,
         "alert_ahead": settings.ONTHAAL_TURN_ALERT_AHEAD,
         # Without JavaScript the page refreshes itself, which would wipe a form being filled in.

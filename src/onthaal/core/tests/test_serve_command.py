@@ -31,3 +31,15 @@ def test_in_development_the_access_log_is_on(started, settings, monkeypatch):
     monkeypatch.setenv("ACCESS_LOG", "0")
     call_command("serve")
     assert [c["access_log"] for c in started] == [True, False]
+
+
+def test_uvicorn_believes_forwarded_headers_from_the_configured_proxies_only(started, settings):
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.5", "192.0.2.0/24"]
+    call_command("serve")
+    settings.FORWARDED_ALLOW_IPS = []
+    call_command("serve")
+    assert (started[0]["proxy_headers"], started[0]["forwarded_allow_ips"]) == (
+        True,
+        "10.0.0.5,192.0.2.0/24",
+    )
+    assert (started[1]["proxy_headers"], started[1]["forwarded_allow_ips"]) == (False, None)

@@ -36,13 +36,13 @@ def record(ticket: Ticket, action: str, actor: Any, **details: Any) -> None:
 
 
 def live(ticket: Ticket, kind: str) -> None:
-    """Tell the location's screens and desks, after commit. Numbers only, never a name."""
+    """Tell the location's screens and desks, after commit. Numbers and desks only: never a
+    name, nor the ticket's private status id (the stream is public)."""
     desk = ticket.desk
     broker.publish(
         ticket.location_id,
         {
             "type": kind,
-            "ticket": ticket.public_id,
             "code": ticket.code,
             "queue": ticket.queue.prefix,
             "desk": desk.name if desk is not None and kind in ("called", "recalled") else "",

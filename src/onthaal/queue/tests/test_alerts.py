@@ -15,6 +15,7 @@ from django.urls import reverse
 from onthaal.appointments import notify
 from onthaal.appointments.models import Notification
 from onthaal.audit.models import AuditEvent
+from onthaal.core.errors import Conflict
 from onthaal.queue import alerts, broker, services
 from onthaal.queue.models import Source, Status, Ticket
 
@@ -278,16 +279,23 @@ def test_a_forgotten_recipient_cannot_be_sent_again(client, zonnedoorn):
     assert Notification.objects.get().status == Notification.State.FAILED
 
 
-def test_changing_the_contact_too_often_is_refused_and_changes_nothing(
-    client, zonnedoorn, settings
-):
+def test_the_contact_is_set_once_and_never_replaced_from_the_page(client, zonnedoorn, settings):
+    """Issue #5 finding 2: whoever has the status page's address could replace the citizen's
+    contact. It is set once; another one is refused, changes nothing and writes nothing."""
     settings.LANGUAGE_CODE = "en"
     tickets = issue(zonnedoorn, n=6)
     mine = tickets[-1]
-    for n in range(alerts.CHANGES_PER_TICKET[0]):
-        assert post_alert(client, mine, email=f"adres{n}@example.org").status_code == 302
-    response = post_alert(client, mine, email=EMAIL)
-    assert response.status_code == 429
-    assert "Changed too often." in response.content.decode()
-    assert Ticket.objects.get(pk=mine.pk).alert_email == "adres4@example.org"
-    assert AuditEvent.objects.filter(details__turn_alert__isnull=False).count() == 5
+    assert post_alert(client, mine, email=EMAIL).status_code == 302
+    for attempt in ({"email": "attacker@example.org"}, {"phone": "+32 470 00 00 00"}):
+        refused = post_alert(client, mine, **attempt)
+        assert refused.status_code == 302
+        page = client.get(refused["Location"]).content.decode()
+        assert "To change it, ask at the reception desk." in page
+    with pytest.raises(Conflict) as raised:
+        alerts.register(ticket=mine, email="attacker@example.org", phone="")
+    assert raised.value.code == "alert_already_set"
+    stored = Ticket.objects.get(pk=mine.pk)
+    assert (stored.alert_email, stored.alert_phone) == (EMAIL, "")
+    assert AuditEvent.objects.filter(details__turn_alert__isnull=False).count() == 1
+    page = client.get(reverse("queue:ticket", args=[mine.public_id])).content.decode()
+    assert 'name="email"' not in page and "ask at the reception desk" in page

@@ -34,7 +34,9 @@ def test_kiosk_creates_a_ticket_through_the_api(client, zonnedoorn):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["code"] == "B001" and body["status"] == "waiting"
-    assert body["status_url"] == f"/ticket/{body['public_id']}/"
+    ticket = Ticket.objects.get(code="B001")
+    assert body["status_url"] == f"/ticket/{ticket.public_id}/"  # to the issuer only
+    assert "public_id" not in body
 
 
 @pytest.mark.parametrize(

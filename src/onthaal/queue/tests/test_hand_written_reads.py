@@ -15,7 +15,7 @@ from onthaal.api.authentication import TokenAuthentication
 from onthaal.core import clock
 from onthaal.organisation.models import Desk
 from onthaal.queue import selectors, services
-from onthaal.queue.api import TicketSerializer, ticket_data
+from onthaal.queue.api import IssuedTicketSerializer, TicketSerializer, ticket_data
 from onthaal.queue.models import Queue, Source
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +69,7 @@ def test_the_written_out_ticket_is_what_the_serializer_gives(zonnedoorn):
         check_hours=False,
         priority=True,
     )
+    assert ticket_data(issued, issued=True) == IssuedTicketSerializer(issued).data
     assert ticket_data(issued) == TicketSerializer(issued).data
     z["traveller"].shift(dt.timedelta(minutes=3, microseconds=250))
     called = services.call_next(desk=z["balie1"], actor=agent)

@@ -37,6 +37,7 @@ class Command(BaseCommand):
             # takes one at a time, so a burst of keep-alive connections (desks, kiosks, a
             # proxy's upstream pool) spreads over the workers instead of piling on one.
             os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
+        proxies = ",".join(settings.FORWARDED_ALLOW_IPS)
         uvicorn.run(
             "onthaal.asgi:application",
             host=host,
@@ -44,6 +45,9 @@ class Command(BaseCommand):
             workers=workers if workers > 1 else None,
             log_level="info",
             access_log=access_log,
-            proxy_headers=True,
+            # X-Forwarded-For/-Proto only from the configured proxies, as core.client reads
+            # them (one list, FORWARDED_ALLOW_IPS, for uvicorn and the app); none: no proxy.
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
             lifespan="off",
         )

@@ -1,0 +1,192 @@
+"""The shared cache, with the database as its fallback when Redis is unreachable.
+
+Rate limits and spent proofs of work live in the cache (``onthaal.core.ratelimit``,
+``onthaal.appointments.proof``): with several app processes it must be shared, so in
+production it is Redis. Redis being down must not stop citizens from booking: every operation
+of :class:`FailoverCache` goes to Redis, and when Redis fails (refused, timed out) to Django's
+database cache on the table ``onthaal_cache`` (``core.CacheEntry``, created by ``migrate``). The
+degradation is logged once per process when it starts and once when it ends, not per request;
+for ``RETRY_SECONDS`` after a failure Redis is not tried again, so a request does not pay a
+connection timeout each time.
+
+What the database fallback keeps:
+
+* ``add`` is atomic there too (an INSERT on the primary key): of two requests presenting one
+  proof, one wins;
+* ``incr`` is atomic there too (the row is locked — ``SELECT ... FOR UPDATE`` on PostgreSQL,
+  SQLite's IMMEDIATE transaction — while it is read and written), so a limit counts every hit;
+* for ``RECOVERY_SECONDS`` after this process last used the fallback, ``add`` also looks in the
+  database: a proof spent while Redis was down is not good again once it is back.
+
+Counters started on one side are not carried to the other: across a switch a limit starts
+from zero once (at most one more window's worth gets through).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import router, transaction
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+TABLE = "onthaal_cache"
+RETRY_SECONDS = 15.0
+RECOVERY_SECONDS = 15 * 60.0
+
+
+class _Health:
+    """Whether Redis answered lately, shared by every thread of the process (Django makes a
+    cache backend per thread)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down_until = 0.0  # monotonic time before which Redis is not tried
+        self.down = False
+        self.fallback_used_at = float("-inf")
+
+    def usable(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+    def failed(self, error: BaseException) -> None:
+        with self.lock:
+            self.down_until = time.monotonic() + RETRY_SECONDS
+            if not self.down:
+                self.down = True
+                log.warning(
+                    "The shared cache (Redis) is unreachable (%s): rate limits and spent "
+                    "proofs use the database until it answers again.",
+                    error.__class__.__name__,
+                )
+
+    def answered(self) -> None:
+        if self.down:
+            with self.lock:
+                if self.down:
+                    self.down = False
+                    log.warning("The shared cache (Redis) answers again.")
+
+    def used_fallback(self) -> None:
+        self.fallback_used_at = time.monotonic()
+
+    def recovering(self) -> bool:
+        return time.monotonic() - self.fallback_used_at < RECOVERY_SECONDS
+
+    def reset(self) -> None:
+        """Forget the state (tests)."""
+        with self.lock:
+            self.down_until, self.down = 0.0, False
+            self.fallback_used_at = float("-inf")
+
+
+health = _Health()
+
+
+def _unavailable() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
+class _DatabaseFallback(DatabaseCache):
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        """Atomic: the row stays locked from the read to the write."""
+        from onthaal.core.models import CacheEntry
+
+        db = router.db_for_write(self.cache_model_class)
+        with transaction.atomic(using=db):
+            full = self.make_and_validate_key(key, version=version)
+            list(
+                CacheEntry.objects.using(db).select_for_update().filter(cache_key=full).values("pk")
+            )
+            value = self.get(key, version=version)
+            if value is None:
+                raise ValueError(f"Key '{key}' not found")
+            value += delta
+            # The row's expiry stays: touch() would need the remaining time, so it is read.
+            expires = (
+                CacheEntry.objects.using(db)
+                .filter(cache_key=full)
+                .values_list("expires", flat=True)
+                .first()
+            )
+            remaining = None
+            if expires is not None:
+                remaining = max(1, int((expires - timezone.now()).total_seconds()))
+            self.set(key, value, timeout=remaining, version=version)
+        return value
+
+
+class FailoverCache(BaseCache):
+    """Redis (``LOCATION``), and the database when Redis fails. ``OPTIONS`` go to Redis."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        super().__init__(params)
+        # redis-py retries a refused connection with back-off for seconds by default: one
+        # quick retry, then the database.
+        options = {"retry": Retry(NoBackoff(), 1), **params.get("OPTIONS", {})}
+        self.primary = RedisCache(server, {**params, "OPTIONS": options})
+        fallback = {k: v for k, v in params.items() if k not in ("OPTIONS", "LOCATION")}
+        self.fallback = _DatabaseFallback(TABLE, fallback)
+
+    def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if health.usable():
+            try:
+                result = getattr(self.primary, name)(*args, **kwargs)
+            except _unavailable() as error:
+                health.failed(error)
+            else:
+                health.answered()
+                return result
+        health.used_fallback()
+        return getattr(self.fallback, name)(*args, **kwargs)
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> bool:
+        added = bool(self._run("add", key, value, timeout, version))
+        # Added to Redis: was it spent in the database while Redis was down?
+        recovering = added and health.usable() and health.recovering()
+        return added and not (recovering and self.fallback.has_key(key, version=version))
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        return self._run("get", key, default, version)
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> None:
+        self._run("set", key, value, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
+        return bool(self._run("touch", key, timeout, version))
+
+    def delete(self, key: Any, version: Any = None) -> bool:
+        return bool(self._run("delete", key, version))
+
+    def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        return int(self._run("incr", key, delta, version))
+
+    def has_key(self, key: Any, version: Any = None) -> bool:
+        return bool(self._run("has_key", key, version))
+
+    def clear(self) -> None:
+        """Both: what a test or an operator clears is gone on either side."""
+        try:
+            self.primary.clear()
+        except _unavailable() as error:
+            health.failed(error)
+        self.fallback.clear()
+
+    def close(self, **kwargs: Any) -> None:
+        self.primary.close(**kwargs)
+        self.fallback.close(**kwargs)
