@@ -124,6 +124,24 @@ class _DatabaseFallback(DatabaseCache):
         return value
 
 
+def _clear_redis(redis_cache: RedisCache) -> None:
+    """Delete the keys under ``redis_cache``'s prefix (all of its database if it has none)."""
+    if not redis_cache.key_prefix:
+        redis_cache.clear()
+        return
+    client = redis_cache._cache.get_client(None, write=True)
+    # Django makes a key "<prefix>:<version>:<key>"; the prefix's glob characters escaped.
+    escaped = "".join(f"\\{c}" if c in "*?[]\\" else c for c in redis_cache.key_prefix)
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{escaped}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            client.delete(*batch)
+            batch.clear()
+    if batch:
+        client.delete(*batch)
+
+
 class FailoverCache(BaseCache):
     """Redis (``LOCATION``), and the database when Redis fails. ``OPTIONS`` go to Redis."""
 
@@ -180,9 +198,11 @@ class FailoverCache(BaseCache):
         return bool(self._run("has_key", key, version))
 
     def clear(self) -> None:
-        """Both: what a test or an operator clears is gone on either side."""
+        """Both: what a test or an operator clears is gone on either side. In Redis only this
+        install's keys (those under its ``KEY_PREFIX``): the server may be shared with other
+        installs, whose keys stay. Without a prefix, Redis's whole database."""
         try:
-            self.primary.clear()
+            _clear_redis(self.primary)
         except _unavailable() as error:
             health.failed(error)
         self.fallback.clear()

@@ -161,3 +161,34 @@ def test_a_proof_spent_while_redis_was_down_is_not_good_again_once_it_is_back(
 
         cache.clear()
         shared_cache.health.reset()
+
+
+def test_clearing_the_cache_leaves_the_keys_of_other_installs_in_redis(db):
+    """The Redis server is shared: clearing one install's cache (as every test does) deletes
+    its own keys, those under its prefix, and no other install's."""
+    if not _redis_answers():
+        pytest.skip(f"needs Redis at {REDIS_URL}")
+    import redis
+
+    shared_cache.health.reset()
+    ours, theirs = f"test-{uuid.uuid4().hex}", f"test-{uuid.uuid4().hex}"
+    ours_cache = shared_cache.FailoverCache(REDIS_URL, _failover(REDIS_URL, ours)["default"])
+    theirs_cache = shared_cache.FailoverCache(REDIS_URL, _failover(REDIS_URL, theirs)["default"])
+    direct = redis.Redis.from_url(REDIS_URL)
+    unprefixed = f"no-prefix-{uuid.uuid4().hex}"
+    try:
+        for number in range(1500):  # more than one batch of the clearing's scan
+            ours_cache.set(f"k{number}", number)
+        theirs_cache.set("k1", "theirs")
+        direct.set(unprefixed, b"x")
+
+        ours_cache.clear()
+
+        assert [ours_cache.get(f"k{n}") for n in (0, 1, 1499)] == [None, None, None]
+        assert direct.keys(f"{ours}:*") == []
+        assert theirs_cache.get("k1") == "theirs"
+        assert direct.get(unprefixed) == b"x"
+    finally:
+        theirs_cache.clear()
+        direct.delete(unprefixed)
+        shared_cache.health.reset()
