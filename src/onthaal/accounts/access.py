@@ -64,6 +64,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
 
+# Roles that hold a capability in every department, beyond their own. Reception triages the
+# visitors of the whole building by number: it issues tickets for every department, sets
+# priority and hands waiting visitors over (to the social service too, with a note only the
+# social service reads); it never reads a department's data nor acts at its desks.
+BUILDING_WIDE: dict[str, frozenset[str]] = {
+    "queue.issue": frozenset({Role.RECEPTIONIST}),
+}
+
 # The start page of each role, in order of precedence when a user has several.
 START_PAGES: list[tuple[str, str]] = [
     (Role.ADMIN, "admin:index"),
@@ -81,10 +89,14 @@ def has_role(user: Any, *wanted: str) -> bool:
     return bool(roles(user) & set(wanted))
 
 
-def _covers(membership: Membership, department: Department | None) -> bool:
+def _everywhere(membership: Membership, capability: str) -> bool:
+    return membership.role in BUILDING_WIDE.get(capability, ())
+
+
+def _covers(membership: Membership, department: Department | None, capability: str) -> bool:
     if department is None:
         return True
-    if membership.department_id == department.pk:
+    if membership.department_id == department.pk or _everywhere(membership, capability):
         return True
     # An administration-wide role covers every department except confidential ones.
     return membership.department_id is None and not department.confidential
@@ -93,7 +105,7 @@ def _covers(membership: Membership, department: Department | None) -> bool:
 def can(user: Any, capability: str, department: Department | None = None) -> bool:
     """May ``user`` use ``capability`` (in ``department``, when given)?"""
     allowed = CAPABILITIES[capability]
-    return any(m.role in allowed and _covers(m, department) for m in memberships(user))
+    return any(m.role in allowed and _covers(m, department, capability) for m in memberships(user))
 
 
 def require(
@@ -125,6 +137,8 @@ def departments_with(user: Any, capability: str) -> QuerySet[Department]:
     scoped = [m for m in memberships(user) if m.role in allowed]
     if not scoped:
         return Department.objects.none()
+    if any(_everywhere(m, capability) for m in scoped):
+        return Department.objects.all()
     condition = Q(pk__in=[m.department_id for m in scoped if m.department_id is not None])
     if any(m.department_id is None for m in scoped):
         condition |= Q(confidential=False)

@@ -278,12 +278,16 @@ def _minutes(seconds: list[float]) -> int | None:
     return round(sum(seconds) / len(seconds) / 60) if seconds else None
 
 
-def queue_days(location: Location) -> list[QueueDay]:
-    """Per queue of ``location``: the live figures and today's averages (one query more)."""
+def queue_days(location: Location, queue_ids: list[int] | None = None) -> list[QueueDay]:
+    """Per queue of ``location`` (of ``queue_ids``, when given): the live figures and today's
+    averages (one query more)."""
     now = clock.now()
-    figures = queue_figures(location)
+    figures = queue_figures(location, queue_ids)
     rows = Ticket.objects.filter(
-        location=location, service_day=clock.today(), called_at__isnull=False
+        location=location,
+        service_day=clock.today(),
+        called_at__isnull=False,
+        queue_id__in=[f.queue.pk for f in figures],
     ).values_list(
         "queue_id", "status", "source", "issued_at", "called_at", "started_at", "finished_at"
     )
@@ -313,19 +317,22 @@ def queue_days(location: Location) -> list[QueueDay]:
     ]
 
 
-def desk_sessions(location: Location) -> list[dict[str, Any]]:
-    """Desks of a location: open or paused, who works there, what they serve, current ticket."""
+def desk_sessions(location: Location, queue_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Desks of a location: open or paused, who works there, what they serve, current ticket.
+
+    With ``queue_ids`` (a team lead's queues), only the desks that serve one of those queues,
+    only those queues, and the current ticket only when it is of one of them."""
     desks = (
         Desk.objects.filter(location=location, active=True)
         .prefetch_related("queues")
         .select_related("session", "session__user")
+        .order_by("name")
     )
-    current = {
-        t.desk_id: t
-        for t in Ticket.objects.filter(
-            location=location, status__in=[Status.CALLED, Status.SERVING]
-        ).select_related("queue")
-    }
+    tickets = Ticket.objects.filter(location=location, status__in=[Status.CALLED, Status.SERVING])
+    if queue_ids is not None:
+        desks = desks.filter(queues__in=queue_ids).distinct()
+        tickets = tickets.filter(queue_id__in=queue_ids)
+    current = {t.desk_id: t for t in tickets.select_related("queue")}
     out = []
     for desk in desks:
         session = getattr(desk, "session", None)
@@ -334,7 +341,9 @@ def desk_sessions(location: Location) -> list[dict[str, Any]]:
                 "desk": desk,
                 "state": session.state if session else DeskSession.State.CLOSED,
                 "user": session.user if session and session.state != "closed" else None,
-                "queues": [q.prefix for q in desk.queues.all()],
+                "queues": [
+                    q.prefix for q in desk.queues.all() if queue_ids is None or q.pk in queue_ids
+                ],
                 "ticket": current.get(desk.pk),
             }
         )

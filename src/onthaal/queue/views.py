@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -33,7 +34,7 @@ from django.views.decorators.http import require_POST
 from onthaal.accounts import access
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
-from onthaal.core.errors import AccessDenied, Conflict, DomainError
+from onthaal.core.errors import AccessDenied, Conflict, DomainError, NotFound
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import alerts, live, selectors, services
@@ -502,6 +503,19 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     if not access.can(request.user, "queue.lead"):
         access.require(request.user, "queue.lead", object_type="organisation.location")
+    # A lead sees the queues, desks and waiting tickets of the departments they lead only (an
+    # administration-wide manager: of every department but the confidential ones), and moves
+    # those tickets (the move checks the ticket's department).
+    own_queues = Queue.objects.filter(
+        location=location,
+        active=True,
+        department__in=access.departments_with(request.user, "queue.lead"),
+    )
+    queue_ids = list(own_queues.values_list("pk", flat=True))
+    # Where to: their own queues and those of any department that is not confidential.
+    targets = Queue.objects.filter(location=location, active=True).filter(
+        Q(pk__in=queue_ids) | Q(department__confidential=False)
+    )
     if request.method == "POST":
         try:
             action = request.POST.get("action", "move")
@@ -528,11 +542,12 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, _("The announcement is off the screens."))
             else:
                 ticket = services.get_ticket(request.POST.get("ticket"))
-                access.require(request.user, "queue.lead", ticket.queue.department)
-                queue = Queue.objects.filter(
-                    pk=request.POST.get("to_queue") or 0, location=location
-                ).first()
-                services.transfer(ticket=ticket, actor=request.user, queue=queue)
+                if ticket.location_id != location.pk:
+                    raise NotFound(_("This ticket does not exist."))
+                queue = targets.filter(pk=natural(request.POST.get("to_queue", "")) or 0).first()
+                services.transfer(
+                    ticket=ticket, actor=request.user, queue=queue, capability="queue.lead"
+                )
                 messages.success(request, _("%(code)s is moved.") % {"code": ticket.code})
         except DomainError as error:
             _fail(request, error)
@@ -541,13 +556,16 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("queue:lead", slug=slug)
     context = {
         "location": location,
-        "days": selectors.queue_days(location),
+        "days": selectors.queue_days(location, queue_ids),
         "announcements": Announcement.objects.filter(location=location).order_by("pk"),
-        "desks": selectors.desk_sessions(location),
+        "desks": selectors.desk_sessions(location, queue_ids),
         "waiting": Ticket.objects.filter(
-            location=location, status=Status.WAITING, service_day=clock.today()
+            location=location,
+            status=Status.WAITING,
+            service_day=clock.today(),
+            queue_id__in=queue_ids,
         ).select_related("queue"),
-        "queues": Queue.objects.filter(location=location, active=True),
+        "queues": targets,
     }
     template = "queue/_lead_live.html" if request.GET.get("fragment") else "queue/lead.html"
     return render(request, template, context)

@@ -3,6 +3,7 @@ the role; a role in a confidential department needs a second administrator."""
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -236,3 +237,32 @@ def test_the_staff_form_has_no_superuser_or_staff_flags(client):
     fields = page.context["adminform"].form.fields
     assert "is_superuser" not in fields and "is_staff" not in fields
     assert "user_permissions" not in fields and "groups" not in fields
+
+
+def test_a_new_account_cannot_be_created_with_a_confidential_membership(client):
+    """The four-eyes rule holds on the admin's "add" page too: one administrator cannot
+    create an account (for a colleague, or a second account of their own) that is a member
+    of the social service."""
+    social = DepartmentFactory(confidential=True)
+    client.force_login(staff(Role.ADMIN))
+    users_before = set(Membership.objects.values_list("user_id", flat=True))
+    data = {
+        "username": "tweede-ik",
+        "usable_password": "true",
+        "password1": "Lang-genoeg-wachtwoord-42",
+        "password2": "Lang-genoeg-wachtwoord-42",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-department": social.pk,
+        "memberships-0-role": Role.SOCIAL_WORKER,
+    }
+    response = client.post(reverse("admin:auth_user_add"), data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert "department" in errors[0]
+    assert not Membership.objects.filter(department=social).exists()
+    assert set(Membership.objects.values_list("user_id", flat=True)) == users_before
+    assert not get_user_model().objects.filter(username="tweede-ik").exists()
+    assert _membership_events() == []

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import change_with_event
 from onthaal.core import clock
@@ -21,7 +22,12 @@ from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Desk
 from onthaal.queue import routing
 from onthaal.queue.models import DeskSession, Queue, Status, Ticket
-from onthaal.queue.services.desks import current_ticket, desk_view, require_desk, served_queues
+from onthaal.queue.services.desks import (
+    callable_queues,
+    current_ticket,
+    desk_view,
+    require_desk,
+)
 from onthaal.queue.services.shared import POLICY, live, record
 from onthaal.queue.statements import (
     CLAIM_CHANGE,
@@ -170,23 +176,39 @@ def call_next(*, desk: Desk, actor: Any) -> Ticket | None:
 
 
 def _call_next(desk: Desk, actor: Any) -> Ticket | None:
-    queues = served_queues(desk)
+    queues = callable_queues(actor, desk)
     view = desk_view(desk, actor.pk, queues)
     now = clock.now()
     today = clock.today()
     if view.product_ids is None:
         # Usually the first claim succeeds: rank only the head of the queue.
-        head = routing.rank(
-            view, head_candidates(desk.location_id, today, view, now, CLAIM_BATCH), now, POLICY
-        )
+        found = head_candidates(desk.location_id, today, view, now, CLAIM_BATCH)
+        head = routing.rank(view, _may_call(actor, found, queues), now, POLICY)
         ticket = _claim(desk, actor, [c.id for c in head[:CLAIM_BATCH]], now, queues)
         if ticket is not None or not head:
             return ticket
     candidates = waiting_candidates(
         desk.location_id, today, view=view, with_products=view.product_ids is not None
     )
-    ranked = routing.rank(view, candidates, now, POLICY)
+    ranked = routing.rank(view, _may_call(actor, candidates, queues), now, POLICY)
     return _claim(desk, actor, [c.id for c in ranked], now, queues)
+
+
+def _may_call(
+    actor: Any, candidates: list[routing.Candidate], queues: Mapping[int, Queue]
+) -> list[routing.Candidate]:
+    """``candidates`` without the tickets ``actor`` may not serve: those handed over to the
+    desk or to ``actor`` from a queue the desk does not serve count only when ``actor`` may
+    serve that queue's department (one query, only when there are such tickets)."""
+    others = {c.queue_id for c in candidates if c.queue_id not in queues}
+    if not others:
+        return candidates
+    allowed = {
+        q.pk
+        for q in Queue.objects.filter(pk__in=others).select_related("department")
+        if access.can(actor, "queue.serve", q.department)
+    }
+    return [c for c in candidates if c.queue_id in queues or c.queue_id in allowed]
 
 
 def _claim(

@@ -124,6 +124,43 @@ def require_own(ticket: Ticket, desk: Desk) -> None:
         )
 
 
+def require_at_desk(user: Any, ticket: Ticket, desk: Desk) -> DeskSession:
+    """What every action at a desk on a ticket checks: ``user`` may work at ``desk`` and has it
+    open, the ticket is there, and ``user`` may serve the ticket's own department."""
+    session = require_desk(user, desk)
+    require_own(ticket, desk)
+    require_ticket(user, "queue.serve", ticket, desk)
+    return session
+
+
+def require_ticket(user: Any, capability: str, ticket: Ticket, desk: Desk | None = None) -> None:
+    """Every action on a ticket asks its own department: ``user`` has ``capability`` in the
+    department of the ticket's queue (else refused, and audited).
+
+    At a desk (``desk``, which ``require_desk`` already allowed ``user`` to work at), a ticket
+    of a queue that the desk is set up to serve counts as served there too — the quick counter
+    serves reception's queue with Burgerzaken staff — except a confidential department's:
+    only its own members act on those, wherever the ticket is."""
+    department = ticket.queue.department
+    if access.can(user, capability, department):
+        return
+    if desk is not None and not department.confidential and ticket.queue_id in served_queues(desk):
+        return
+    access.require(
+        user, capability, department, object_type="queue.ticket", object_id=str(ticket.pk)
+    )
+
+
+def callable_queues(user: Any, desk: Desk) -> dict[int, Queue]:
+    """The queues of ``desk`` whose tickets ``user`` may call there: all of them but those of
+    a confidential department ``user`` is not a member of (a desk shared by departments)."""
+    return {
+        pk: q
+        for pk, q in served_queues(desk).items()
+        if not q.department.confidential or access.can(user, "queue.serve", q.department)
+    }
+
+
 def current_ticket(desk: Desk) -> Ticket | None:
     return (
         Ticket.objects.select_related("queue", "queue__department", "desk")

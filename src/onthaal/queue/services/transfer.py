@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
 from onthaal.core import clock
-from onthaal.core.errors import DomainError
+from onthaal.core.errors import Conflict, DomainError
 from onthaal.organisation.models import Desk
-from onthaal.queue.models import DeskSession, HandoffNote, Queue, Ticket
-from onthaal.queue.services.desks import require_desk, require_own
+from onthaal.queue.models import DeskSession, HandoffNote, Queue, Status, Ticket
+from onthaal.queue.services.desks import require_at_desk, require_ticket
 from onthaal.queue.services.shared import apply, live, record
 
 
@@ -27,22 +27,28 @@ def transfer(
     to_user: Any = None,
     note: str = "",
     from_desk: Desk | None = None,
+    capability: str = "queue.issue",
 ) -> Ticket:
     """Hand the visitor over to a queue, a desk or a named staff member, keeping the number.
 
-    A note goes only to the receiving department. Refused when the receiving desk is closed.
-    Handed to a colleague alone, the ticket goes to the queue of their department here.
+    From ``from_desk``: by whoever serves the ticket there. Without a desk: a waiting ticket,
+    by someone with ``capability`` (reception's ``queue.issue``, a lead's ``queue.lead``) in
+    the ticket's own department. A note goes only to the receiving department. Refused when the receiving desk
+    is closed or does not serve the receiving department. Handed to a colleague alone, the
+    ticket goes to the queue of their department here.
     """
     if from_desk is not None:
-        require_desk(actor, from_desk)
-        require_own(ticket, from_desk)
+        require_at_desk(actor, ticket, from_desk)
     else:
-        access.require(
-            actor,
-            "queue.issue",
-            object_type="queue.ticket",
-            object_id=str(ticket.pk),
-        )
+        require_ticket(actor, capability, ticket)
+        if ticket.status != Status.WAITING:
+            # Reception and leads move the waiting room; a visitor at a desk is handed over by
+            # whoever serves them there.
+            raise Conflict(
+                _("Ticket %(code)s is at a desk; only that desk can hand it over.")
+                % {"code": ticket.code},
+                code="at_desk",
+            )
     target_queue = queue or ticket.queue
     if queue is None and to_desk is None and to_user is not None:
         # To a colleague: into the queue of their department at this location.
@@ -72,6 +78,11 @@ def transfer(
         elif queue is None:
             served = list(to_desk.queues.filter(active=True))
             target_queue = served[0] if served else target_queue
+        if (
+            "desk" not in errors
+            and not to_desk.departments.filter(pk=target_queue.department_id).exists()
+        ):
+            errors["desk"] = [_("This desk does not serve the receiving department.")]
     if to_user is not None:
         member_of = set(access.memberships(to_user))
         if not any(m.department_id == target_queue.department_id for m in member_of):

@@ -13,14 +13,13 @@ from django.db import connection, transaction
 from django.db.models import F, Field
 from django.utils.translation import gettext as _
 
-from onthaal.accounts import access
 from onthaal.audit.services import change_with_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
 from onthaal.organisation.models import Desk
 from onthaal.queue.models import TRANSITIONS, DeliveredProduct, Status, Ticket
-from onthaal.queue.services.desks import require_desk, require_own
+from onthaal.queue.services.desks import require_at_desk, require_ticket
 from onthaal.queue.services.shared import apply, event_args, live, moved_on, record, with_status
 from onthaal.queue.statements import CHANGED, transition_changes
 
@@ -107,8 +106,7 @@ def _transition_and_record(
 
 
 def recall(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
-    require_desk(actor, desk)
-    require_own(ticket, desk)
+    require_at_desk(actor, ticket, desk)
     return _transition(
         ticket,
         "recall",
@@ -121,8 +119,7 @@ def recall(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
 
 
 def start(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
-    require_desk(actor, desk)
-    require_own(ticket, desk)
+    require_at_desk(actor, ticket, desk)
     return _transition(
         ticket,
         "start",
@@ -156,8 +153,7 @@ def finish(
     *, ticket: Ticket, desk: Desk, actor: Any, delivered: Mapping[int, int] | None = None
 ) -> Ticket:
     """Close the service and record what was delivered (product -> quantity)."""
-    require_desk(actor, desk)
-    require_own(ticket, desk)
+    require_at_desk(actor, ticket, desk)
     items = _clean_delivered(ticket, delivered or {})
     now = clock.now()
     return _transition(
@@ -173,20 +169,14 @@ def finish(
 
 
 def no_show(*, ticket: Ticket, desk: Desk, actor: Any) -> Ticket:
-    require_desk(actor, desk)
-    require_own(ticket, desk)
+    require_at_desk(actor, ticket, desk)
     return _transition(
         ticket, "no_show", actor, live_kind="no_show", details={}, finished_at=clock.now()
     )
 
 
 def set_priority(*, ticket: Ticket, actor: Any, priority: bool) -> Ticket:
-    access.require(
-        actor,
-        "queue.issue",
-        object_type="queue.ticket",
-        object_id=str(ticket.pk),
-    )
+    require_ticket(actor, "queue.issue", ticket)
     with transaction.atomic():
         updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
             priority=priority
