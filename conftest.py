@@ -61,3 +61,13 @@ def _audit_anchors_apart(settings: object, tmp_path_factory: pytest.TempPathFact
     settings.AUDIT_ANCHOR_FILE = where / "audit-anchors.jsonl"  # type: ignore[attr-defined]
     settings.AUDIT_ANCHOR_KEY_FILE = where / "audit-anchor.key"  # type: ignore[attr-defined]
     settings.AUDIT_ANCHOR_KEY = ""  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_done(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests log staff in with ``client.force_login`` (one step): the second step of the
+    login counts as done, except in tests marked ``second_factor``, which test that step."""
+    if request.node.get_closest_marker("second_factor") is None:
+        from onthaal.accounts.services import twofactor
+
+        monkeypatch.setattr(twofactor, "due", lambda request: None)

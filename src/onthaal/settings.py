@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "onthaal.core",
     "onthaal.audit",
     "onthaal.organisation",
@@ -110,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "onthaal.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -221,6 +226,13 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # and for how long.
 LOCKOUT_ATTEMPTS = int(os.environ.get("ONTHAAL_LOCKOUT_ATTEMPTS", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("ONTHAAL_LOCKOUT_MINUTES", "15"))
+
+# Two-step login (django-otp, accounts.services.twofactor). ONTHAAL_OTP_ISSUER: the name the
+# authenticator app shows next to the account. A wrong code makes the next one wait 1, 2, 4...
+# seconds (django-otp's throttling, per device).
+OTP_TOTP_ISSUER = os.environ.get("ONTHAAL_OTP_ISSUER", "Onthaal")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # ONTHAAL_ALTCHA_MAX_NUMBER: how hard the proof of work on an anonymous booking is (the largest
 # number a citizen's browser may have to try; on average it tries half). 50,000 takes a phone

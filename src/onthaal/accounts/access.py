@@ -72,6 +72,10 @@ BUILDING_WIDE: dict[str, frozenset[str]] = {
     "queue.issue": frozenset({Role.RECEPTIONIST}),
 }
 
+# Roles that must log in with a second step (an authenticator app code): they change who may
+# do what, read the audit log, or lead a team. Anyone else may enrol.
+TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.AUDITOR, Role.TEAM_LEAD})
+
 # The start page of each role, in order of precedence when a user has several.
 START_PAGES: list[tuple[str, str]] = [
     (Role.ADMIN, "admin:index"),
@@ -155,6 +159,11 @@ def visible_departments(user: Any) -> QuerySet[Department]:
     if any(m.department_id is None for m in ms):
         condition |= Q(confidential=False)
     return Department.objects.filter(condition) if ms else Department.objects.none()
+
+
+def needs_second_factor(user: Any) -> bool:
+    """Must ``user`` log in with a second step (``accounts.services.twofactor``)?"""
+    return bool(roles(user) & TWO_FACTOR_ROLES)
 
 
 def start_page(user: Any) -> str:

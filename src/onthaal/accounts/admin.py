@@ -9,11 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from onthaal.accounts.admin_access import CapabilityAdmin, CapabilityInline
 from onthaal.accounts.models import ApiToken, LoginFailure, Membership, MembershipRequest
-from onthaal.accounts.services import memberships, tokens
+from onthaal.accounts.services import memberships, tokens, twofactor
 from onthaal.core.errors import DomainError
 from onthaal.organisation.models import Department
 
@@ -56,6 +58,10 @@ admin.site.unregister(User)
 # The task queue's results hold the tasks' arguments (addresses, references): not a page for
 # anyone; `onthaal worker` logs what it does.
 admin.site.unregister(DBTaskResult)
+# The authenticator devices hold their secret keys and the recovery codes in clear: not a
+# page for anyone. An administrator resets someone's two-step login from the staff list.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)
@@ -74,6 +80,20 @@ class StaffAdmin(CapabilityAdmin, UserAdmin):
         (_("Permissions"), {"fields": ["is_active"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
+
+    actions = ["reset_second_factor"]
+
+    @admin.action(description=_("Reset two-step login (lost phone)"))
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for user in queryset:
+            twofactor.reset(actor=request.user, user=user)
+        self.message_user(
+            request,
+            gettext(
+                "Two-step login reset for: %(users)s. They set it up again at their next login."
+            )
+            % {"users": ", ".join(u.get_username() for u in queryset)},
+        )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Memberships are granted, changed and removed by their services (each its own

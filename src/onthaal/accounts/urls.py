@@ -6,5 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("login/code/", views.second_factor, name="second-factor"),
+    path("two-step/", views.enrol, name="enrol"),
     path("", views.start, name="start"),
 ]

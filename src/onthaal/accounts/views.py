@@ -1,7 +1,14 @@
-"""Staff login, logout and the start page of each role."""
+"""Staff login (password, then the second step where it applies), logout, and the start page
+of each role."""
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,7 +19,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access, services
-from onthaal.accounts.forms import LoginForm
+from onthaal.accounts.forms import CodeForm, LoginForm
+from onthaal.accounts.services import twofactor
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.organisation.models import Location
@@ -43,11 +51,74 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, message)
         else:
             login(request, user)
-            target = request.GET.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-                target = resolve_url(access.start_page(user))
+            twofactor.waive_for_demo(request, form.cleaned_data["password"])
+            target = _next(request)
+            step = twofactor.due(request)
+            if step is not None:
+                page = "accounts:second-factor" if step == twofactor.VERIFY else "accounts:enrol"
+                return HttpResponseRedirect(f"{resolve_url(page)}?{urlencode({'next': target})}")
             return HttpResponseRedirect(target)
-    return render(request, "accounts/login.html", {"form": form}, status=status)
+    context = {"form": form, "demo": settings.DEBUG}
+    return render(request, "accounts/login.html", context, status=status)
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go after logging in: ``?next=`` when it is a page of this site, else the
+    start page of the user's role."""
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = resolve_url(access.start_page(request.user))
+    return target
+
+
+@login_required
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """The second step of a login: a code of the authenticator app or a recovery code."""
+    if twofactor.due(request) != twofactor.VERIFY:
+        return HttpResponseRedirect(_next(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if twofactor.verify(request=request, code=form.cleaned_data["code"]):
+            return HttpResponseRedirect(_next(request))
+        form.add_error("code", _("This code is not correct. Try the code your app shows now."))
+    return render(request, "accounts/second_factor.html", {"form": form})
+
+
+def _qr_svg(data: str) -> str:
+    return segno.make(data, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
+
+
+@login_required
+def enrol(request: HttpRequest) -> HttpResponse:
+    """Set up the authenticator app: scan the QR code, give its first code, keep the ten
+    recovery codes (shown once). Required for administrators, auditors and team leads."""
+    if twofactor.due(request) == twofactor.VERIFY:
+        return redirect("accounts:second-factor")
+    if twofactor.is_enrolled(request.user):
+        codes = None
+        if request.method == "POST" and request.POST.get("action") == "renew":
+            codes = twofactor.recovery_codes_renew(request=request)
+        context: dict[str, Any] = {"codes": codes, "left": twofactor.recovery_left(request.user)}
+        return render(request, "accounts/enrolled.html", context)
+    device = twofactor.enrolment_device(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = twofactor.enrol_confirm(
+            request=request, device=device, code=form.cleaned_data["code"]
+        )
+        if codes is not None:
+            context = {"codes": codes, "next": _next(request), "left": len(codes)}
+            return render(request, "accounts/enrolled.html", context)
+        form.add_error("code", _("This code is not correct. Try the code your app shows now."))
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "qr": _qr_svg(device.config_url),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "required": access.needs_second_factor(request.user),
+        "issuer": settings.OTP_TOTP_ISSUER,
+    }
+    return render(request, "accounts/enrol.html", context)
 
 
 @require_POST
@@ -75,5 +146,6 @@ def start(request: HttpRequest) -> HttpResponse:
         "can_mail": access.can(request.user, "mail.view"),
         "can_register_mail": access.can(request.user, "mail.register"),
         "locations": Location.objects.all(),
+        "second_factor": twofactor.is_enrolled(request.user),
     }
     return render(request, "accounts/start.html", context)
