@@ -103,7 +103,7 @@ def test_the_appointment_changes_in_the_tickets_transaction(zonnedoorn):
 
 @pytest.mark.parametrize("ticket_status", list(FOLLOWS_TICKET))
 def test_the_database_maps_each_ticket_status_as_the_table_says(zonnedoorn, ticket_status):
-    """The trigger (migration 0007) and ``FOLLOWS_TICKET`` say the same, for every status."""
+    """The trigger (``visit_trigger``) and ``FOLLOWS_TICKET`` say the same, for every status."""
     assert set(FOLLOWS_TICKET) == set(TicketStatus.values)
     z = zonnedoorn
     appointment = checked_in(z)

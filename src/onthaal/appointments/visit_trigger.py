@@ -1,16 +1,22 @@
-"""From check-in on, an appointment follows its ticket: a trigger on the ticket's status (ADR
-0012). Whatever changes a ticket's status — the desk's one-round-trip statements on
-PostgreSQL (``queue.statements``), the ORM path, the end of the day, the admin — the
-appointment checked in with it changes in the same statement, so in the same transaction.
+"""The trigger by which an appointment follows its ticket (ADR 0012), as SQL for PostgreSQL and
+SQLite, with the functions a migration runs to create or drop it.
 
-Ticket status -> appointment status (``models.FOLLOWS_TICKET``): waiting -> checked_in,
-called -> called, serving -> in_service, done -> done, no_show -> no_show, cancelled ->
-cancelled (with the ticket's end as ``cancelled_at``). Only an appointment still at its visit
-(checked in, called, in service) follows. Appointments left behind before this migration are
-brought in line with their tickets.
+From check-in on, whatever changes a ticket's status — the desk's one-round-trip statements
+on PostgreSQL (``queue.statements``), the ORM path, the end of the day, the admin — the
+appointment checked in with it changes in the same statement, so in the same transaction.
+Ticket status -> appointment status as ``models.FOLLOWS_TICKET`` says (a test holds the two
+equal); the ticket's end is a cancelled appointment's ``cancelled_at``. Only an appointment
+still at its visit (checked in, called, in service) follows.
+
+On SQLite, a migration that rebuilds ``queue_ticket`` or ``appointments_appointment`` (most
+``AlterField``/``AddField`` do) must run ``drop`` before and ``create`` after: rebuilding the
+ticket table drops the trigger, rebuilding the appointment table fails on it. The tests,
+which run every migration, fail when the trigger is missing.
 """
 
-from django.db import migrations
+from __future__ import annotations
+
+from typing import Any
 
 CASE = """CASE NEW."status"
         WHEN 'waiting' THEN 'checked_in'
@@ -72,23 +78,18 @@ UPDATE "appointments_appointment"
 """
 
 
-def create(apps, schema_editor):
+def create(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     for sql in POSTGRESQL if vendor == "postgresql" else SQLITE if vendor == "sqlite" else []:
         schema_editor.execute(sql, params=None)
-    schema_editor.execute(CATCH_UP, params=None)
 
 
-def drop(apps, schema_editor):
+def drop(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     for sql in POSTGRESQL_DROP if vendor == "postgresql" else SQLITE_DROP:
         schema_editor.execute(sql, params=None)
 
 
-class Migration(migrations.Migration):
-    dependencies = [
-        ("appointments", "0006_hold_client"),
-        ("queue", "0006_kept_live_events"),
-    ]
-
-    operations = [migrations.RunPython(create, drop)]
+def catch_up(apps: Any, schema_editor: Any) -> None:
+    """Bring the appointments an older version left at their visit in line with their tickets."""
+    schema_editor.execute(CATCH_UP, params=None)
