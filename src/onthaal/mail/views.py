@@ -143,6 +143,7 @@ def _registered(item: MailItem, request: HttpRequest) -> dict[str, Any]:
     return {
         "register_number": item.register_number,
         "department": item.department.name,
+        "handler": item.handler.get_username() if item.handler else None,
         "url": item.get_absolute_url() if readable else None,
     }
 
@@ -255,6 +256,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request.user, filters, offset=(number - 1) * PAGE, limit=PAGE, order="due", what="inbox"
     )
     counts = selectors.inbox_counts(request.user)
+    if mine:  # one's own rows, not the colleagues'
+        counts = [row for row in counts if row["handler_id"] == request.user.pk]
     return render(
         request,
         "mail/inbox.html",
@@ -363,7 +366,9 @@ def _item_page(
     user = request.user
     own = found.handler_id == user.pk
     lead = access.can(user, "mail.assign", found.department)
-    handle = (own and access.can(user, "mail.handle", found.department)) or lead
+    # Handling (answer, grant access) is for the handler and the department's team lead; the
+    # mail clerk routes, and closes what was registered but needs no handling.
+    handle = access.can(user, "mail.handle", found.department) and (own or lead)
     context = {
         "item": found,
         "documents": list(found.documents.filter(destroyed_at__isnull=True).order_by("position")),
@@ -372,6 +377,7 @@ def _item_page(
         "grants": list(selectors.grants_of(found)) if handle else [],
         "can_route": lead or own,
         "can_handle": handle,
+        "can_close": handle or (lead and found.status == Status.REGISTERED),
         "can_answer": handle
         and found.direction == Direction.IN
         and found.status in (Status.ASSIGNED, Status.IN_PROGRESS),
