@@ -171,7 +171,7 @@ def test_retention_is_proposed_by_one_and_approved_by_another(demo, page_factory
     second.wait_for_load_state()
     assert "goedgekeurd" in second.locator("h1").inner_text()
 
-    assert retention.carry_out().destroyed == [old.register_number]
+    assert old.register_number in retention.carry_out().destroyed  # with the demo's old mail
     old = MailItem.objects.get(pk=old.pk)
     assert old.destroyed_at is not None and old.subject == ""
     assert not documents.storage().exists(documents.blob_name(stored))
