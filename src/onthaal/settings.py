@@ -347,6 +347,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON nested deeper than the API ever needs is a 400, not a RecursionError (api.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "onthaal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "onthaal.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "onthaal.api.pagination.Pagination",

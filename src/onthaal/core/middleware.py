@@ -1,11 +1,13 @@
 """Request id (one per request, echoed in the response and stored on audit events); input that
-no part of Onthaal accepts (NUL characters); domain errors that escape a page view."""
+no part of Onthaal accepts (NUL characters); domain errors and unreadable parameters
+(``core.params``) that escape a page view."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -55,7 +57,9 @@ class NulCharacterMiddleware:
 
 class DomainErrorMiddleware:
     """A refused use case that escapes a page view becomes a 4xx page, never a 500:
-    ``AccessDenied`` → 403, ``NotFound`` → 404, any other ``DomainError`` → its status."""
+    ``AccessDenied`` → 403, ``NotFound`` → 404, any other ``DomainError`` → its status; a
+    parameter ``core.params`` could not read (``InvalidInput``) → 400 with the field's message
+    (the API's error shape under /api/)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -68,8 +72,10 @@ class DomainErrorMiddleware:
         from django.http import Http404
         from django.views import defaults
 
-        from onthaal.core.errors import AccessDenied, DomainError, NotFound
+        from onthaal.core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 
+        if isinstance(exception, InvalidInput):
+            return invalid_input_response(request, exception)
         if isinstance(exception, AccessDenied):
             return defaults.permission_denied(request, PermissionDenied(exception.message))
         if isinstance(exception, NotFound):
@@ -77,3 +83,27 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return HttpResponse(exception.message, status=exception.status_code)
         return None
+
+
+def invalid_input_response(request: HttpRequest, error: Any) -> HttpResponse:
+    """400 for a parameter that could not be read: the API's error shape under /api/ (and for
+    a page's JSON answers), else a page that names the field and says what it asks."""
+    fields = {name: [str(m) for m in messages] for name, messages in error.fields.items()}
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        body = {
+            "code": error.code,
+            "message": _("The request has errors; see the fields."),
+            "fields": {
+                name: [{"code": error.code, "message": m} for m in messages]
+                for name, messages in fields.items()
+            },
+        }
+        return JsonResponse(body, status=400)
+    from django.shortcuts import render
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    back = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = ""
+    return render(request, "core/invalid_input.html", {"fields": fields, "back": back}, status=400)
+
