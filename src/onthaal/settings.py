@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "onthaal.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "onthaal.core.middleware.RequestIdMiddleware",
     "onthaal.core.middleware.NulCharacterMiddleware",
@@ -291,6 +292,16 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# CONTENT_SECURITY_POLICY: the Content-Security-Policy header of every response
+# (onthaal.core.middleware.ContentSecurityPolicyMiddleware). The default allows scripts, styles,
+# images and connections (the screens' event streams) from Onthaal's own address only: no
+# inline script or style. Empty: no header (e.g. when the reverse proxy sets one).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 # SECURE_SSL_REDIRECT / SECURE_HSTS_SECONDS: set behind TLS in production.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))

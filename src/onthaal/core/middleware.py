@@ -107,3 +107,21 @@ def invalid_input_response(request: HttpRequest, error: Any) -> HttpResponse:
         back = ""
     return render(request, "core/invalid_input.html", {"fields": fields, "back": back}, status=400)
 
+
+class ContentSecurityPolicyMiddleware:
+    """Every response carries ``settings.CONTENT_SECURITY_POLICY``: scripts and styles from
+    Onthaal's own address only (no inline script, no ``onclick``, no ``javascript:`` link),
+    nothing framed, forms posted only to Onthaal. A script that an attacker manages to put in a
+    page (a name, a mail subject) is not run by the browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response
