@@ -300,7 +300,7 @@ ONTHAAL_IMAP_DOCUMENT_TYPE = os.environ.get("ONTHAAL_IMAP_DOCUMENT_TYPE", "")
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs without collectstatic
 # Until `onthaal collectstatic` makes STATIC_ROOT, WhiteNoise serves from the apps' static
 # dirs (above); it need not warn, and no command creates the data dir just for it.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # Sessions and CSRF: secure cookies unless DEBUG (the embedded demo runs on plain http).
 SESSION_COOKIE_HTTPONLY = True
