@@ -14,7 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import response_for_exception
 from django.test import RequestFactory
 logging.getLogger("django.request").info("one line of django")
+from django.contrib.auth.models import AnonymousUser
 request = RequestFactory().get("/staff/desk/")
+request.user = AnonymousUser()
 try:
     raise PermissionDenied("not for you")
 except PermissionDenied as exc:
