@@ -5,6 +5,7 @@ onthaal serve [--port N] [--workers N]
 onthaal worker
 onthaal load-demo
 onthaal audit verify
+onthaal mail destroy              carry out approved mail destruction lists
 onthaal token create USERNAME [--name kiosk-1] | revoke USERNAME --name N | list
 onthaal <any Django management command>
 
