@@ -17,8 +17,10 @@ from django.urls import reverse
 from onthaal.appointments import notify, services
 from onthaal.appointments.models import Appointment, Notification, Status
 from onthaal.appointments.tests.data import BODY
+from onthaal.audit.models import AuditEvent
 from onthaal.catalogue.models import Product
 from onthaal.core.clock import BRUSSELS
+from onthaal.devices.tests.factories import enrolled
 from onthaal.queue.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -235,14 +237,19 @@ def test_kiosk_check_in_with_the_reference(client, zonnedoorn):
     )
     appointment, _ = services.book(request=booking, start=WEDNESDAY_9, name="Jan", email="j@x.org")
     z["traveller"].move_to(WEDNESDAY_9 - dt.timedelta(minutes=5))
-    client.force_login(z["users"]["onthaal"])
+    enrolled(client, z["ac"])
     url = reverse("queue:kiosk", args=["administratief-centrum"])
-    response = client.post(url, {"action": "checkin", "reference": appointment.reference.lower()})
+    form = {"action": "checkin", "reference": appointment.reference.lower(), "submission": "k" * 32}
+    response = client.post(url, form)
     ticket = Ticket.objects.get()
     assert response.status_code == 302 and ticket.public_id in response["Location"]
-    again = client.post(url, {"action": "checkin", "reference": appointment.reference}, follow=True)
+    # The same submission again (its answer was lost): the same ticket.
+    assert client.post(url, form)["Location"] == response["Location"]
+    again = client.post(url, {**form, "submission": "l" * 32}, follow=True)
     assert "al aangemeld" in again.content.decode() or "already" in again.content.decode()
     assert Ticket.objects.count() == 1
+    event = AuditEvent.objects.filter(object_type="appointments.appointment").last()
+    assert event.actor_label == "device:kiosk-1"
     assert Appointment.objects.get().status == Status.CHECKED_IN
 
 
