@@ -28,4 +28,4 @@ def request_device(request: HttpRequest) -> Device | None:
     if not hasattr(request, "_onthaal_device"):
         key = request.COOKIES.get(COOKIE, "")
         request._onthaal_device = device_from_key(key)  # type: ignore[attr-defined]
-    return request._onthaal_device  # type: ignore[attr-defined,no-any-return]
+    return request._onthaal_device  # type: ignore[attr-defined]

@@ -7,6 +7,8 @@ becomes a device carries no staff session: any is ended here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -57,8 +59,8 @@ def enrol(request: HttpRequest, code: str = "") -> HttpResponse:
                 object_type="devices.device",
                 details={"reason": "bad_code"},
             )
-            context = {"error": error.message, "code": code[:20]}
-            return render(request, "devices/enrol.html", context, status=400)
+            refused = {"error": error.message, "code": code[:20]}
+            return render(request, "devices/enrol.html", refused, status=400)
         if request.user.is_authenticated:
             logout(request)
         response = HttpResponseRedirect(home_url(device))
@@ -71,9 +73,9 @@ def enrol(request: HttpRequest, code: str = "") -> HttpResponse:
             samesite="Lax",
         )
         return response
-    device = _pending(code) if code else None
-    context = {"device": device, "code": code[:20]}
-    if code and device is None:
+    pending = _pending(code) if code else None
+    context: dict[str, Any] = {"device": pending, "code": code[:20]}
+    if code and pending is None:
         context["error"] = services.refused_text()
         return render(request, "devices/enrol.html", context, status=400)
     return render(request, "devices/enrol.html", context)
