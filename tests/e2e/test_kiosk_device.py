@@ -91,6 +91,21 @@ def test_a_lost_answer_is_said_and_retried_and_gives_one_ticket(
     assert kiosk.locator(".ticket-code").inner_text() == Ticket.objects.get().code
 
 
+def test_the_kiosk_fits_a_1366x768_screen_and_offers_each_product_once(
+    walk_in_open_today, live_server, page_factory
+):
+    kiosk = page_factory(1366, 768)
+    enrol_device(kiosk, live_server.url, "administratief-centrum", name="kiosk-ac-7")
+    screenshot(kiosk, "kiosk-device-1366x768")
+    height = kiosk.evaluate("document.documentElement.scrollHeight")
+    assert height <= 768, f"the kiosk page is {height} px high"
+    products = kiosk.locator("button[name=product]").all_inner_texts()
+    assert products and len(products) == len(set(products)), products
+    omgeving = kiosk.locator("section.kiosk-queue", has_text="Omgeving")
+    assert omgeving.locator("button[name=product]").count() >= 1
+    _accessible(kiosk, "kiosk-device-1366x768")
+
+
 def test_the_kiosk_url_without_a_device_explains_itself(demo, live_server, page_factory):
     page = page_factory(1080, 1920)
     response = page.goto(live_server.url + START)

@@ -253,6 +253,24 @@ def test_kiosk_check_in_with_the_reference(client, zonnedoorn):
     assert Appointment.objects.get().status == Status.CHECKED_IN
 
 
+@pytest.mark.parametrize("slug", ["eid-afhalen", "adreswijziging"])
+def test_an_appointment_checks_in_for_a_product_the_kiosk_does_not_offer(client, zonnedoorn, slug):
+    """The kiosk offers walk-in products; an appointment was booked for its own products (a
+    pick-up served at the quick counter, an appointment-only matter) and still checks in."""
+    z = zonnedoorn
+    product = Product.objects.get(slug=slug)
+    booking = services.build_request(location=z["ac"], products=[product])
+    start = services.availability(booking, WEDNESDAY_9.date(), WEDNESDAY_9.date())[0].start
+    appointment, _ = services.book(request=booking, start=start, name="Jan", email="j@x.org")
+    z["traveller"].move_to(start - dt.timedelta(minutes=5))
+    enrolled(client, z["ac"])
+    url = reverse("queue:kiosk", args=["administratief-centrum"])
+    response = client.post(url, {"action": "checkin", "reference": appointment.reference})
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and ticket.public_id in response["Location"]
+    assert list(ticket.products.all()) == [product]
+
+
 def test_outbox_sends_with_ics_and_retries_failures(zonnedoorn, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     z = zonnedoorn

@@ -178,7 +178,9 @@ def _issue_ticket(
     if queue.location_id != location.pk or not queue.active:
         errors["queue"] = [_("This queue does not exist at this location.")]
     product_list = list(products)
-    if product_list and not errors:
+    # What a queue offers is the kiosk's and reception's choice; an appointment brings the
+    # products it was booked for (a pick-up, an appointment-only matter) to its department.
+    if product_list and not errors and source != Source.APPOINTMENT:
         offered = set(queue.products.values_list("pk", flat=True))
         if any(p.pk not in offered for p in product_list):
             errors["products"] = [_("This product is not served in this queue.")]
