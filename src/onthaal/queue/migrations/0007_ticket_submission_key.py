@@ -12,7 +12,7 @@ from onthaal.appointments import visit_trigger
 class Migration(migrations.Migration):
     dependencies = [
         ("queue", "0006_kept_live_events"),
-        ("appointments", "0008_appointment_follows_its_ticket"),
+        ("appointments", "0009_visit_trigger_for_appointment_tickets_only"),
     ]
 
     operations = [
