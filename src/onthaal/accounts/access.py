@@ -64,6 +64,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
 
+# Reception is the front office of the whole administration: for what it does for callers,
+# its membership covers every department that is not confidential, as an administration-wide
+# role does (the OCMW social service's appointments stay with its own members).
+RECEPTION_WIDE: frozenset[str] = frozenset({"appointments.book", "appointments.view"})
+
 # The start page of each role, in order of precedence when a user has several.
 START_PAGES: list[tuple[str, str]] = [
     (Role.ADMIN, "admin:index"),
@@ -81,19 +86,27 @@ def has_role(user: Any, *wanted: str) -> bool:
     return bool(roles(user) & set(wanted))
 
 
-def _covers(membership: Membership, department: Department | None) -> bool:
+def _scope(membership: Membership, capability: str) -> int | None:
+    """The department ``membership`` holds ``capability`` in; None: administration-wide."""
+    if membership.role == Role.RECEPTIONIST and capability in RECEPTION_WIDE:
+        return None
+    return membership.department_id
+
+
+def _covers(membership: Membership, department: Department | None, capability: str) -> bool:
     if department is None:
         return True
-    if membership.department_id == department.pk:
+    scope = _scope(membership, capability)
+    if scope == department.pk:
         return True
     # An administration-wide role covers every department except confidential ones.
-    return membership.department_id is None and not department.confidential
+    return scope is None and not department.confidential
 
 
 def can(user: Any, capability: str, department: Department | None = None) -> bool:
     """May ``user`` use ``capability`` (in ``department``, when given)?"""
     allowed = CAPABILITIES[capability]
-    return any(m.role in allowed and _covers(m, department) for m in memberships(user))
+    return any(m.role in allowed and _covers(m, department, capability) for m in memberships(user))
 
 
 def require(
@@ -125,8 +138,9 @@ def departments_with(user: Any, capability: str) -> QuerySet[Department]:
     scoped = [m for m in memberships(user) if m.role in allowed]
     if not scoped:
         return Department.objects.none()
-    condition = Q(pk__in=[m.department_id for m in scoped if m.department_id is not None])
-    if any(m.department_id is None for m in scoped):
+    scopes = [_scope(m, capability) for m in scoped]
+    condition = Q(pk__in=[scope for scope in scopes if scope is not None])
+    if any(scope is None for scope in scopes):
         condition |= Q(confidential=False)
     return Department.objects.filter(condition)
 

@@ -110,6 +110,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "start": ((Status.CALLED,), Status.IN_SERVICE),
     "finish": ((Status.IN_SERVICE, Status.CALLED), Status.DONE),
     "cancel": ((Status.HELD, Status.BOOKED), Status.CANCELLED),
+    "reschedule": ((Status.BOOKED,), Status.BOOKED),  # a new time, the same appointment
     "no_show": ((Status.BOOKED,), Status.NO_SHOW),
 }
 
@@ -118,6 +119,10 @@ class BookingChannel(models.TextChoices):
     ONLINE = "online", _("online")
     PHONE = "phone", _("by phone")
     DESK = "desk", _("at the desk")
+
+
+# Channels through which staff book for a caller: the contact channel is optional there.
+STAFF_CHANNELS = (BookingChannel.PHONE, BookingChannel.DESK)
 
 
 class Appointment(models.Model):
@@ -173,6 +178,9 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    # The iCalendar SEQUENCE of the event (UID: the reference): raised by every move and by
+    # the cancellation, so a calendar replaces its entry instead of adding one.
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
     ticket = models.OneToOneField(
         "queue.Ticket",
         verbose_name=_("ticket"),
@@ -198,10 +206,12 @@ class Appointment(models.Model):
                 condition=~Q(status=Status.HELD) | Q(hold_expires_at__isnull=False),
                 name="appt_hold_expires",
             ),
+            # A name, and a contact channel unless staff booked it for a caller (phone, desk)
+            # who has none: then the reference is read out to them.
             models.CheckConstraint(
                 condition=Q(status=Status.HELD)
                 | Q(anonymised_at__isnull=False)
-                | ~Q(name="") & (~Q(email="") | ~Q(phone="")),
+                | ~Q(name="") & (~Q(email="") | ~Q(phone="") | Q(channel__in=STAFF_CHANNELS)),
                 name="appt_contact_when_booked",
             ),
         ]
