@@ -47,6 +47,16 @@ def _empty_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_refusals_from_earlier_tests() -> None:
+    """Each test starts with no refusal kept aside: a test that records one inside its own
+    transaction, outside a request, leaves it pending in the worker's context (the middleware
+    flushes them only for requests), and the next test's first audited write would flush it."""
+    from onthaal.audit import services as audit_services
+
+    audit_services._pending_refusals.set(None)
+
+
+@pytest.fixture(autouse=True)
 def _easy_proof_of_work(settings: object) -> None:
     """Proof-of-work challenges (appointments.proof) with a tiny range: solved at once, and
     still checked in full. A test that wants the real effort sets the setting itself."""

@@ -19,6 +19,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "e2e-Password-123"
+# A call reaches a screen or a phone pushed over its event stream, not by the 5 s poll: the
+# browser tests hold it under this bound, which a loaded CI machine still meets. How fast it
+# really is (a few hundred ms) is measured by the benchmarks, not asserted here.
+PUSHED_WITHIN = 3.0
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -31,8 +35,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in the
+    worker's thread while it is started; stopping it after each module leaves none behind for
+    the tests (async_to_sync) that run on the same worker afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium", pytrace=False)
     from playwright.sync_api import sync_playwright
