@@ -189,6 +189,13 @@ def appointment(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "appointment": found,
             "items": items,
+            # What to bring, to read out to a caller with no e-mail address or phone.
+            "documents": [
+                line
+                for i in items
+                for line in i.product.required_documents.splitlines()
+                if line.strip()
+            ],
             "active": found.status == Status.BOOKED,
             "can_change": can_change,
             "move_url": reverse("appointments:choose") + "?" + move_query,

@@ -180,6 +180,7 @@ def test_reception_books_for_a_caller_without_contact_and_reads_out_the_referenc
     assert not Notification.objects.exists()  # nowhere to send it: the reference is read out
     page = client.get(page_url).content.decode()
     assert appointment.reference in page and "lees de referentie" in page.lower()
+    assert "Wat brengt u mee" in page and "pasfoto" in page  # read out too
     booked = AuditEvent.objects.get(action="create", object_type="appointments.appointment")
     assert booked.actor_id == str(receptionist.pk)
     viewed = AuditEvent.objects.get(action="view", object_type="appointments.appointment")
