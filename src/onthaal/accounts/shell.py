@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from onthaal.accounts import access
@@ -132,6 +133,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     from onthaal.accounts.models import Membership, Role
 
     user = request.user
+    reason = str(exception) if exception else ""
     ask: list[str] = []
     if user.is_authenticated:
         departments = [m.department_id for m in access.memberships(user) if m.department_id]
@@ -148,7 +150,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
             who = person.get_full_name() or person.get_username()
             ask.append(f"{who} ({membership.get_role_display()})")
     context = {
-        "reason": str(exception) if exception and str(exception) else "",
+        # A refusal with a reason of its own says it; the generic one repeats the heading.
+        "reason": reason if reason and reason != gettext("You do not have access to this.") else "",
         "roles": describe(user) if user.is_authenticated else [],
         "ask": ask,
     }

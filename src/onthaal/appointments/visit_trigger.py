@@ -6,7 +6,8 @@ on PostgreSQL (``queue.statements``), the ORM path, the end of the day, the admi
 appointment checked in with it changes in the same statement, so in the same transaction.
 Ticket status -> appointment status as ``models.FOLLOWS_TICKET`` says (a test holds the two
 equal); the ticket's end is a cancelled appointment's ``cancelled_at``. Only an appointment
-still at its visit (checked in, called, in service) follows.
+still at its visit (checked in, called, in service) follows. The trigger fires only for a
+ticket issued at a check-in (``source = 'appointment'``): a walk-in's change costs nothing.
 
 On SQLite, a migration that rebuilds ``queue_ticket`` or ``appointments_appointment`` (most
 ``AlterField``/``AddField`` do) must run ``drop`` before and ``create`` after: rebuilding the
@@ -43,7 +44,8 @@ $$""",
     """
 CREATE TRIGGER appointment_follows_ticket
 AFTER UPDATE OF "status" ON "queue_ticket"
-FOR EACH ROW WHEN (OLD."status" IS DISTINCT FROM NEW."status")
+FOR EACH ROW
+WHEN (OLD."status" IS DISTINCT FROM NEW."status" AND NEW."source" = 'appointment')
 EXECUTE FUNCTION appointment_follows_ticket()""",
 ]
 POSTGRESQL_DROP = [
@@ -54,7 +56,8 @@ SQLITE = [
     f"""
 CREATE TRIGGER appointment_follows_ticket
 AFTER UPDATE OF "status" ON "queue_ticket"
-FOR EACH ROW WHEN OLD."status" IS NOT NEW."status"
+FOR EACH ROW
+WHEN OLD."status" IS NOT NEW."status" AND NEW."source" = 'appointment'
 BEGIN
     UPDATE "appointments_appointment" {SETS};
 END""",

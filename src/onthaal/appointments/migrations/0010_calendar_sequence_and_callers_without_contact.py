@@ -1,7 +1,7 @@
 """The calendar SEQUENCE of an appointment (a move keeps the appointment and raises it), and a
 booking by staff for a caller (phone, desk) may leave the contact empty.
 
-SQLite changes a constraint by rebuilding the table, which the trigger of 0008 on the ticket
+SQLite changes a constraint by rebuilding the table, which the trigger of 0008 and 0009 on the ticket
 table (it names this table) does not survive: it is dropped before and made again after."""
 
 from django.conf import settings
@@ -21,7 +21,7 @@ def _on_sqlite(step):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0008_appointment_follows_its_ticket'),
+        ('appointments', '0009_visit_trigger_for_appointment_tickets_only'),
         ('organisation', '0002_desk_schedule_and_absences'),
         ('queue', '0006_kept_live_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
