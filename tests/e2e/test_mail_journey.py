@@ -178,3 +178,13 @@ def test_retention_is_proposed_by_one_and_approved_by_another(demo, page_factory
     second.reload()
     assert "uitgevoerd" in second.locator("h1").inner_text()
     _accessible(second, "mail-retention-carried-out")
+
+    # The register line remains, saying what happened; no documents, no sender, no subject.
+    lead = page_factory()
+    login(lead, base, "teamlead")
+    lead.goto(base + old.get_absolute_url())
+    assert lead.locator("h1").inner_text().startswith(old.register_number)
+    assert "Vernietigd op" in lead.locator("main").inner_text()
+    assert "oud.pdf" not in lead.content() and "Oude brief" not in lead.content()
+    assert lead.locator("form[action$='/grant/']").count() == 0
+    _accessible(lead, "mail-item-destroyed")

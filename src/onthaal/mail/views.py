@@ -378,7 +378,11 @@ def _item_page(
     lead = access.can(user, "mail.assign", found.department)
     # Handling (answer, grant access) is for the handler and the department's team lead; the
     # mail clerk routes, and closes what was registered but needs no handling.
-    handle = access.can(user, "mail.handle", found.department) and (own or lead)
+    handle = (
+        access.can(user, "mail.handle", found.department)
+        and (own or lead)
+        and found.destroyed_at is None  # nothing left to handle or to share
+    )
     context = {
         "item": found,
         "documents": list(found.documents.filter(destroyed_at__isnull=True).order_by("position")),
