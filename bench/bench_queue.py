@@ -64,8 +64,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(redis_url: str) -> Iterator[int]:
-    port = _free_port()
+def _server(redis_url: str, port: int | None = None) -> Iterator[int]:
+    port = port or int(os.environ.get("BENCH_PORT", "0")) or _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
