@@ -180,7 +180,7 @@ def _recorded(origin: str, ids: list[int]) -> set[int]:
     )
 
 
-def _ticket_records(rows: list[dict[str, Any]]) -> list[facts.TicketRecord]:
+def ticket_records(rows: list[dict[str, Any]]) -> list[facts.TicketRecord]:
     booked = appointment_selectors.for_tickets(
         [r["pk"] for r in rows if r["source"] == "appointment"]
     )
@@ -231,7 +231,7 @@ def _refresh_tickets(floor: int, settled_before: dt.datetime, batch: int) -> tup
         rows = queue_selectors.closed_tickets(pk_from=cursor, limit=batch)
         done = _recorded(Origin.TICKET, [r["pk"] for r in rows])
         fresh = [r for r in rows if r["pk"] not in done]
-        recorded += record_facts([facts.from_ticket(t) for t in _ticket_records(fresh)])
+        recorded += record_facts([facts.from_ticket(t) for t in ticket_records(fresh)])
         if len(rows) < batch:
             break
         cursor = rows[-1]["pk"] + 1
