@@ -111,7 +111,8 @@ def _measured(scope: Scope) -> Measured:
     )
     out: Measured = {}
     for r in rows:
-        out.setdefault((r["location_id"], r["department_id"]), {})[(r["weekday"], r["hour"])] = r
+        place = out.setdefault((r["location_id"], r["department_id"]), {})
+        place[(r["weekday"], r["hour"])] = dict(r)
     return out
 
 
