@@ -18,6 +18,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="hours:index", permanent=False), name="home"),
 ]
 
+handler403 = "onthaal.accounts.shell.permission_denied"
+
 if settings.DEBUG:  # pragma: no cover - development only
     from django.conf.urls.static import static
 

@@ -102,16 +102,29 @@ ACTIVE_STATUSES = (
     Status.IN_SERVICE,
 )
 
-# The lifecycle: action -> (statuses it may start from, status it leads to).
+# The lifecycle until the visit: action -> (statuses it may start from, status it leads to).
+# The services apply these with a conditional UPDATE.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "confirm": ((Status.HELD,), Status.BOOKED),
     "check_in": ((Status.BOOKED,), Status.CHECKED_IN),
-    "call": ((Status.CHECKED_IN,), Status.CALLED),
-    "start": ((Status.CALLED,), Status.IN_SERVICE),
-    "finish": ((Status.IN_SERVICE, Status.CALLED), Status.DONE),
     "cancel": ((Status.HELD, Status.BOOKED), Status.CANCELLED),
     "no_show": ((Status.BOOKED,), Status.NO_SHOW),
 }
+
+# From check-in on, the visit is its ticket (``queue.Ticket``): the appointment follows the
+# ticket's status in the statement that changes the ticket, whichever path changes it (the
+# desk's one-round-trip statements, the ORM, the end of the day, the admin). A database
+# trigger does it (``visit_trigger``, ADR 0012): ticket status -> appointment status. Only an
+# appointment that is still at the visit (``VISIT_STATUSES``) follows; a closed one stays.
+FOLLOWS_TICKET: dict[str, str] = {
+    "waiting": Status.CHECKED_IN,  # checked in, or handed over to another queue
+    "called": Status.CALLED,
+    "serving": Status.IN_SERVICE,
+    "done": Status.DONE,
+    "no_show": Status.NO_SHOW,
+    "cancelled": Status.CANCELLED,  # left before being served, or closed at end of day
+}
+VISIT_STATUSES = (Status.CHECKED_IN, Status.CALLED, Status.IN_SERVICE)
 
 
 class BookingChannel(models.TextChoices):
@@ -173,6 +186,11 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    # A keyed hash of the normalised contact (``contact.contact_key``), never the contact:
+    # what the no-show rule counts by, so that it still works once the contact is anonymised.
+    # Kept after anonymisation for a no-show only, and only for its department's no-show
+    # period (``retention.anonymise_expired``).
+    contact_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     ticket = models.OneToOneField(
         "queue.Ticket",
         verbose_name=_("ticket"),
@@ -208,6 +226,11 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["desk", "start"], name="appt_desk_start_idx"),
             models.Index(fields=["location", "department", "start"], name="appt_dept_start_idx"),
+            models.Index(
+                fields=["department", "contact_key", "start"],
+                condition=Q(status=Status.NO_SHOW),
+                name="appt_no_show_key_idx",
+            ),
             models.Index(
                 fields=["hold_client", "hold_expires_at"],
                 condition=Q(status=Status.HELD),

@@ -29,6 +29,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from onthaal.appointments import slots as slotting
+from onthaal.appointments.contact import contact_key
 from onthaal.appointments.models import (
     ACTIVE_STATUSES,
     TRANSITIONS,
@@ -36,7 +37,6 @@ from onthaal.appointments.models import (
     AppointmentProduct,
     BookingChannel,
     BookingPolicy,
-    Notification,
     Status,
     hash_token,
 )
@@ -345,7 +345,10 @@ def _check_contact(
     *,
     by_staff: bool = False,
 ) -> None:
-    """The limits on one contact: planned appointments, and (online) the no-show policy."""
+    """The limits on one contact: planned appointments, and (online) the no-show policy of
+    the department, counted by the contact's keyed hash: it outlives the anonymisation of
+    the appointments, and a differently written address (``J@x.org``, ``j+tag@x.org``) is
+    the same citizen."""
     contact = Q(email__iexact=email) if email else Q(phone=phone)
     field = "email" if email else "phone"
     future = Appointment.objects.filter(contact, status=Status.BOOKED, start__gt=now).count()
@@ -359,7 +362,12 @@ def _check_contact(
     if by_staff:
         return  # staff booking for a caller: the no-show policy asks citizens to call them
     since = now - dt.timedelta(days=30 * policy.no_show_months)
-    missed = Appointment.objects.filter(contact, status=Status.NO_SHOW, start__gte=since).count()
+    missed = Appointment.objects.filter(
+        department=policy.department,
+        contact_key=contact_key(email, phone),
+        status=Status.NO_SHOW,
+        start__gte=since,
+    ).count()
     if missed >= policy.no_show_limit:
         raise DomainError(
             _("Please call us to make this appointment: %(phone)s.")
@@ -504,6 +512,7 @@ def _book(
                     name=name,
                     email=email,
                     phone=phone,
+                    contact_key=contact_key(email, phone),
                     idempotency_key=idempotency_key or None,
                     created_by=actor if getattr(actor, "is_authenticated", False) else None,
                     override_reason=override_reason if override else "",
@@ -620,6 +629,7 @@ def confirm_hold(
                 name=name,
                 email=email,
                 phone=phone,
+                contact_key=contact_key(email, phone),
                 hold_expires_at=None,
                 hold_client="",
                 idempotency_key=idempotency_key or None,
@@ -772,7 +782,6 @@ def check_in(*, reference: str, location: Location, actor: Any) -> Appointment:
 
 
 NO_SHOW_GRACE = dt.timedelta(minutes=30)
-RETENTION = dt.timedelta(days=30)
 
 
 def mark_no_shows() -> int:
@@ -789,29 +798,3 @@ def mark_no_shows() -> int:
             _event(appointment, Action.TRANSITION, "system:worker", "no_show")
             marked += 1
     return marked
-
-
-def anonymise_expired() -> int:
-    """Remove the citizen's name and contact ``RETENTION`` after the appointment; the
-    anonymous facts (products, times, channel, outcome) stay for the figures."""
-    now = clock.now()
-    expired = Appointment.objects.filter(end__lt=now - RETENTION, anonymised_at__isnull=True)
-    expired = expired.exclude(status__in=[Status.HELD, Status.BOOKED, Status.CHECKED_IN])
-    with transaction.atomic():
-        ids = list(expired.values_list("pk", flat=True)[:1000])
-        count = Appointment.objects.filter(pk__in=ids).update(
-            name="", email="", phone="", anonymised_at=now
-        )
-        # The messages sent about them carried the name and the address too.
-        Notification.objects.filter(appointment_id__in=ids).update(
-            recipient="", subject="", body="", ics=""
-        )
-        if count:
-            record_event(
-                action=Action.UPDATE,
-                actor="system:retention",
-                object_type="appointments.appointment",
-                object_id=f"{count} anonymised",
-                details={"anonymised": count, "older_than_days": RETENTION.days},
-            )
-    return count

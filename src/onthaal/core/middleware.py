@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -66,12 +67,16 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.core.exceptions import PermissionDenied
         from django.http import Http404
+        from django.urls import get_resolver
         from django.views import defaults
 
         from onthaal.core.errors import AccessDenied, DomainError, NotFound
 
         if isinstance(exception, AccessDenied):
-            return defaults.permission_denied(request, PermissionDenied(exception.message))
+            # The project's 403 page (handler403), as for a PermissionDenied.
+            handler: Any = get_resolver().resolve_error_handler(403)
+            response: HttpResponse = handler(request, PermissionDenied(exception.message))
+            return response
         if isinstance(exception, NotFound):
             return defaults.page_not_found(request, Http404(exception.message))
         if isinstance(exception, DomainError):

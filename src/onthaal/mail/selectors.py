@@ -325,5 +325,12 @@ def export_items(actor: Any, filters: Filters) -> list[MailItem]:
     return items
 
 
+def has_active_grant(user: Any) -> bool:
+    """Has ``user`` been granted any item that they may still read?"""
+    return AccessGrant.objects.filter(
+        grantee=user, revoked_at__isnull=True, expires_at__gt=clock.now()
+    ).exists()
+
+
 def grants_of(item: MailItem) -> Iterable[AccessGrant]:
     return item.grants.select_related("grantee", "granted_by").order_by("-created_at")

@@ -243,9 +243,18 @@ def _filters(form: SearchForm, **extra: Any) -> selectors.Filters:
     )
 
 
+def _require_reader(request: HttpRequest) -> None:
+    """The inbox and search are for mail readers and for colleagues granted an item: anyone
+    else is refused (and audited), rather than shown an empty list."""
+    if access.can(request.user, "mail.view") or selectors.has_active_grant(request.user):
+        return
+    access.require(request.user, "mail.view", object_type=services.OBJECT_TYPE)
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Open items per department and handler, overdue first; "mine" for a handler."""
+    _require_reader(request)
     mine = request.GET.get("mine") == "1"
     form = SearchForm(request.GET or None)
     filters = _filters(form, open_only=True, handler_id=request.user.pk if mine else None)
@@ -285,6 +294,7 @@ def _paging(request: HttpRequest, page: selectors.Page, number: int) -> dict[str
 
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
     form = SearchForm(request.GET or None)
     page = None
     paging: dict[str, Any] = {}

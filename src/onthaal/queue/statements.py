@@ -5,6 +5,11 @@ there the ORM's compilation, or a second round trip, costs more than the databas
 Each says which plain ORM path it must equal, and which test holds the two equal. Table and
 column names come from the models' metadata; every value is a parameter.
 
+A ticket's change of status also changes the appointment checked in with it, in the same
+statement, on every path: a trigger in the database does it (ADR 0012), so these statements
+and their ORM paths need nothing for it; ``tests/concurrency/test_visit_lifecycle_pg.py``
+holds the two paths equal there too.
+
 A statement that returns model rows names its columns (``onthaal.core.sql.Columns``), never
 ``*``: statements are prepared, and a prepared statement whose result changes shape (a column
 added by a migration while the app runs) fails.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from onthaal.appointments import services
+from onthaal.appointments import retention, services
 from onthaal.appointments.models import Appointment, Status
 from onthaal.audit.models import AuditEvent
 from onthaal.catalogue.models import Product
@@ -196,7 +196,7 @@ def test_no_shows_and_retention(zonnedoorn):
     assert services.mark_no_shows() == 1
     assert Appointment.objects.get().status == Status.NO_SHOW
     z["traveller"].move_to(WEDNESDAY_9 + dt.timedelta(days=31))
-    assert services.anonymise_expired() == 1
+    assert retention.anonymise_expired() == 1
     kept = Appointment.objects.get()
     assert (kept.name, kept.email, kept.phone) == ("", "", "")
     assert kept.start == WEDNESDAY_9 and kept.status == Status.NO_SHOW  # the facts stay

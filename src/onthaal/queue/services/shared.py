@@ -60,7 +60,9 @@ def with_status(action: str, changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply(ticket: Ticket, action: str, **changes: Any) -> Ticket:
-    """Apply a transition with a conditional UPDATE; Conflict when the ticket has moved on."""
+    """Apply a transition with a conditional UPDATE; Conflict when the ticket has moved on.
+    The appointment checked in with the ticket follows in the same UPDATE (a trigger, ADR
+    0012)."""
     allowed_from = TRANSITIONS[action][0]
     updated = Ticket.objects.filter(pk=ticket.pk, status__in=allowed_from).update(
         **with_status(action, changes)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from onthaal.appointments import services as appointment_services
+from onthaal.appointments import retention
 from onthaal.appointments.models import Appointment, AppointmentProduct
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
@@ -177,7 +177,7 @@ def test_cancelled_and_no_show_appointments_become_facts_and_survive_retention(z
 
     # Retention anonymises the appointments a month later; a ticket may even be deleted.
     z["traveller"].shift(dt.timedelta(days=40))
-    assert appointment_services.anonymise_expired() == 2
+    assert retention.anonymise_expired() == 2
     ticket.delivered.all().delete()
     ticket.notes.all().delete()
     Ticket.objects.filter(pk=ticket.pk).delete()

@@ -36,7 +36,7 @@ def _housekeeping_loop() -> None:
     from django.conf import settings
     from django.db import close_old_connections
 
-    from onthaal.appointments import notify
+    from onthaal.appointments import notify, retention
     from onthaal.appointments import services as appointments
     from onthaal.audit import anchors, refusals
     from onthaal.mail import email_intake
@@ -70,7 +70,7 @@ def _housekeeping_loop() -> None:
                     log.info("end of day: closed %d tickets", closed)
                 notify.schedule_reminders()
                 appointments.mark_no_shows()
-                appointments.anonymise_expired()
+                retention.anonymise_expired()
                 notify.forget_ticket_recipients()
                 mail_outbox.schedule_reminders()
                 polled = email_intake.poll_imap()

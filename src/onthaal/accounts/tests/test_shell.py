@@ -1,0 +1,90 @@
+"""The staff shell: the menu shows exactly the pages a role opens, and the 403 page says what
+is missing and whom to ask."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from onthaal.accounts import shell
+from onthaal.accounts.models import Membership
+from onthaal.audit.models import Action, AuditEvent
+from onthaal.organisation.models import Location
+
+DEMO_USERS = ["onthaal", "balie", "mw", "teamlead", "post", "manager", "auditor", "admin"]
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def _urls(entry: shell.Entry) -> list[str]:
+    if entry.per_location:
+        return [reverse(entry.url_name, args=[loc.slug]) for loc in Location.objects.all()]
+    return [reverse(entry.url_name)]
+
+
+@pytest.mark.parametrize("username", DEMO_USERS)
+def test_the_menu_shows_exactly_the_pages_the_role_opens(demo, client, username):
+    user = get_user_model().objects.get(username=username)
+    client.force_login(user)
+    page = client.get(reverse("accounts:start"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    menu = html.split('class="staff-nav"', 1)[1].split("</nav>", 1)[0]
+    shown = {link.key for link in page.context["shell"]["navigation"]}
+    assert shown, "every staff member has at least the start page"
+    opened = 0
+    for entry in shell.ENTRIES:
+        for url in _urls(entry):
+            status = client.get(url).status_code
+            if entry.key in shown:
+                assert status == 200, f"{username}: {url} is in the menu but answers {status}"
+                assert f'href="{url}"' in menu
+                opened += 1
+            else:
+                assert status in (302, 403), f"{username}: {url} answers {status}, not in menu"
+                assert f'href="{url}"' not in menu
+    assert opened >= 1
+
+
+def test_the_header_names_the_person_their_roles_and_departments(demo, client):
+    user = get_user_model().objects.get(username="mw")
+    client.force_login(user)
+    html = client.get(reverse("accounts:start")).content.decode()
+    header = html.split('class="site-header staff-header"', 1)[1].split("</header>", 1)[0]
+    assert user.get_full_name() in header
+    membership = Membership.objects.filter(user=user).select_related("department").first()
+    assert str(membership.department) in header
+    assert reverse("accounts:logout") in header
+
+
+def test_citizens_pages_carry_no_staff_shell_and_no_api_link(demo, client):
+    user = get_user_model().objects.get(username="balie")
+    for who in (None, user):
+        if who is not None:
+            client.force_login(who)
+        html = client.get(reverse("hours:index")).content.decode()
+        assert "staff-nav" not in html
+        assert reverse("accounts:logout") not in html
+        assert reverse("swagger-ui") not in html
+
+
+def test_a_refused_page_says_what_is_missing_and_whom_to_ask(demo, client):
+    user = get_user_model().objects.get(username="post")
+    client.force_login(user)
+    before = AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).count()
+    response = client.get(reverse("audit:search"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "staff-nav" in html  # still in the shell, with a way back
+    for role in shell.describe(user):
+        assert role in html
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.get_full_name() in html
+    assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).count() == before + 1
