@@ -72,6 +72,17 @@ def test_the_ticket_page_offers_the_survey_only_once_served(client, zonnedoorn):
     assert 'maxlength="500"' in page
 
 
+def test_a_cancelled_ticket_is_not_offered_the_survey(client, zonnedoorn):
+    ticket = _ticket(zonnedoorn, serve=False)
+    queue.cancel(ticket=ticket, actor=zonnedoorn["users"]["onthaal"], reason="left")
+
+    page = client.get(f"/ticket/{ticket.public_id}/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert page.status_code == 200
+    assert 'id="survey"' not in page.content.decode()
+    assert survey.offer_for_ticket(Ticket.objects.get(pk=ticket.pk)) is None
+
+
 def test_an_answer_stores_only_the_anonymous_fields(client, zonnedoorn):
     ticket = _ticket(zonnedoorn)
     token = _token(client, ticket)
