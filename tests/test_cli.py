@@ -50,7 +50,14 @@ def test_load_demo_is_idempotent_and_prints_the_accounts(tmp_path):
 
 
 @pytest.mark.xdist_group("cli")
-def test_demo_serves_and_ctrl_c_stops_server_and_worker(tmp_path):
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(lambda pid: os.killpg(pid, signal.SIGINT), id="ctrl-c"),  # the terminal
+        pytest.param(lambda pid: os.kill(pid, signal.SIGTERM), id="term"),  # a service manager
+    ],
+)
+def test_demo_serves_and_ctrl_c_or_term_stops_server_and_worker(tmp_path, stop):
     env = _embedded_env(tmp_path)
     port = _free_port()
     proc = subprocess.Popen(  # the demo command with its two children
@@ -63,7 +70,7 @@ def test_demo_serves_and_ctrl_c_stops_server_and_worker(tmp_path):
     )
     try:
         status = None
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240  # migrate and load the demo on a busy machine
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/locations/", timeout=2) as r:
@@ -74,7 +81,7 @@ def test_demo_serves_and_ctrl_c_stops_server_and_worker(tmp_path):
                 time.sleep(0.5)
         assert status == 200
         assert "Administratief Centrum" in body
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        stop(proc.pid)
         output, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -82,7 +89,124 @@ def test_demo_serves_and_ctrl_c_stops_server_and_worker(tmp_path):
     assert proc.returncode is not None
     assert "Where to click" in output
     # No child survives: the process group is empty and nothing listens on the port.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _bare_env(**extra: str) -> dict[str, str]:
+    """The environment of an operator's shell: no Onthaal variable but those given."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "ONTHAAL_DATA_DIR", "DEBUG", "REDIS_URL"}
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parents[1] / "src"), env.get("PYTHONPATH", "")]
+    )
+    env.update(extra)
+    return env
+
+
+def test_audit_verify_on_an_empty_data_dir_says_so_in_one_line_and_creates_nothing(tmp_path):
+    result = subprocess.run(
+        [*ONTHAAL, "audit", "verify"],
+        cwd=tmp_path,
+        env=_bare_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "no Onthaal database at" in result.stderr
+    assert str(tmp_path / "var" / "onthaal.sqlite3") in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no ./var
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgres://postgres@127.0.0.1:1/onthaal", "cannot connect to the database"),
+        ("postgres://postgres@192.0.2.1:5432/onthaal", "cannot connect to the database"),
+        ("foo://bar", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_broken_database_url_is_one_line_without_waiting(tmp_path, url, says):
+    started = time.monotonic()
+    result = subprocess.run(
+        [*ONTHAAL, "migrate"],
+        cwd=tmp_path,
+        env=_bare_env(DATABASE_URL=url, SECRET_KEY="x" * 50, DB_CONNECT_TIMEOUT="2"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 20  # not the pool's 30 s wait
+
+
+def test_the_data_dir_and_the_sqlite_file_are_created_for_their_owner_only(tmp_path):
+    data = tmp_path / "new" / "var"
+    result = subprocess.run(
+        [*ONTHAAL, "check"],
+        env=_bare_env(ONTHAAL_DATA_DIR=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "onthaal.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert (data / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+# The settings of a server install as the README's "Server install" gives them.
+SERVER_INSTALL = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-long-random-secret-key-of-fifty-or-more-characters-0123456789",
+    "ALLOWED_HOSTS": "onthaal.zonnedoorn.be",
+    "CSRF_TRUSTED_ORIGINS": "https://onthaal.zonnedoorn.be",
+    "BEHIND_TLS_PROXY": "1",
+    "SECURE_SSL_REDIRECT": "1",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def test_check_deploy_is_clean_for_a_server_install_with_the_documented_settings(tmp_path):
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for name in SERVER_INSTALL:
+        assert name in readme, f"{name} is not in the README's server install"
+    result = subprocess.run(
+        [*ONTHAAL, "check", "--deploy", "--fail-level", "WARNING"],
+        env=_bare_env(ONTHAAL_DATA_DIR=str(tmp_path), **SERVER_INSTALL),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_readme_says_what_make_test_needs_besides_python():
+    quick_start = (Path(__file__).parents[1] / "README.md").read_text().split("## What is here")[0]
+
+    assert "`make test` also needs a Redis server" in quick_start
+    assert "Chromium" in quick_start

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,15 @@ BASE_DIR = Path(__file__).resolve().parent
 # secret key. Default: ./var relative to the working directory.
 DATA_DIR = Path(os.environ.get("ONTHAAL_DATA_DIR", "var")).resolve()
 
+
+def _make_data_dir() -> None:
+    """Create DATA_DIR for this user only (0700): it holds the database, the secret key and
+    citizens' documents. An existing directory keeps the mode its administrator gave it."""
+    if not DATA_DIR.exists():
+        DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        DATA_DIR.chmod(0o700)  # mkdir's mode is reduced by the umask
+
+
 # DEBUG: development mode. Off unless set; `make demo` turns it on. Demo passwords are refused
 # when it is off (see onthaal.accounts.backends).
 DEBUG = env_bool("DEBUG", default=False)
@@ -53,7 +63,7 @@ def _secret_key() -> str:
         return key
     if not DEBUG and os.environ.get("DATABASE_URL"):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _make_data_dir()
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -102,6 +112,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "onthaal.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "onthaal.core.middleware.RequestIdMiddleware",
     "onthaal.core.middleware.NulCharacterMiddleware",
@@ -140,10 +151,16 @@ TEMPLATES = [
 
 # DATABASE_URL: e.g. postgres://user:pass@host:5432/onthaal. Default: SQLite in DATA_DIR.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'onthaal.sqlite3'}"
-if DATABASE_URL.startswith("sqlite"):
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+except (ValueError, KeyError) as exc:  # onthaal.cli says so in one line
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if not os.environ.get("DATABASE_URL"):  # the embedded install's own file
+        _make_data_dir()
+        # Created for this user only (0600) before SQLite opens it; SQLite gives its -wal and
+        # -shm files the database file's mode.
+        os.close(os.open(DATA_DIR / "onthaal.sqlite3", os.O_CREAT | os.O_WRONLY, 0o600))
     # WAL lets readers go on while one writer writes; IMMEDIATE transactions take the write lock
     # at BEGIN, so two writers queue instead of failing half-way ("database is locked").
     DATABASES["default"]["OPTIONS"] = {
@@ -243,6 +260,9 @@ STATIC_ROOT = DATA_DIR / "static"  # `onthaal collectstatic` fills it for produc
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded files (mail documents) and their directories: for the app's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -279,8 +299,9 @@ ONTHAAL_IMAP_FOLDER = os.environ.get("ONTHAAL_IMAP_FOLDER", "INBOX")
 ONTHAAL_IMAP_DEPARTMENT = os.environ.get("ONTHAAL_IMAP_DEPARTMENT", "")
 ONTHAAL_IMAP_DOCUMENT_TYPE = os.environ.get("ONTHAAL_IMAP_DOCUMENT_TYPE", "")
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs without collectstatic
-if not STATIC_ROOT.exists():
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Until `onthaal collectstatic` makes STATIC_ROOT, WhiteNoise serves from the apps' static
+# dirs (above); it need not warn, and no command creates the data dir just for it.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # Sessions and CSRF: secure cookies unless DEBUG (the embedded demo runs on plain http).
 SESSION_COOKIE_HTTPONLY = True
@@ -292,9 +313,23 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# CONTENT_SECURITY_POLICY: the Content-Security-Policy header of every response
+# (onthaal.core.middleware.ContentSecurityPolicyMiddleware). The default allows scripts, styles,
+# images and connections (the screens' event streams) from Onthaal's own address only: no
+# inline script or style. Empty: no header (e.g. when the reverse proxy sets one).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 # SECURE_SSL_REDIRECT / SECURE_HSTS_SECONDS: set behind TLS in production.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+# SECURE_HSTS_INCLUDE_SUBDOMAINS / SECURE_HSTS_PRELOAD: with HSTS, also for the domain's
+# subdomains, and ask to be on the browsers' preload list (README "Server install").
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", default=False) else None
 )
@@ -348,6 +383,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON nested deeper than the API ever needs is a 400, not a RecursionError (api.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "onthaal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "onthaal.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "onthaal.api.pagination.Pagination",
@@ -376,10 +417,26 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# LOG_LEVEL: of the console log (default INFO). Each line is printed once, by the root's one
+# handler (Django's own console handler of "django" would print it again under DEBUG); a
+# refused request is one line without a traceback (onthaal.core.logfilters).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "client_errors_without_traceback": {
+            "()": "onthaal.core.logfilters.ClientErrorsWithoutTraceback"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["client_errors_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -74,6 +74,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "can_agenda": access.can(request.user, "appointments.view"),
         "can_mail": access.can(request.user, "mail.view"),
         "can_register_mail": access.can(request.user, "mail.register"),
+        "can_mail_retention": access.can(request.user, "mail.retention"),
         "locations": Location.objects.all(),
     }
     return render(request, "accounts/start.html", context)

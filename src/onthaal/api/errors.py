@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from onthaal.audit.services import record_refusal
-from onthaal.core.errors import DomainError
+from onthaal.core.errors import DomainError, InvalidInput
 
 # The schema of the error shape, for extend_schema(responses={400: ErrorSerializer, ...}).
 ErrorSerializer = inline_serializer(
@@ -67,8 +67,9 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return body
 
 
-def domain_error_body(error: DomainError) -> dict[str, Any]:
-    """The error shape of a refused use case (a page's JSON answers use it too)."""
+def domain_error_body(error: DomainError | InvalidInput) -> dict[str, Any]:
+    """The error shape of a refused use case or an unreadable parameter (a page's JSON answers
+    use it too)."""
     fields = {
         name: [{"code": error.code, "message": str(m)} for m in messages]
         for name, messages in error.fields.items()
@@ -77,7 +78,7 @@ def domain_error_body(error: DomainError) -> dict[str, Any]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | InvalidInput):
         return Response(domain_error_body(exc), status=exc.status_code)
     if isinstance(
         exc,

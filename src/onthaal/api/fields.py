@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -22,3 +23,14 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("naive")
         result: dt.datetime = super().enforce_timezone(value)
         return result
+
+
+class IdField(serializers.IntegerField):
+    """The id of a record: a whole number from 1 to the largest a database key holds (2^63 - 1,
+    PostgreSQL's bigint and SQLite's INTEGER). A bigger one is a 400 on the field, not an
+    overflow when the database is asked for it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)

@@ -22,7 +22,7 @@ from onthaal.appointments import notify
 from onthaal.appointments.models import Appointment, Notification
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.core import clock
+from onthaal.core import clock, params
 from onthaal.organisation.models import Location
 
 
@@ -32,10 +32,7 @@ def agenda(request: HttpRequest, slug: str) -> HttpResponse:
     departments = access.departments_with(request.user, "appointments.view")
     if not departments.exists():
         access.require(request.user, "appointments.view", object_type="appointments.agenda")
-    try:
-        day = dt.date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = clock.today()
+    day = params.day(request.GET, "day") or clock.today()
     start = dt.datetime.combine(day, dt.time(0), tzinfo=clock.BRUSSELS)
     visible = Appointment.objects.filter(location=location, department__in=departments)
     query = request.GET.get("q", "").strip()[:100]
@@ -96,7 +93,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         Q(appointment__department__in=departments) | Q(ticket__queue__department__in=departments)
     )
     if request.method == "POST":
-        found = messages_.filter(pk=request.POST.get("message") or 0).first()
+        found = messages_.filter(pk=params.pk(request.POST, "message") or 0).first()
         if found is not None and not found.recipient:
             django_messages.error(request, _("This message can no longer be sent."))
         elif found is not None:

@@ -23,7 +23,7 @@ from onthaal.api.errors import domain_error_body
 from onthaal.appointments import api, limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Channel, Product
-from onthaal.core import client, clock
+from onthaal.core import client, clock, params
 from onthaal.core.errors import Conflict, DomainError, NotFound
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
@@ -55,15 +55,15 @@ def _is_staff(request: HttpRequest) -> bool:
 
 
 def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, Any]]:
-    params = request.GET if request.method == "GET" else request.POST
-    slugs = params.getlist("product")[: api.MAX_PRODUCTS]
+    data = request.GET if request.method == "GET" else request.POST
+    slugs = data.getlist("product")[: api.MAX_PRODUCTS]
     products = list(Product.objects.filter(slug__in=slugs))
-    persons_text = params.get("persons", "1")
+    persons_text = data.get("persons", "1")
     persons = natural(persons_text) or 0
     offered = Location.objects.filter(
         departments__in={p.department_id for p in products}
     ).distinct()
-    location = offered.filter(slug=params.get("location", "")).first() or (
+    location = offered.filter(slug=data.get("location", "")).first() or (
         offered.first() if offered.count() == 1 else None
     )
     context: dict[str, Any] = {
@@ -74,10 +74,10 @@ def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, A
         "query": urlencode(
             [("product", p.slug) for p in products]
             + [("persons", str(persons)), ("location", location.slug if location else "")]
-            + ([("exception", "1")] if params.get("exception") == "1" else [])
+            + ([("exception", "1")] if data.get("exception") == "1" else [])
         ),
         "staff": _is_staff(request),
-        "exception": params.get("exception") == "1" and _is_staff(request),
+        "exception": data.get("exception") == "1" and _is_staff(request),
     }
     if not products or location is None:
         return None, context
@@ -104,11 +104,7 @@ def choose(request: HttpRequest) -> HttpResponse:
         by_day: dict[dt.date, list[Any]] = defaultdict(list)
         for slot in found:
             by_day[slot.start.astimezone(clock.BRUSSELS).date()].append(slot)
-        day_text = request.GET.get("day", "")
-        try:
-            day = dt.date.fromisoformat(day_text) if day_text else None
-        except ValueError:
-            day = None
+        day = params.day(request.GET, "day")
         if day not in by_day:
             day = next(iter(by_day), None)
         context.update(
@@ -139,13 +135,10 @@ def _render_details(
     return render(request, "appointments/details.html", context, status=status)
 
 
-def _start(params: Any) -> dt.datetime | None:
-    """The chosen time: ISO 8601 with its offset, else None."""
-    try:
-        start_at = dt.datetime.fromisoformat(params.get("start", ""))
-    except ValueError:
-        return None
-    return start_at if start_at.tzinfo is not None else None
+def _start(data: Any) -> dt.datetime | None:
+    """The chosen time (ISO 8601 with its offset), None when none is chosen; any other text
+    is a 400 on the field (``core.params``)."""
+    return params.instant(data, "start")
 
 
 def _session_hold(request: HttpRequest, start_at: dt.datetime) -> dict[str, str]:
@@ -199,8 +192,8 @@ def details(request: HttpRequest) -> HttpResponse:
     turns this browser's hold into the booking, or books at once with a proof of work when
     there is no hold (staff always book at once, for the caller on the line)."""
     booking, context = _booking(request)
-    params = request.GET if request.method == "GET" else request.POST
-    start_at = _start(params)
+    data = request.GET if request.method == "GET" else request.POST
+    start_at = _start(data)
     if booking is None or start_at is None:
         messages.error(request, _("Choose a time from the list."))
         return redirect(reverse("appointments:choose") + "?" + context["query"])
@@ -210,17 +203,17 @@ def details(request: HttpRequest) -> HttpResponse:
     context["held"] = bool(held)
     context["hold_minutes"] = services.policy_for(booking.department).hold_minutes
     if request.method == "POST":
-        form = {k: params.get(k, "").strip() for k in ("name", "email", "phone")}
+        form = {k: data.get(k, "").strip() for k in ("name", "email", "phone")}
         context["form"] = form
         staff = context["staff"]
-        reason = params.get("reason", "").strip()[:200]
+        reason = data.get("reason", "").strip()[:200]
         channel = (
-            params.get("channel", "")
-            if staff and params.get("channel") in (BookingChannel.PHONE, BookingChannel.DESK)
+            data.get("channel", "")
+            if staff and data.get("channel") in (BookingChannel.PHONE, BookingChannel.DESK)
             else BookingChannel.ONLINE
         )
         context.update({"reason": reason, "channel": channel})
-        key = params.get("idempotency_key", "")[:64] or None
+        key = data.get("idempotency_key", "")[:64] or None
         try:
             if context["exception"] and not reason:
                 raise DomainError(
@@ -229,7 +222,7 @@ def details(request: HttpRequest) -> HttpResponse:
                 )
             if not staff:
                 if not held:  # a hold was paid for with a proof already
-                    proof.require(params.get(proof.FIELD, ""), idempotency_key=key)
+                    proof.require(data.get(proof.FIELD, ""), idempotency_key=key)
                 limits.check(ip=client.address(request), contact=form["email"] or form["phone"])
             try:
                 if not held:
@@ -254,7 +247,7 @@ def details(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("appointments:choose") + "?" + context["query"])
         except DomainError as error:
             context["errors"] = _field_errors(error)
-            context["idempotency_key"] = params.get("idempotency_key", "")[:64]
+            context["idempotency_key"] = data.get("idempotency_key", "")[:64]
             if not context["errors"]:
                 messages.error(request, error.message)
             return _render_details(request, context, status=error.status_code)
@@ -343,7 +336,9 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
 def move(request: HttpRequest, reference: str) -> HttpResponse:
     appointment, token = _by_token(request, reference)
     try:
-        start_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
+        start_at = params.instant(request.POST, "start")
+        if start_at is None:
+            raise ValueError("no time chosen")
         moved = services.reschedule(appointment=appointment, start=start_at)
         notify.change(moved)
         messages.success(request, _("Your appointment has moved."))

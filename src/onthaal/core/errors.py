@@ -38,3 +38,22 @@ class NotFound(DomainError):
 class AccessDenied(DomainError):
     status_code = 403
     default_code = "permission_denied"
+
+
+class InvalidInput(Exception):
+    """A request parameter that cannot be read as what its field asks (an id that is not a
+    number, a day outside the calendar): a 400 with the field's message, raised by
+    ``core.params`` before anything is written.
+
+    Not a ``DomainError``: views that turn a refused use case into a message and a redirect do
+    not catch it, so it reaches ``core.middleware.DomainErrorMiddleware`` (pages) or
+    ``api.errors.exception_handler`` (API) and is always answered with a 400.
+    """
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = {field: [message]}

@@ -1,5 +1,6 @@
 """Request id (one per request, echoed in the response and stored on audit events); input that
-no part of Onthaal accepts (NUL characters); domain errors that escape a page view."""
+no part of Onthaal accepts (NUL characters); domain errors and unreadable parameters
+(``core.params``) that escape a page view."""
 
 from __future__ import annotations
 
@@ -56,7 +57,9 @@ class NulCharacterMiddleware:
 
 class DomainErrorMiddleware:
     """A refused use case that escapes a page view becomes a 4xx page, never a 500:
-    ``AccessDenied`` → 403, ``NotFound`` → 404, any other ``DomainError`` → its status."""
+    ``AccessDenied`` → 403, ``NotFound`` → 404, any other ``DomainError`` → its status; a
+    parameter ``core.params`` could not read (``InvalidInput``) → 400 with the field's message
+    (the API's error shape under /api/)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -70,8 +73,10 @@ class DomainErrorMiddleware:
         from django.urls import get_resolver
         from django.views import defaults
 
-        from onthaal.core.errors import AccessDenied, DomainError, NotFound
+        from onthaal.core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 
+        if isinstance(exception, InvalidInput):
+            return invalid_input_response(request, exception)
         if isinstance(exception, AccessDenied):
             # The project's 403 page (handler403), as for a PermissionDenied.
             handler: Any = get_resolver().resolve_error_handler(403)
@@ -82,3 +87,45 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return HttpResponse(exception.message, status=exception.status_code)
         return None
+
+
+def invalid_input_response(request: HttpRequest, error: Any) -> HttpResponse:
+    """400 for a parameter that could not be read: the API's error shape under /api/ (and for
+    a page's JSON answers), else a page that names the field and says what it asks."""
+    fields = {name: [str(m) for m in messages] for name, messages in error.fields.items()}
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        body = {
+            "code": error.code,
+            "message": _("The request has errors; see the fields."),
+            "fields": {
+                name: [{"code": error.code, "message": m} for m in messages]
+                for name, messages in fields.items()
+            },
+        }
+        return JsonResponse(body, status=400)
+    from django.shortcuts import render
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    back = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = ""
+    return render(request, "core/invalid_input.html", {"fields": fields, "back": back}, status=400)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every response carries ``settings.CONTENT_SECURITY_POLICY``: scripts and styles from
+    Onthaal's own address only (no inline script, no ``onclick``, no ``javascript:`` link),
+    nothing framed, forms posted only to Onthaal. A script that an attacker manages to put in a
+    page (a name, a mail subject) is not run by the browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onthaal.api.errors import ErrorSerializer
+from onthaal.api.parsers import JSONParser
 from onthaal.core.errors import DomainError
 from onthaal.mail import documents, selectors, services
 from onthaal.mail.models import Channel, Direction, DocumentType, MailItem, Status

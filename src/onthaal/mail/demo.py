@@ -1,7 +1,8 @@
 """A year of mail for Zonnedoorn: document types, intake rules, correspondents and a few
 thousand register lines (incoming and outgoing, answered and open, some overdue, a few
 confidential OCMW letters), some with a letter or a scanned page whose text the worker
-recognises where the tools are installed. Made in bulk, so ``make demo`` stays quick."""
+recognises where the tools are installed; and closed mail of earlier years, some of it due for
+this year's destruction list. Made in bulk, so ``make demo`` stays quick."""
 
 from __future__ import annotations
 
@@ -242,6 +243,21 @@ def load_demo_mail() -> None:
                              correspondent=sender, status=Status.CLOSED,
                              document_type=item.document_type, handler=handler)  # fmt: skip
                 answers.append((reply, item))
+    # Closed mail of earlier years, so that retention has something to do: the invitations
+    # (kept 2 years) and the oldest letters and invoices are due on this year's list.
+    kept = {
+        "burgerzaken": "Brief van een burger",
+        "omgeving": "Factuur",
+        "onthaal": "Uitnodiging of informatie",
+    }
+    for years_ago in range(12, 2, -1):
+        for slug, name in kept.items():
+            if slug not in departments:
+                continue
+            at = now - dt.timedelta(days=365 * years_ago + rng.randint(0, 300))
+            subject = rng.choice(SUBJECTS[slug])
+            make(at, slug, Direction.IN, subject, correspondent=rng.choice(correspondents),
+                 status=Status.CLOSED, document_type=types[name])  # fmt: skip
     # Numbers follow the registration time within each register.
     items.sort(key=lambda i: i.registered_at)
     renumber: dict[tuple[int, str, int], int] = defaultdict(int)

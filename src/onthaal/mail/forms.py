@@ -151,3 +151,13 @@ class BulkAssignForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _users(self.fields["handler"])
+
+
+class RetentionProposeForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from onthaal.core import clock
+
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = clock.today().year

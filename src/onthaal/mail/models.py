@@ -116,6 +116,11 @@ class DocumentType(models.Model):
         choices=FinalAction.choices,
         default=FinalAction.DESTROY,
     )
+    subject_personal = models.BooleanField(
+        _("subject may name a person"),
+        default=True,
+        help_text=_("Destroying an item of this type also clears its subject."),
+    )
 
     class Meta:
         verbose_name = _("document type")
@@ -293,6 +298,7 @@ class MailItem(models.Model):
     # item registered the first time, not a second number.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     destroyed_at = models.DateTimeField(_("destroyed"), null=True, blank=True)
+    transferred_at = models.DateTimeField(_("transferred to the archive"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mail item")
@@ -538,3 +544,105 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.item_id}"
+
+
+class DestructionList(models.Model):
+    """The items whose retention period ended by the start of ``year``, with their final
+    action, as the system drew them up at a person's request; carried out only after a second
+    person approved it (the database refuses an approval by the proposer)."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        CARRIED_OUT = "carried_out", _("carried out")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=State.choices, default=State.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved or rejected by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    carried_out_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("destruction list")
+        verbose_name_plural = _("destruction lists")
+        ordering = ["-year", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "approved", "rejected", "carried_out"]),
+                name="mail_destruction_status_valid",
+            ),
+            # The four-eyes rule, in the database: whoever decides is not the proposer.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="mail_destruction_second_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="proposed") | Q(decided_by__isnull=False),
+                name="mail_destruction_decided_by_someone",
+            ),
+            # One list per year that is not rejected.
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=~Q(status="rejected"),
+                name="mail_destruction_one_per_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("mail:retention-list", kwargs={"pk": self.pk})
+
+
+class DestructionLine(models.Model):
+    """One item on a destruction list, with the final action its type gave when the list was
+    drawn up. An item is on at most one list that was not rejected."""
+
+    destruction_list = models.ForeignKey(
+        DestructionList,
+        verbose_name=_("destruction list"),
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    item = models.ForeignKey(
+        MailItem, verbose_name=_("mail item"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("final action"), max_length=10, choices=FinalAction.choices)
+    # Set when the list is rejected: the item may go on a later list.
+    withdrawn = models.BooleanField(default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("destruction list line")
+        verbose_name_plural = _("destruction list lines")
+        ordering = ["destruction_list", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(withdrawn=False), name="mail_destruction_item_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=FinalAction.values), name="mail_destruction_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destruction_list_id}: {self.item_id} {self.action}"

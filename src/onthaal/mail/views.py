@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
 from onthaal.core import clock
-from onthaal.core.errors import DomainError
-from onthaal.mail import documents, email_intake, letters, rules, selectors, services
+from onthaal.core.errors import AccessDenied, DomainError
+from onthaal.mail import documents, email_intake, letters, retention, rules, selectors, services
 from onthaal.mail.api import file_response
 from onthaal.mail.forms import (
     AnswerForm,
@@ -27,9 +27,10 @@ from onthaal.mail.forms import (
     BulkAssignForm,
     GrantForm,
     IntakeForm,
+    RetentionProposeForm,
     SearchForm,
 )
-from onthaal.mail.models import Direction, MailItem, Status
+from onthaal.mail.models import DestructionList, Direction, MailItem, Status
 from onthaal.mail.services import Upload
 
 PAGE = 25
@@ -142,6 +143,7 @@ def _registered(item: MailItem, request: HttpRequest) -> dict[str, Any]:
     return {
         "register_number": item.register_number,
         "department": item.department.name,
+        "handler": item.handler.get_username() if item.handler else None,
         "url": item.get_absolute_url() if readable else None,
     }
 
@@ -263,6 +265,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request.user, filters, offset=(number - 1) * PAGE, limit=PAGE, order="due", what="inbox"
     )
     counts = selectors.inbox_counts(request.user)
+    if mine:  # one's own rows, not the colleagues'
+        counts = [row for row in counts if row["handler_id"] == request.user.pk]
     return render(
         request,
         "mail/inbox.html",
@@ -372,7 +376,13 @@ def _item_page(
     user = request.user
     own = found.handler_id == user.pk
     lead = access.can(user, "mail.assign", found.department)
-    handle = (own and access.can(user, "mail.handle", found.department)) or lead
+    # Handling (answer, grant access) is for the handler and the department's team lead; the
+    # mail clerk routes, and closes what was registered but needs no handling.
+    handle = (
+        access.can(user, "mail.handle", found.department)
+        and (own or lead)
+        and found.destroyed_at is None  # nothing left to handle or to share
+    )
     context = {
         "item": found,
         "documents": list(found.documents.filter(destroyed_at__isnull=True).order_by("position")),
@@ -381,6 +391,7 @@ def _item_page(
         "grants": list(selectors.grants_of(found)) if handle else [],
         "can_route": lead or own,
         "can_handle": handle,
+        "can_close": handle or (lead and found.status == Status.REGISTERED),
         "can_answer": handle
         and found.direction == Direction.IN
         and found.status in (Status.ASSIGNED, Status.IN_PROGRESS),
@@ -534,3 +545,78 @@ def preview(request: HttpRequest, public_id: str, n: int) -> HttpResponse:
 @login_required
 def thumbnail(request: HttpRequest, public_id: str, n: int) -> HttpResponse:
     return _document(request, public_id, n, "thumbnail")
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+@login_required
+def retention_lists(request: HttpRequest) -> HttpResponse:
+    """The destruction lists, and the form to draw up this year's."""
+    found = retention.lists(request.user)
+    return render(
+        request,
+        "mail/retention.html",
+        {"lists": found, "form": RetentionProposeForm(), "section": "retention"},
+    )
+
+
+@login_required
+@require_POST
+def retention_propose(request: HttpRequest) -> HttpResponse:
+    form = RetentionProposeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose this year or an earlier one."))
+        return redirect("mail:retention")
+    try:
+        proposal = retention.propose_list(actor=request.user, year=form.cleaned_data["year"])
+    except DomainError as error:
+        if error.status_code == 403:
+            raise
+        messages.error(request, error.message)
+        return redirect("mail:retention")
+    messages.success(
+        request,
+        _("The destruction list of %(year)d is proposed; a second person must approve it.")
+        % {"year": proposal.year},
+    )
+    return redirect(proposal.get_absolute_url())
+
+
+@login_required
+def retention_list(request: HttpRequest, pk: str) -> HttpResponse:
+    found, lines = retention.get_list(request.user, pk)
+    return render(
+        request,
+        "mail/retention_list.html",
+        {
+            "list": found,
+            "lines": lines,
+            "own": found.proposed_by_id == request.user.pk,
+            "section": "retention",
+        },
+    )
+
+
+@login_required
+@require_POST
+def retention_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    destruction_list = DestructionList.objects.filter(pk=pk).first()
+    if destruction_list is None:
+        raise retention.not_found(request.user, pk, decision)
+    try:
+        if decision == "approve":
+            retention.approve_list(actor=request.user, destruction_list=destruction_list)
+            messages.success(request, _("Approved: the list is carried out within a minute."))
+        else:
+            retention.reject_list(
+                actor=request.user,
+                destruction_list=destruction_list,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("Rejected."))
+    except AccessDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(destruction_list.get_absolute_url())

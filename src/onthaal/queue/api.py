@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer
+from onthaal.api.fields import IdField
 from onthaal.catalogue.models import Product
 from onthaal.core.errors import DomainError, NotFound
 from onthaal.core.numbers import natural
@@ -40,7 +41,7 @@ class TicketSerializer(serializers.Serializer[Ticket]):
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     source = serializers.ChoiceField(choices=Source.choices, read_only=True)  # type: ignore[assignment]
     priority = serializers.BooleanField(read_only=True)
-    desk = serializers.CharField(source="desk.name", read_only=True, default=None)
+    desk = serializers.CharField(source="desk.name", read_only=True, default=None, allow_null=True)
     issued_at = serializers.DateTimeField(read_only=True)
     called_at = serializers.DateTimeField(read_only=True, allow_null=True)
     started_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -93,11 +94,9 @@ def ticket_data(ticket: Ticket, *, issued: bool = False) -> dict[str, Any]:
 
 
 class TicketCreate(serializers.Serializer[Any]):
-    location = serializers.IntegerField(min_value=1)
-    queue = serializers.IntegerField(min_value=1)
-    products = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=10
-    )
+    location = IdField()
+    queue = IdField()
+    products = serializers.ListField(child=IdField(), required=False, max_length=10)
     source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=[Source.KIOSK, Source.RECEPTION, Source.API], default=Source.KIOSK
     )
@@ -113,14 +112,14 @@ class Finish(serializers.Serializer[Any]):
 
 
 class Transfer(serializers.Serializer[Any]):
-    queue = serializers.IntegerField(min_value=1, required=False)
-    desk = serializers.IntegerField(min_value=1, required=False)
-    user = serializers.IntegerField(min_value=1, required=False)
+    queue = IdField(required=False)
+    desk = IdField(required=False)
+    user = IdField(required=False)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 class DeskRef(serializers.Serializer[Any]):
-    desk = serializers.IntegerField(min_value=1)
+    desk = IdField()
 
 
 def _desk(pk: Any) -> Desk:

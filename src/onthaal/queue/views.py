@@ -25,16 +25,14 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
 from onthaal.catalogue.models import Product
-from onthaal.core import clock
+from onthaal.core import clock, params
 from onthaal.core.errors import AccessDenied, Conflict, DomainError
-from onthaal.core.numbers import natural
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import alerts, live, selectors, services
 from onthaal.queue.models import Announcement, DeskSession, Queue, Source, Status, Ticket
@@ -73,8 +71,9 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
         assert appointment.ticket is not None
         return redirect(reverse("queue:ticket", args=[appointment.ticket.public_id]) + "?print=1")
     if request.method == "POST":
-        queue = next((q for q in queues if str(q.pk) == request.POST.get("queue")), None)
-        product = Product.objects.filter(pk=request.POST.get("product") or 0).first()
+        queue_id, product_id = params.pk(request.POST, "queue"), params.pk(request.POST, "product")
+        queue = next((q for q in queues if q.pk == queue_id), None)
+        product = Product.objects.filter(pk=product_id).first() if product_id else None
         if queue is None:
             messages.error(request, _("Choose what you come for."))
         else:
@@ -259,7 +258,8 @@ def desk_choose(request: HttpRequest) -> HttpResponse:
     if not desks:
         access.require(request.user, "queue.serve", object_type="organisation.desk")
     if request.method == "POST":
-        desk = next((d for d in desks if str(d.pk) == request.POST.get("desk")), None)
+        desk_id = params.pk(request.POST, "desk")
+        desk = next((d for d in desks if d.pk == desk_id), None)
         if desk is None:
             messages.error(request, _("Choose a desk."))
             return redirect("queue:desk-choose")
@@ -373,14 +373,14 @@ def desk_action(request: HttpRequest, desk_id: int, action: str) -> HttpResponse
             if action == "close":
                 return redirect("queue:desk-choose")
         else:
-            ticket = services.get_ticket(request.POST.get("ticket"))
+            ticket = services.get_ticket(params.pk(request.POST, "ticket"))
             if action == "recall":
                 services.recall(ticket=ticket, desk=desk, actor=user)
             elif action == "start":
                 services.start(ticket=ticket, desk=desk, actor=user)
             elif action == "finish":
                 quantities = {
-                    natural(key[4:]): natural(request.POST.get(key, ""))
+                    params.pk({"product": key[4:]}, "product"): params.count(request.POST, key)
                     for key in request.POST
                     if key.startswith("qty-")
                 }
@@ -408,20 +408,19 @@ def _transfer(request: HttpRequest, ticket: Ticket, *, from_desk: Desk | None) -
     """The hand-off form asks one question: to a department (its queue), a desk or a
     colleague. Only the field of the chosen answer counts."""
     to = request.POST.get("to", "")
+    given = {field: params.pk(request.POST, field) for field in HANDOFF_TARGETS.values()}
     chosen = {
-        field: request.POST.get(field) or 0
+        field: given[field]
         for kind, field in HANDOFF_TARGETS.items()
         if to not in HANDOFF_TARGETS or kind == to
     }
     queue = Queue.objects.filter(
-        pk=natural(str(chosen.get("to_queue", 0))) or 0, location=ticket.location_id
+        pk=chosen.get("to_queue") or 0, location=ticket.location_id
     ).first()
     to_desk = Desk.objects.filter(
-        pk=natural(str(chosen.get("to_desk", 0))) or 0, location=ticket.location_id
+        pk=chosen.get("to_desk") or 0, location=ticket.location_id
     ).first()
-    to_user = (
-        get_user_model().objects.filter(pk=natural(str(chosen.get("to_user", 0))) or 0).first()
-    )
+    to_user = get_user_model().objects.filter(pk=chosen.get("to_user") or 0).first()
     return services.transfer(
         ticket=ticket,
         actor=request.user,
@@ -447,7 +446,7 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
             action = request.POST.get("action", "issue")
             if action == "issue":
                 queue = Queue.objects.filter(
-                    pk=request.POST.get("queue") or 0, location=location
+                    pk=params.pk(request.POST, "queue") or 0, location=location
                 ).first()
                 if queue is None:
                     raise DomainError(
@@ -457,18 +456,18 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
                     location=location,
                     queue=queue,
                     source=Source.RECEPTION,
-                    priority=request.POST.get("priority") == "on",
+                    priority=params.flag(request.POST, "priority"),
                     actor=request.user,
                     check_hours=False,
                 )
                 # The page after the redirect says so, with the link to print it.
             elif action == "priority":
-                ticket = services.get_ticket(request.POST.get("ticket"))
+                ticket = services.get_ticket(params.pk(request.POST, "ticket"))
                 services.set_priority(
-                    ticket=ticket, actor=request.user, priority=request.POST.get("on") == "1"
+                    ticket=ticket, actor=request.user, priority=params.flag(request.POST, "on")
                 )
             elif action == "transfer":
-                ticket = services.get_ticket(request.POST.get("ticket"))
+                ticket = services.get_ticket(params.pk(request.POST, "ticket"))
                 _transfer(request, ticket, from_desk=None)
                 messages.success(request, _("%(code)s is handed over.") % {"code": ticket.code})
         except DomainError as error:
@@ -506,11 +505,7 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             action = request.POST.get("action", "move")
             if action == "announce":
-                until = (
-                    parse_date(request.POST.get("until", "") or "")
-                    if request.POST.get("until")
-                    else None
-                )
+                until = params.day(request.POST, "until")
                 services.announcement_create(
                     actor=request.user,
                     location=location,
@@ -521,23 +516,21 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
             elif action == "unannounce":
                 announcement = get_object_or_404(
                     Announcement,
-                    pk=natural(request.POST.get("announcement", "")) or 0,
+                    pk=params.pk(request.POST, "announcement") or 0,
                     location=location,
                 )
                 services.announcement_end(actor=request.user, announcement=announcement)
                 messages.success(request, _("The announcement is off the screens."))
             else:
-                ticket = services.get_ticket(request.POST.get("ticket"))
+                ticket = services.get_ticket(params.pk(request.POST, "ticket"))
                 access.require(request.user, "queue.lead", ticket.queue.department)
                 queue = Queue.objects.filter(
-                    pk=request.POST.get("to_queue") or 0, location=location
+                    pk=params.pk(request.POST, "to_queue") or 0, location=location
                 ).first()
                 services.transfer(ticket=ticket, actor=request.user, queue=queue)
                 messages.success(request, _("%(code)s is moved.") % {"code": ticket.code})
         except DomainError as error:
             _fail(request, error)
-        except ValueError:
-            messages.error(request, _("Give the date as day, month and year."))
         return redirect("queue:lead", slug=slug)
     context = {
         "location": location,

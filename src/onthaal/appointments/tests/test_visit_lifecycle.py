@@ -128,3 +128,23 @@ def test_a_closed_appointment_does_not_follow_its_ticket_any_more(zonnedoorn):
     Appointment.objects.filter(pk=appointment.pk).update(status=Status.DONE)
     called(z)
     assert status(appointment) == Status.DONE
+
+
+def test_appointments_left_at_checked_in_by_older_versions_catch_up_with_their_tickets(
+    zonnedoorn,
+):
+    """What migration 0008 runs once: an appointment an older version left at checked in
+    while its ticket was cancelled takes the ticket's status and end."""
+    from onthaal.appointments import visit_trigger
+
+    z = zonnedoorn
+    appointment = checked_in(z)
+    queue.cancel(ticket=queue.get_ticket(appointment.ticket_id), actor=None, reason="left")
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status=Status.CHECKED_IN, cancelled_at=None
+    )  # as before the trigger
+    with connection.cursor() as cursor:
+        cursor.execute(visit_trigger.CATCH_UP)
+    caught_up = Appointment.objects.get(pk=appointment.pk)
+    assert caught_up.status == Status.CANCELLED
+    assert caught_up.cancelled_at == Ticket.objects.get(pk=appointment.ticket_id).finished_at

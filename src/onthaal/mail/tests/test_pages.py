@@ -248,3 +248,42 @@ def _file(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_clerk_routes_but_is_not_offered_the_handlers_forms(client, world):
+    item = services.register_item(
+        actor=world.clerk,
+        direction=Direction.IN,
+        department=world.burgerzaken,
+        document_type=world.letter,
+        subject="Verhuis",
+        handler=world.agent,
+    )
+    answer = reverse("mail:answer", args=[item.public_id])
+    grant = reverse("mail:grant", args=[item.public_id])
+    client.force_login(world.clerk)
+    page = client.get(item.get_absolute_url()).content.decode()
+    assert reverse("mail:assign", args=[item.public_id]) in page
+    assert answer not in page and grant not in page
+    client.force_login(world.agent)
+    page = client.get(item.get_absolute_url()).content.decode()
+    assert answer in page and grant in page
+
+
+@time_machine.travel(NOON, tick=False)
+def test_my_mail_counts_only_my_own_items(client, world):
+    for handler in (world.agent, world.agent2):
+        services.register_item(
+            actor=world.clerk,
+            direction=Direction.IN,
+            department=world.burgerzaken,
+            document_type=world.letter,
+            subject="Verhuis",
+            handler=handler,
+        )
+    client.force_login(world.agent)
+    mine = client.get(reverse("mail:inbox") + "?mine=1").context["counts"]
+    assert [(row["handler_id"], row["open"]) for row in mine] == [(world.agent.pk, 1)]
+    everyone = client.get(reverse("mail:inbox")).context["counts"]
+    assert {row["handler_id"] for row in everyone} == {world.agent.pk, world.agent2.pk}

@@ -4,25 +4,28 @@ count, URL, API or export — while every try is recorded."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
+import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
-from django.urls import URLPattern, reverse
+from django.urls import URLResolver, get_resolver, reverse
+from drf_spectacular.generators import SchemaGenerator
 
 from onthaal.audit.models import AuditEvent
 from onthaal.core.clock import BRUSSELS
-from onthaal.mail import api_urls, documents, services, urls
-from onthaal.mail.models import Direction
+from onthaal.mail import documents, services
+from onthaal.mail.models import DestructionLine, DestructionList, Direction, FinalAction
 from onthaal.mail.samples import scan_image, text_pdf
 from onthaal.mail.services import Upload
 
 pytestmark = pytest.mark.django_db
 
 NOON = dt.datetime(2027, 3, 23, 12, 0, tzinfo=BRUSSELS)
-READ_ACTIONS = ("view", "download", "search", "export")
 
 
 @pytest.fixture
@@ -63,72 +66,164 @@ def _mark() -> int:
     return last.pk if last else 0
 
 
-# Each URL of the app that reads, with how to call it and what its one event must name.
-# (url name, method and path maker, expected action)
-def _reads(item: Any) -> dict[str, tuple[Callable[[], str], str]]:
-    i = item.public_id
-    return {
-        "mail:inbox": (lambda: reverse("mail:inbox"), "search"),
-        "mail:search": (lambda: reverse("mail:search") + "?q=kerkstraat", "search"),
-        "mail:export": (lambda: reverse("mail:export") + "?q=kerkstraat", "export"),
-        "mail:item": (lambda: reverse("mail:item", args=[i]), "view"),
-        "mail:download": (lambda: reverse("mail:download", args=[i, 1]), "download"),
-        "mail:preview": (lambda: reverse("mail:preview", args=[i, 1]), "view"),
-        "mail:thumbnail": (lambda: reverse("mail:thumbnail", args=[i, 2]), "view"),
-        "api-mail": (lambda: reverse("api-mail") + "?q=kerkstraat", "search"),
-        "api-mail-item": (lambda: reverse("api-mail-item", args=[i]), "view"),
-        "api-mail-document": (lambda: reverse("api-mail-document", args=[i, 1]), "download"),
-    }
+@dataclasses.dataclass(frozen=True)
+class Read:
+    """How to read through one URL or API operation, who reads, and what its one event is."""
+
+    path: Callable[[Any], str]
+    action: str
+    reader: str = "lead"  # a team lead of Burgerzaken: reads, searches and exports
+    names: str = "item"  # "item": its object; "items": a list of them; "lists": destruction lists
 
 
-# The app's URLs that only write (POST); each write's event is tested with its service.
-WRITES = {
-    "mail:intake",
+# Every read of the mail app: pages by URL name, API operations by (path, method) in the
+# OpenAPI schema. The tests below derive the app's URLs and operations from the URL conf and
+# the schema, and fail on one that is in none of these tables.
+PAGE_READS: dict[str, Read] = {
+    "mail:inbox": Read(lambda w: reverse("mail:inbox"), "search", names="items"),
+    "mail:search": Read(lambda w: reverse("mail:search") + "?q=kerkstraat", "search", names="items"),
+    "mail:export": Read(lambda w: reverse("mail:export") + "?q=kerkstraat", "export", names="items"),
+    "mail:item": Read(lambda w: reverse("mail:item", args=[w.letter.public_id]), "view"),
+    "mail:download": Read(lambda w: reverse("mail:download", args=[w.letter.public_id, 1]), "download"),
+    "mail:preview": Read(lambda w: reverse("mail:preview", args=[w.letter.public_id, 1]), "view"),
+    "mail:thumbnail": Read(lambda w: reverse("mail:thumbnail", args=[w.letter.public_id, 2]), "view"),
+    "mail:retention": Read(lambda w: reverse("mail:retention"), "view", "auditor", names="lists"),
+    "mail:retention-list": Read(
+        lambda w: reverse("mail:retention-list", args=[w.destruction_list.pk]), "view", "auditor", names="items"
+    ),
+}  # fmt: skip
+API_READS: dict[tuple[str, str], Read] = {
+    ("/api/v1/mail/", "get"): Read(lambda w: reverse("api-mail") + "?q=kerkstraat", "search", names="items"),
+    ("/api/v1/mail/{public_id}/", "get"): Read(lambda w: reverse("api-mail-item", args=[w.letter.public_id]), "view"),
+    ("/api/v1/mail/{public_id}/documents/{n}/", "get"): Read(
+        lambda w: reverse("api-mail-document", args=[w.letter.public_id, 1]), "download"
+    ),
+}  # fmt: skip
+# Pages that only write (POST; a GET is refused with 405). Each write's event is tested with
+# its service.
+PAGE_WRITES = {
     "mail:bulk-assign",
     "mail:assign",
     "mail:start",
     "mail:close",
     "mail:answer",
     "mail:grant",
-    "api-mail-assign",
-    "api-mail-answer",
+    "mail:retention-propose",
+    "mail:retention-approve",
+    "mail:retention-reject",
 }
+API_WRITES = {
+    ("/api/v1/mail/", "post"),
+    ("/api/v1/mail/{public_id}/assign/", "post"),
+    ("/api/v1/mail/{public_id}/answer/", "post"),
+}
+# Pages whose GET shows a form and no mail item: no read event, no register number.
+PAGE_FORMS = {"mail:intake"}
 
 
-def _names() -> set[str]:
-    page_names = {f"mail:{p.name}" for p in urls.urlpatterns if isinstance(p, URLPattern)}
-    api_names = {p.name for p in api_urls.urlpatterns if isinstance(p, URLPattern)}
-    return page_names | {n for n in api_names if n}
+def _mail_patterns() -> dict[str, str]:
+    """Every URL pattern of the whole site whose view is in the mail app: name -> route."""
+    found: dict[str, str] = {}
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+                continue
+            view = getattr(pattern.callback, "view_class", pattern.callback)
+            if view.__module__.startswith("onthaal.mail."):
+                found[f"{namespace}{pattern.name}"] = prefix + str(pattern.pattern)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
 
 
-def test_every_url_of_the_app_is_either_a_read_checked_here_or_a_write(world, items):
-    assert _names() == set(_reads(items["letter"])) | WRITES
+def _mail_operations() -> set[tuple[str, str]]:
+    """Every operation of the API schema (as ``make openapi`` generates it) under
+    /api/v1/mail/."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/mail/")
+        for method in operations
+        if method in ("get", "put", "patch", "post", "delete")
+    }
 
 
-def test_each_read_writes_exactly_one_event_naming_the_item_and_the_reader(client, world, items):
-    client.force_login(world.lead)  # a team lead of Burgerzaken: reads and exports
-    letter = items["letter"]
-    for url_name, (path, action) in _reads(letter).items():
+def _schema_path(route: str) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+def test_every_page_and_api_operation_of_the_app_is_listed_as_a_read_a_write_or_a_form():
+    patterns = _mail_patterns()
+    pages = {name for name, route in patterns.items() if not route.startswith("api/")}
+    unlisted = pages - set(PAGE_READS) - PAGE_WRITES - PAGE_FORMS
+    assert not unlisted, f"mail pages the read-logging test does not know: {sorted(unlisted)}"
+    assert pages == set(PAGE_READS) | PAGE_WRITES | PAGE_FORMS  # and none listed in vain
+    operations = _mail_operations()
+    unlisted_ops = operations - set(API_READS) - API_WRITES
+    assert not unlisted_ops, f"mail API operations the test does not know: {sorted(unlisted_ops)}"
+    assert operations == set(API_READS) | API_WRITES
+    # Every API route of the app is in the schema (none escapes the table by being left out).
+    api_routes = {_schema_path(r) for r in patterns.values() if r.startswith("api/")}
+    assert api_routes == {path for path, _method in operations}
+
+
+@pytest.fixture
+def reading(world: Any, items: dict[str, Any]) -> Any:
+    destruction_list = DestructionList.objects.create(
+        year=2027, proposed_by=world.auditor, proposed_at=NOON
+    )
+    DestructionLine.objects.create(
+        destruction_list=destruction_list, item=items["letter"], action=FinalAction.DESTROY
+    )
+    return types.SimpleNamespace(letter=items["letter"], destruction_list=destruction_list)
+
+
+def test_each_read_writes_exactly_one_event_naming_the_item_and_the_reader(client, world, reading):
+    # One loop rather than one test per read: the documents' OCR makes the fixture slow.
+    letter = reading.letter
+    for key, read in [*PAGE_READS.items(), *API_READS.items()]:
+        reader = getattr(world, read.reader)
+        client.force_login(reader)
         mark = _mark()
-        response = client.get(path())
-        assert response.status_code == 200, (url_name, response.status_code)
+        response = client.get(read.path(reading))
+        assert response.status_code == 200, (key, response.status_code)
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
         events = _events_since(mark)
-        assert [e.action for e in events] == [action], url_name
+        assert [e.action for e in events] == [read.action], key
         event = events[0]
-        assert event.actor_label == "lead" and event.actor_id == str(world.lead.pk), url_name
-        # The item by its number and id (the OCMW's register has its own IN-2027-000001).
-        if action in ("search", "export"):
-            assert letter.register_number in event.details["items"], url_name
-            assert event.details["ids"] == [str(letter.public_id)], url_name
+        assert event.actor_label == reader.username, key
+        assert event.actor_id == str(reader.pk), key
+        if read.names == "items":
+            # The items by number and id (the OCMW's register has its own IN-2027-000001).
+            assert letter.register_number in event.details["items"], key
+            assert event.details["ids"] == [str(letter.public_id)], key
+        elif read.names == "lists":
+            assert event.details["lists"] == [reading.destruction_list.pk], key
         else:
-            assert event.object_id == letter.register_number, url_name
-            assert event.details["id"] == str(letter.public_id), url_name
-            assert event.organisation_id == letter.organisation_id, url_name
-        if action == "search":
-            assert event.details["hits"] >= 1
-            assert event.details.get("filters", {}).get("q", "") in ("", "kerkstraat")
+            assert event.object_id == letter.register_number, key
+            assert event.details["id"] == str(letter.public_id), key
+            assert event.organisation_id == letter.organisation_id, key
+        if read.action == "search":
+            assert event.details["hits"] >= 1, key
+            assert event.details.get("filters", {}).get("q", "") in ("", "kerkstraat"), key
+
+
+def test_the_other_pages_read_no_item_on_a_get(client, world, reading):
+    client.force_login(world.lead)
+    args = {"public_id": reading.letter.public_id, "pk": reading.destruction_list.pk}
+    routes = _mail_patterns()
+    for name in sorted(PAGE_WRITES | PAGE_FORMS):
+        kwargs = {k: v for k, v in args.items() if f":{k}>" in routes[name]}
+        mark = _mark()
+        response = client.get(reverse(name, kwargs=kwargs))
+        assert response.status_code == (200 if name in PAGE_FORMS else 405), name
+        assert reading.letter.register_number not in response.content.decode(), name
+        assert _events_since(mark) == [], name
 
 
 def test_the_document_events_name_the_document_and_its_hash(client, world, items):

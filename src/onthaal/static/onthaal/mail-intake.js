@@ -12,6 +12,11 @@
   var done = document.getElementById("registered");
   var doneList = document.getElementById("registered-list");
   var oneItem = form.querySelector('input[name="one_item"]');
+  var failures = 0;
+  // What belongs to one letter: cleared after a registration that fully succeeded, so that
+  // the next scan is not registered with the previous letter's sender, subject or route.
+  var perLetter = ["correspondent", "correspondent_email", "subject", "department",
+    "document_type", "handler", "note"];
 
   function key() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
@@ -68,6 +73,7 @@
             status.className = "upload-status done";
             status.textContent = body.items.map(function (i) { return i.register_number; }).join(", ");
           } else {
+            failures += 1;
             status.className = "upload-status failed";
             var problems = [];
             Object.keys(body.fields || {}).forEach(function (name) { problems = problems.concat(body.fields[name]); });
@@ -76,7 +82,8 @@
         });
         (body.items || []).forEach(function (item) {
           var li = document.createElement("li");
-          var label = item.register_number + " — " + item.department;
+          var label = item.register_number + " — " + item.department +
+            (item.handler ? " — " + item.handler : "");
           if (item.url) {
             var link = document.createElement("a");
             link.href = item.url;
@@ -91,6 +98,7 @@
         resolve();
       });
       request.addEventListener("error", function () {
+        failures += 1;
         rows.forEach(function (row) {
           var status = row.querySelector(".upload-status");
           status.className = "upload-status failed";
@@ -110,6 +118,7 @@
     var rows = Array.prototype.slice.call(list.querySelectorAll(".upload-row"));
     var button = document.getElementById("register-button");
     button.disabled = true;
+    failures = 0;
     var work;
     if (oneItem && oneItem.checked) {
       work = send(files, rows);
@@ -122,6 +131,12 @@
     work.then(function () {
       button.disabled = false;
       input.value = "";
+      if (failures) { return; }
+      perLetter.forEach(function (name) {
+        var field = form.elements.namedItem(name);
+        if (field) { field.value = ""; }
+      });
+      if (oneItem) { oneItem.checked = false; }
     });
   });
 }());

@@ -1,6 +1,7 @@
 """One command for the whole demo: migrate, load Zonnedoorn, serve and run the worker.
 
-Ctrl-C stops the server and the worker together.
+Ctrl-C stops the server and the worker together, and so does TERM (what a service manager
+sends to the command alone).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """TERM (or HUP) as Ctrl-C: the ``finally`` below stops the server and the worker."""
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -32,6 +38,8 @@ class Command(BaseCommand):
 
         if no_serve:  # prepare only: the history loads when the demo is served
             return
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _interrupt)
         env = {**os.environ, "DEBUG": "1" if settings.DEBUG else "0"}
         onthaal = [sys.executable, "-m", "onthaal.cli"]
         procs = [

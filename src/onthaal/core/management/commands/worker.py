@@ -30,7 +30,8 @@ OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
 
 def _housekeeping_loop() -> None:
     """Periodic jobs next to the task worker: live events an app process could not publish,
-    turn alerts and the outbox every 5 seconds; reminders, no-shows, retention, the end of day
+    turn alerts and the outbox every 5 seconds; reminders, no-shows, retention (anonymising
+    appointments, approved mail destruction lists), the end of day
     for the queues, the tallies of anonymous refusals and the figures (reporting's visit facts)
     every minute; an anchor of the audit chains every AUDIT_ANCHOR_MINUTES."""
     from django.conf import settings
@@ -41,6 +42,7 @@ def _housekeeping_loop() -> None:
     from onthaal.audit import anchors, refusals
     from onthaal.mail import email_intake
     from onthaal.mail import outbox as mail_outbox
+    from onthaal.mail import retention as mail_retention
     from onthaal.queue import alerts, broker
     from onthaal.queue.services import housekeeping
     from onthaal.reporting.services import refresh_facts
@@ -73,6 +75,13 @@ def _housekeeping_loop() -> None:
                 retention.anonymise_expired()
                 notify.forget_ticket_recipients()
                 mail_outbox.schedule_reminders()
+                carried = mail_retention.carry_out()
+                if carried.destroyed or carried.transferred:
+                    log.info(
+                        "retention: destroyed %d, transferred %d mail items",
+                        len(carried.destroyed),
+                        len(carried.transferred),
+                    )
                 polled = email_intake.poll_imap()
                 if polled.registered:
                     log.info("mailbox: registered %s", ", ".join(polled.registered))
