@@ -24,7 +24,8 @@ from onthaal.appointments.models import Appointment, Status
 from onthaal.appointments.tests.test_retention import left_behind
 from onthaal.catalogue.models import Product
 from onthaal.core.clock import BRUSSELS
-from onthaal.organisation.models import Desk
+from onthaal.devices.tests.factories import enrolled
+from onthaal.organisation.models import Desk, Location
 from onthaal.queue import alerts
 from onthaal.queue.models import Status as TicketStatus
 from onthaal.queue.models import Ticket
@@ -88,14 +89,17 @@ def test_book_check_in_call_start_finish_and_31_days_later_nothing_personal_is_l
 
     # Wednesday 08:50, at the kiosk: the reference from the confirmation.
     traveller.move_to(WEDNESDAY_9 - dt.timedelta(minutes=10))
-    kiosk = logged_in("onthaal")
+    kiosk = Client()  # an enrolled kiosk device, no staff login
+    enrolled(kiosk, Location.objects.get(slug="administratief-centrum"), name="kiosk-ac-1")
     checked = kiosk.post(
         reverse("queue:kiosk", args=["administratief-centrum"]),
         {"action": "checkin", "reference": reference},
     )
     assert checked.status_code == 302
     ticket = Ticket.objects.get(appointment__reference=reference)
-    assert checked["Location"].startswith(reverse("queue:ticket", args=[ticket.public_id]))
+    assert checked["Location"] == reverse(
+        "queue:kiosk-ticket", args=["administratief-centrum", ticket.public_id]
+    )
     # On the phone, the ticket's page: "warn me" at the same address.
     warn = citizen.post(reverse("queue:ticket", args=[ticket.public_id]), {"email": EMAIL})
     assert warn.status_code == 302

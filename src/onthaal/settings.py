@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "onthaal.accounts",
     "onthaal.catalogue",
     "onthaal.hours",
+    "onthaal.devices",
     "onthaal.queue",
     "onthaal.appointments",
     "onthaal.mail",

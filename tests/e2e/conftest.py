@@ -64,6 +64,26 @@ def demo(transactional_db: None) -> None:
 
 
 @pytest.fixture
+def walk_in_open_today(demo):
+    """Walk-in open all day today, so the journey runs at any hour CI runs it."""
+    from onthaal.core import clock
+    from onthaal.hours.models import HoursChannel, OpeningException
+    from onthaal.organisation.models import Location
+
+    for location in Location.objects.all():
+        OpeningException.objects.filter(location=location, date=clock.today()).delete()
+        OpeningException.objects.create(
+            location=location,
+            date=clock.today(),
+            channel=HoursChannel.WALK_IN,
+            closed=False,
+            opens="00:00",
+            closes="23:59",
+            reason="e2e",
+        )
+
+
+@pytest.fixture
 def page_factory(browser, live_server, settings):
     # The live test server speaks plain http; production sets secure cookies behind TLS.
     settings.SESSION_COOKIE_SECURE = False
@@ -125,3 +145,20 @@ def asgi_server(transactional_db: None) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def enrol_device(page, base_url: str, location_slug: str, kind: str = "kiosk", name: str = ""):
+    """Register a device of ``location_slug`` and enrol ``page``'s browser as it, as an
+    administrator would: the enrolment link opened on the device, confirmed. Returns the
+    device; the page is then on the device's own page."""
+    from onthaal.devices import services
+    from onthaal.organisation.models import Location
+
+    location = Location.objects.get(slug=location_slug)
+    device, code = services.device_create(
+        actor=None, location=location, kind=kind, name=name or f"{kind}-{location_slug[:12]}"
+    )
+    page.goto(f"{base_url}/device/enrol/{code}/")
+    page.get_by_role("button", name="Dit toestel registreren").click()
+    page.wait_for_load_state()
+    return device

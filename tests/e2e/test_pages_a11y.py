@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import enrol_device, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -35,7 +35,6 @@ STAFF = {
     "reception-page": ("onthaal", "/staff/reception/administratief-centrum/"),
     "lead-page": ("teamlead", "/staff/lead/administratief-centrum/"),
     "desk-choose": ("balie", "/staff/desk/"),
-    "kiosk-page": ("onthaal", "/kiosk/sociaal-huis/"),
     "messages-to-citizens": ("balie", "/staff/messages/"),
 }
 
@@ -65,6 +64,14 @@ def test_staff_pages_have_no_axe_violations(demo, page_factory, live_server, nam
     response = page.goto(live_server.url + path)
     assert response.status == 200
     _assert_accessible(page, f"{name}-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_kiosk_page_of_a_device_has_no_axe_violations(demo, page_factory, live_server, width):
+    page = page_factory(*WIDTHS[width])
+    enrol_device(page, live_server.url, "sociaal-huis")
+    assert page.url == live_server.url + "/kiosk/sociaal-huis/"
+    _assert_accessible(page, f"kiosk-page-{width}")
 
 
 def test_failed_login_shows_the_error_accessibly(demo, page_factory, live_server):

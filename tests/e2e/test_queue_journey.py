@@ -1,5 +1,5 @@
 """Customer guidance in real Chromium, several pages at once, on the ASGI server: a walk-in
-ticket at the kiosk, the desk calls, the waiting-room screen shows the number within a second;
+ticket at the kiosk (an enrolled device, no staff login), the desk calls, the waiting-room screen shows the number within a second;
 the desk finishes with products; reception hands a visitor over to a named social worker with a
 note that only the social service sees. axe-core finds 0 violations on every page."""
 
@@ -10,7 +10,7 @@ import time
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import PUSHED_WITHIN, login, screenshot
+from tests.e2e.conftest import PUSHED_WITHIN, enrol_device, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -21,33 +21,13 @@ def _accessible(page, name: str) -> None:
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
 
 
-@pytest.fixture
-def walk_in_open_today(demo):
-    """Walk-in open all day today, so the journey runs at any hour CI runs it."""
-    from onthaal.core import clock
-    from onthaal.hours.models import HoursChannel, OpeningException
-    from onthaal.organisation.models import Location
-
-    for location in Location.objects.all():
-        OpeningException.objects.filter(location=location, date=clock.today()).delete()
-        OpeningException.objects.create(
-            location=location,
-            date=clock.today(),
-            channel=HoursChannel.WALK_IN,
-            closed=False,
-            opens="00:00",
-            closes="23:59",
-            reason="e2e",
-        )
-
-
 def test_kiosk_desk_and_screen(walk_in_open_today, asgi_server, page_factory):
     from onthaal.queue.models import DeliveredProduct, Ticket
 
     base = asgi_server
     kiosk = page_factory(1080, 1920)
-    login(kiosk, base, "onthaal")
-    kiosk.goto(f"{base}/kiosk/administratief-centrum/")
+    enrol_device(kiosk, base, "administratief-centrum")  # a device, no staff login
+    assert kiosk.url == f"{base}/kiosk/administratief-centrum/"
     _accessible(kiosk, "queue-kiosk")
     kiosk.get_by_role("button", name="Iets anders").first.click()
     kiosk.wait_for_url("**/ticket/**")
@@ -185,8 +165,6 @@ def test_on_the_phone_the_citizen_asks_to_be_warned_accessibly(
 ):
     """The ticket's status page on a phone: the "warn me" form, its field error and its
     confirmation have 0 axe violations; the address never shows on the page."""
-    from django.contrib.auth import get_user_model
-
     from onthaal.appointments.models import Notification
     from onthaal.queue import services
     from onthaal.queue.models import Queue, Source
@@ -198,7 +176,7 @@ def test_on_the_phone_the_citizen_asks_to_be_warned_accessibly(
         location=queue.location,
         queue=queue,
         source=Source.KIOSK,
-        actor=get_user_model().objects.get(username="onthaal"),
+        actor="device:kiosk-ac-1",
     )
     phone = page_factory(width=390, height=844)
     phone.goto(f"{asgi_server}/ticket/{ticket.public_id}/")

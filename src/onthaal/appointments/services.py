@@ -726,9 +726,12 @@ CHECK_IN_EARLY = dt.timedelta(minutes=60)
 CHECK_IN_LATE = dt.timedelta(minutes=15)
 
 
-def check_in(*, reference: str, location: Location, actor: Any) -> Appointment:
+def check_in(
+    *, reference: str, location: Location, actor: Any, submission_key: str = ""
+) -> Appointment:
     """Check in at the kiosk with the reference (typed or from the QR code): the visit gets a
-    ticket in the department's queue, marked as an appointment due at its time."""
+    ticket in the department's queue, marked as an appointment due at its time.
+    ``submission_key``: the kiosk form's key, kept on the ticket (``issue_ticket``)."""
     from onthaal.queue import services as queue_services
     from onthaal.queue.models import Queue, Source
 
@@ -767,6 +770,7 @@ def check_in(*, reference: str, location: Location, actor: Any) -> Appointment:
             products=[i.product for i in appointment.items.select_related("product")],
             appointment_at=appointment.start,
             check_hours=False,
+            submission_key=submission_key,
         )
         Appointment.objects.filter(pk=appointment.pk).update(ticket=ticket)
         appointment.refresh_from_db()

@@ -27,6 +27,7 @@ class ActorType(models.TextChoices):
     CITIZEN = "citizen", _("citizen")
     SYSTEM = "system", _("system")
     ANONYMOUS = "anonymous", _("anonymous")
+    DEVICE = "device", _("device")
 
 
 class AuditEvent(models.Model):

@@ -137,6 +137,8 @@ def _actor_fields(actor: Any) -> dict[str, str]:
             return {"actor_type": ActorType.ANONYMOUS, "actor_id": "", "actor_label": ""}
         if kind == ActorType.CITIZEN:
             return {"actor_type": ActorType.CITIZEN, "actor_id": ident[:64], "actor_label": ""}
+        if kind == ActorType.DEVICE:  # a kiosk, screen or ticket printer (onthaal.devices)
+            return {"actor_type": ActorType.DEVICE, "actor_id": ident[:64], "actor_label": actor}
         return {"actor_type": ActorType.SYSTEM, "actor_id": "", "actor_label": actor[:200]}
     if not getattr(actor, "is_authenticated", False):
         return {"actor_type": ActorType.ANONYMOUS, "actor_id": "", "actor_label": ""}
@@ -347,8 +349,9 @@ class EventArgs(TypedDict, total=False):
 def record_event(**event: Unpack[EventArgs]) -> AuditEvent:
     """Append an event to the chain, in the caller's transaction.
 
-    ``actor`` is a user, ``"citizen:<reference>"`` for a citizen acting with a token, or
-    ``None`` for the system. ``request`` defaults to the request being served.
+    ``actor`` is a user, ``"citizen:<reference>"`` for a citizen acting with a token,
+    ``"device:<name>"`` for a kiosk, screen or ticket printer, or ``None`` for the system.
+    ``request`` defaults to the request being served.
     """
     return _append(_event_fields(**event))
 

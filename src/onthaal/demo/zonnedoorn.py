@@ -196,7 +196,7 @@ PRODUCTS: list[tuple[str, str, str, str, str, dict[str, int], list[str], str, st
         "Informatie over een omgevingsvergunning",
         "Information sur un permis d'environnement",
         "Information on a building permit",
-        {A: 30, P: 15},
+        {A: 30, W: 20, P: 15},
         ["Plannen of schetsen van je project", "Kadastrale gegevens"],
         "Gratis",
         "",

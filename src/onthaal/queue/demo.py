@@ -27,8 +27,6 @@ DEMO_QUEUES = [
     ("sociaal-huis", "onthaal", "A", "Onthaal", ["Onthaal Sociaal Huis"]),
 ]
 
-WALK_IN_CHANNELS = (Channel.WALK_IN, Channel.QUICK_COUNTER)
-
 
 def load_demo_queues() -> None:
     for location_slug, department_slug, prefix, name, desk_names in DEMO_QUEUES:
@@ -37,11 +35,16 @@ def load_demo_queues() -> None:
         queue = Queue.objects.create(
             location=location, department=department, prefix=prefix, name=name
         )
-        products = Product.objects.filter(channels__channel__in=WALK_IN_CHANNELS).distinct()
         if prefix == "S":
             # The quick counter: short matters of reception and Burgerzaken (pick-ups).
-            products = products.filter(channels__channel=Channel.QUICK_COUNTER)
+            products = Product.objects.filter(channels__channel=Channel.QUICK_COUNTER)
         else:
-            products = products.filter(department=department)
-        queue.products.set(products)
+            # A department's own desks: its walk-in products. What the location's quick
+            # counter serves is not offered again here, so the kiosk shows each product once.
+            products = Product.objects.filter(
+                department=department, channels__channel=Channel.WALK_IN
+            )
+            if any(slug == location_slug and p == "S" for slug, _, p, _, _ in DEMO_QUEUES):
+                products = products.exclude(channels__channel=Channel.QUICK_COUNTER)
+        queue.products.set(products.distinct())
         queue.desks.set(Desk.objects.filter(location=location, name__in=desk_names))

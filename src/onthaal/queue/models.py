@@ -207,6 +207,10 @@ class Ticket(models.Model):
     alert_phone = models.CharField(_("mobile number for the turn alert"), max_length=30, blank=True)
     alert_language = models.CharField(_("language of the turn alert"), max_length=10, blank=True)
     alert_sent_at = models.DateTimeField(_("turn alert queued"), null=True, blank=True)
+    # The kiosk's key of the submission that issued the ticket (a form sent again after a lost
+    # answer gives the same ticket, not a second one: ``services.issue_ticket``). Empty for
+    # tickets issued otherwise.
+    submission_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -237,6 +241,12 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=CLOSED_STATUSES) | Q(finished_at__isnull=False),
                 name="ticket_closed_has_end",
+            ),
+            # One ticket per kiosk submission, however often the form is sent.
+            models.UniqueConstraint(
+                fields=["location", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="ticket_unique_submission",
             ),
             # A desk serves one visitor at a time (services.call_next).
             models.UniqueConstraint(

@@ -6,6 +6,7 @@ app_name = "queue"
 
 urlpatterns = [
     path("kiosk/<slug:slug>/", views.kiosk, name="kiosk"),
+    path("kiosk/<slug:slug>/ticket/<str:public_id>/", views.kiosk_ticket, name="kiosk-ticket"),
     path("ticket/<str:public_id>/", views.ticket_page, name="ticket"),
     path("ticket/<str:public_id>/status.json", views.ticket_json, name="ticket-json"),
     path("ticket/<str:public_id>/events/", views.ticket_events, name="ticket-events"),

@@ -1,11 +1,14 @@
 """Pages of customer guidance: kiosk, ticket status, waiting-room screen, desk, reception, lead.
 
-Staff pages ask ``onthaal.accounts.access``; the kiosk runs under a receptionist's session on
-the kiosk device. The ticket status page and the screen are public: they show numbers only.
+Staff pages ask ``onthaal.accounts.access``; the kiosk runs on a registered device
+(``onthaal.devices``), in no one's session. The ticket status page and the screen are public:
+they show numbers only.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +33,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
+from onthaal.audit.services import record_refusal
 from onthaal.catalogue.models import Product
 from onthaal.core import clock, params
 from onthaal.core.errors import AccessDenied, Conflict, DomainError
+from onthaal.devices.models import Device
+from onthaal.devices.selectors import request_device
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import alerts, live, selectors, services
 from onthaal.queue.models import Announcement, DeskSession, Queue, Source, Status, Ticket
@@ -48,48 +54,127 @@ def _fail(request: HttpRequest, error: DomainError) -> None:
 # --- kiosk and ticket ----------------------------------------------------------------------
 
 
-@login_required
+# The kiosk runs on a registered device (onthaal.devices), never in a staff session: its
+# pages have no staff links, its tickets are audited with the device as actor, and it works
+# only at its own location. It returns to its start page after this many idle seconds.
+KIOSK_IDLE_SECONDS = 20
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def _kiosk_device(request: HttpRequest, location: Location) -> Device | HttpResponse:
+    """The kiosk (or ticket printer) of ``location`` asking, or the refusal page (403): a
+    browser that is no device, a device of another kind or of another location. A staff
+    session in the same browser counts for nothing here. The refusal is audited."""
+    device = request_device(request)
+    if device is not None and device.issues_tickets and device.location_id == location.pk:
+        return device
+    if device is None:
+        reason = "not_registered"
+        heading = _("This device is not registered")
+        explanation = _("This browser is not registered as a kiosk.")
+    elif not device.issues_tickets:
+        reason = "not_a_kiosk"
+        heading = _("This device is not a kiosk")
+        explanation = _("This device is registered, but not as a kiosk or ticket printer.")
+    else:
+        reason = "other_location"
+        heading = _("This kiosk belongs to another location")
+        explanation = _("This kiosk is registered for %(location)s.") % {
+            "location": device.location.name
+        }
+    record_refusal(
+        actor=device.actor if device is not None else "anonymous",
+        capability="devices.kiosk",
+        object_type="organisation.location",
+        object_id=location.pk,
+        details={"reason": reason},
+    )
+    context = {"heading": heading, "explanation": explanation}
+    return render(request, "devices/refused.html", context, status=403)
+
+
+def _kiosk_context(location: Location) -> dict[str, Any]:
+    return {
+        "location": location,
+        "kiosk_home": reverse("queue:kiosk", args=[location.slug]),
+        "kiosk_idle": KIOSK_IDLE_SECONDS,
+    }
+
+
+def _submission_key(request: HttpRequest) -> str:
+    key = request.POST.get("submission", "")
+    return key if SUBMISSION_KEY.match(key) else ""
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """The kiosk's script sends its forms itself (to retry them when the network is gone)
+    and asks for a short JSON answer; without the script, forms post and redirect."""
+    return request.headers.get("Accept") == "application/json"
+
+
+def _kiosk_issued(request: HttpRequest, location: Location, ticket: Ticket) -> HttpResponse:
+    url = reverse("queue:kiosk-ticket", args=[location.slug, ticket.public_id])
+    if _wants_json(request):
+        return JsonResponse({"redirect": url})
+    return redirect(url)
+
+
+def _kiosk_error(request: HttpRequest, location: Location, error: DomainError) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"error": error.message}, status=error.status_code)
+    messages.error(request, error.message)
+    return redirect("queue:kiosk", slug=location.slug)
+
+
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
-    if not access.can(request.user, "queue.kiosk"):
-        access.require(request.user, "queue.kiosk", object_type="organisation.location")
+    device = _kiosk_device(request, location)
+    if isinstance(device, HttpResponse):
+        return device
     queues = list(
         Queue.objects.filter(location=location, active=True)
         .select_related("department")
         .prefetch_related("products")
     )
-    if request.method == "POST" and request.POST.get("action") == "checkin":
-        from onthaal.appointments import services as appointments
-
+    if request.method == "POST":
+        key = _submission_key(request)
         try:
-            appointment = appointments.check_in(
-                reference=request.POST.get("reference", ""), location=location, actor=request.user
+            if request.POST.get("action") == "checkin":
+                from onthaal.appointments import services as appointments
+
+                # The same check-in again (its answer was lost): its ticket. A walk-in
+                # ticket needs no such look-up: ``issue_ticket`` answers a repeat itself.
+                issued = services.submitted_ticket(location, key)
+                if issued is not None:
+                    return _kiosk_issued(request, location, issued)
+                appointment = appointments.check_in(
+                    reference=request.POST.get("reference", ""),
+                    location=location,
+                    actor=device.actor,
+                    submission_key=key,
+                )
+                assert appointment.ticket is not None
+                return _kiosk_issued(request, location, appointment.ticket)
+            queue_id, product_id = (
+                params.pk(request.POST, "queue"),
+                params.pk(request.POST, "product"),
+            )
+            queue = next((q for q in queues if q.pk == queue_id), None)
+            product = Product.objects.filter(pk=product_id or 0)
+            if queue is None:
+                message = _("Choose what you come for.")
+                raise DomainError(message, fields={"queue": [message]})
+            ticket = services.issue_ticket(
+                location=location,
+                queue=queue,
+                products=list(product[:1]),
+                source=Source.KIOSK,
+                actor=device.actor,
+                submission_key=key,
             )
         except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("queue:kiosk", slug=slug)
-        assert appointment.ticket is not None
-        return redirect(reverse("queue:ticket", args=[appointment.ticket.public_id]) + "?print=1")
-    if request.method == "POST":
-        queue_id, product_id = params.pk(request.POST, "queue"), params.pk(request.POST, "product")
-        queue = next((q for q in queues if q.pk == queue_id), None)
-        product = Product.objects.filter(pk=product_id).first() if product_id else None
-        if queue is None:
-            messages.error(request, _("Choose what you come for."))
-        else:
-            try:
-                ticket = services.issue_ticket(
-                    location=location,
-                    queue=queue,
-                    products=[product] if product else [],
-                    source=Source.KIOSK,
-                    actor=request.user,
-                )
-            except DomainError as error:
-                _fail(request, error)
-            else:
-                return redirect(reverse("queue:ticket", args=[ticket.public_id]) + "?print=1")
-        return redirect("queue:kiosk", slug=slug)
+            return _kiosk_error(request, location, error)
+        return _kiosk_issued(request, location, ticket)
     hours = services.walk_in_hours(location)
     walk_in = {q.pk: services.walk_in_status(location, q, hours) for q in queues}
     choices = [
@@ -98,11 +183,36 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
             "open": walk_in[q.pk][0],
             "opens": walk_in[q.pk][1],
             "products": [p for p in q.products.all() if p.active],
+            # Each form's key of its submission: a form sent again issues no second ticket.
+            "submission": uuid.uuid4().hex,
         }
         for q in queues
         if not q.department.confidential or walk_in[q.pk][0]
     ]
-    return render(request, "queue/kiosk.html", {"location": location, "choices": choices})
+    context = {**_kiosk_context(location), "choices": choices}
+    context["checkin_submission"] = uuid.uuid4().hex
+    response = render(request, "queue/kiosk.html", context)
+    response["Cache-Control"] = "no-store"  # a reload gets fresh keys, never a stored page
+    return response
+
+
+def kiosk_ticket(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    """The ticket just issued, on the kiosk: printed at once, then back to the start page."""
+    location = get_object_or_404(Location, slug=slug)
+    device = _kiosk_device(request, location)
+    if isinstance(device, HttpResponse):
+        return device
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("queue", "location"), public_id=public_id, location=location
+    )
+    url = request.build_absolute_uri(reverse("queue:ticket", args=[ticket.public_id]))
+    context = {
+        **_kiosk_context(location),
+        "ticket": ticket,
+        "status": selectors.ticket_status(ticket),
+        "qr": _qr_svg(url),
+    }
+    return render(request, "queue/kiosk_ticket.html", context)
 
 
 CLOSED_TEXT = {

@@ -17,8 +17,10 @@ from django.urls import reverse
 from onthaal.appointments import notify, services
 from onthaal.appointments.models import Appointment, Notification, Status
 from onthaal.appointments.tests.data import BODY
+from onthaal.audit.models import AuditEvent
 from onthaal.catalogue.models import Product
 from onthaal.core.clock import BRUSSELS
+from onthaal.devices.tests.factories import enrolled
 from onthaal.queue.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -235,15 +237,38 @@ def test_kiosk_check_in_with_the_reference(client, zonnedoorn):
     )
     appointment, _ = services.book(request=booking, start=WEDNESDAY_9, name="Jan", email="j@x.org")
     z["traveller"].move_to(WEDNESDAY_9 - dt.timedelta(minutes=5))
-    client.force_login(z["users"]["onthaal"])
+    enrolled(client, z["ac"])
     url = reverse("queue:kiosk", args=["administratief-centrum"])
-    response = client.post(url, {"action": "checkin", "reference": appointment.reference.lower()})
+    form = {"action": "checkin", "reference": appointment.reference.lower(), "submission": "k" * 32}
+    response = client.post(url, form)
     ticket = Ticket.objects.get()
     assert response.status_code == 302 and ticket.public_id in response["Location"]
-    again = client.post(url, {"action": "checkin", "reference": appointment.reference}, follow=True)
+    # The same submission again (its answer was lost): the same ticket.
+    assert client.post(url, form)["Location"] == response["Location"]
+    again = client.post(url, {**form, "submission": "l" * 32}, follow=True)
     assert "al aangemeld" in again.content.decode() or "already" in again.content.decode()
     assert Ticket.objects.count() == 1
+    event = AuditEvent.objects.filter(object_type="appointments.appointment").last()
+    assert event.actor_label == "device:kiosk-1"
     assert Appointment.objects.get().status == Status.CHECKED_IN
+
+
+@pytest.mark.parametrize("slug", ["eid-afhalen", "adreswijziging"])
+def test_an_appointment_checks_in_for_a_product_the_kiosk_does_not_offer(client, zonnedoorn, slug):
+    """The kiosk offers walk-in products; an appointment was booked for its own products (a
+    pick-up served at the quick counter, an appointment-only matter) and still checks in."""
+    z = zonnedoorn
+    product = Product.objects.get(slug=slug)
+    booking = services.build_request(location=z["ac"], products=[product])
+    start = services.availability(booking, WEDNESDAY_9.date(), WEDNESDAY_9.date())[0].start
+    appointment, _ = services.book(request=booking, start=start, name="Jan", email="j@x.org")
+    z["traveller"].move_to(start - dt.timedelta(minutes=5))
+    enrolled(client, z["ac"])
+    url = reverse("queue:kiosk", args=["administratief-centrum"])
+    response = client.post(url, {"action": "checkin", "reference": appointment.reference})
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and ticket.public_id in response["Location"]
+    assert list(ticket.products.all()) == [product]
 
 
 def test_outbox_sends_with_ics_and_retries_failures(zonnedoorn, settings):

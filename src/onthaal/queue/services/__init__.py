@@ -41,6 +41,7 @@ from onthaal.queue.services.end_of_day import CLOSING_GRACE, close_day, closing_
 from onthaal.queue.services.issuing import (
     _issue_and_record,
     issue_ticket,
+    submitted_ticket,
     walk_in_hours,
     walk_in_status,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "set_desk_state",
     "set_priority",
     "start",
+    "submitted_ticket",
     "transfer",
     "waiting_candidates",
     "walk_in_hours",

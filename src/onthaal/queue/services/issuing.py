@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from onthaal.audit.models import Action
@@ -121,17 +121,66 @@ def issue_ticket(
     priority: bool = False,
     appointment_at: dt.datetime | None = None,
     check_hours: bool = True,
+    submission_key: str = "",
 ) -> Ticket:
     """Issue a numbered ticket in ``queue``.
 
     From the kiosk the walk-in channel must be open (``check_hours``); reception may issue at
-    any time the building is staffed.
+    any time the building is staffed. ``submission_key`` (the kiosk form's own key) makes
+    issuing idempotent: a submission sent again, after a lost answer or a reload, gets the
+    ticket it already issued. The unique constraint decides, in the issuing statement itself:
+    a repeat fails as a whole, its number is never taken and no event is written, and the
+    first submission's ticket is returned. A first submission costs nothing more.
     """
+    try:
+        return _issue_ticket(
+            location=location,
+            queue=queue,
+            source=source,
+            actor=actor,
+            products=products,
+            priority=priority,
+            appointment_at=appointment_at,
+            check_hours=check_hours,
+            submission_key=submission_key,
+        )
+    except IntegrityError:
+        issued = submitted_ticket(location, submission_key)
+        if issued is None:
+            raise
+        return issued
+
+
+def submitted_ticket(location: Location, submission_key: str) -> Ticket | None:
+    """The ticket the kiosk submission ``submission_key`` issued at ``location``, if any."""
+    if not submission_key:
+        return None
+    return (
+        Ticket.objects.select_related("location", "queue")
+        .filter(location=location, submission_key=submission_key)
+        .first()
+    )
+
+
+def _issue_ticket(
+    *,
+    location: Location,
+    queue: Queue,
+    source: str,
+    actor: Any,
+    products: Iterable[Product],
+    priority: bool,
+    appointment_at: dt.datetime | None,
+    check_hours: bool,
+    submission_key: str,
+) -> Ticket:
     errors: dict[str, list[str]] = {}
     if queue.location_id != location.pk or not queue.active:
         errors["queue"] = [_("This queue does not exist at this location.")]
     product_list = list(products)
-    if product_list and not errors:
+    # What a queue offers is the kiosk's and reception's choice; an appointment brings the
+    # products it was booked for (a pick-up, an appointment-only matter) to its department.
+    if product_list and not errors and source != Source.APPOINTMENT:
         offered = set(queue.products.values_list("pk", flat=True))
         if any(p.pk not in offered for p in product_list):
             errors["products"] = [_("This product is not served in this queue.")]
@@ -161,6 +210,7 @@ def issue_ticket(
         appointment_at=appointment_at,
         issued_at=now,
         waiting_since=now,
+        submission_key=submission_key[:64],
     )
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         details = {"source": source, "priority": priority}

@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.test import AsyncClient
 from django.urls import reverse
 
+from onthaal.devices.tests.factories import enrolled
 from onthaal.queue import broker, services
 from onthaal.queue.models import HandoffNote, Source, Status, Ticket
 
@@ -232,7 +233,7 @@ def test_ticket_page_shows_number_position_and_qr(client, zonnedoorn):
 
 def test_kiosk_page_issues_a_ticket_and_redirects_to_the_printable_ticket(client, zonnedoorn):
     z = zonnedoorn
-    client.force_login(z["users"]["onthaal"])
+    enrolled(client, z["ac"])
     page = client.get(reverse("queue:kiosk", args=["administratief-centrum"]))
     assert page.status_code == 200 and "Burgerzaken" in page.content.decode()
     response = client.post(

@@ -33,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, no_serve: bool, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready: {}".format(settings.DATABASES["default"]["NAME"]))
-        call_command("load_demo")
+        call_command("load_demo", base_url=f"http://127.0.0.1:{port}")
         from onthaal.reporting.demo import load_demo_history
 
         if no_serve:  # prepare only: the history loads when the demo is served
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             f"  {base}/locations/administratief-centrum/   one location, with iCal and JSON-LD\n"
             f"  {base}/afspraak/                           make an appointment (public)\n"
             f"  {base}/staff/login/                        staff login (accounts above)\n"
-            f"  {base}/kiosk/administratief-centrum/       kiosk: take a ticket (log in as onthaal)\n"
+            f"  {base}/kiosk/administratief-centrum/       kiosk: take a ticket (enrol kiosk-ac-1 first)\n"
             f"  {base}/screen/administratief-centrum/      waiting-room screen (public)\n"
             f"  {base}/staff/desk/                         desk app (balie; mw at Sociaal Huis)\n"
             f"  {base}/staff/reception/sociaal-huis/       reception: tickets, hand-off (onthaal)\n"
