@@ -166,3 +166,49 @@ def test_30_concurrent_holds_of_one_client_leave_exactly_the_limit(request_, set
     limit = settings.ONTHAAL_HOLDS_PER_CLIENT
     assert outcomes == Counter({"held": limit, "refused": 30 - limit})
     assert Appointment.objects.filter(status=Status.HELD, hold_client=client).count() == limit
+
+
+def test_two_moves_into_the_last_free_place_one_wins_and_the_other_keeps_its_time(request_):
+    """Three rounds: three of the four desks are taken at the target time, and two booked
+    appointments are moved there at the same instant. One move wins; the other is a 409
+    and keeps its old time, its desk and its calendar sequence; the winner kept its
+    reference and gave up its old time in the same transaction."""
+    for round_ in range(3):
+        target = WEDNESDAY + dt.timedelta(minutes=30 * round_)
+        for n in range(3):
+            services.book(
+                request=request_, start=target, name="Full", email=f"f{round_}-{n}@example.org"
+            )
+        movers = [
+            services.book(
+                request=request_,
+                start=WEDNESDAY + dt.timedelta(hours=4, minutes=30 + 30 * round_),  # 13:30…
+                name="Mover",
+                email=f"m{round_}-{n}@example.org",
+            )[0]
+            for n in range(2)
+        ]
+        before = {m.pk: (m.start, m.desk_id) for m in movers}  # reschedule refreshes them
+        outcomes: Counter[str] = Counter()
+        lock = threading.Lock()
+
+        def work(n: int, movers=movers, target=target, outcomes=outcomes, lock=lock) -> None:
+            try:
+                services.reschedule(appointment=movers[n], start=target)
+                result = "moved"
+            except Conflict:
+                result = "conflict"
+            with lock:
+                outcomes[result] += 1
+
+        assert run_at_once(2, work) == []
+        assert outcomes == Counter({"moved": 1, "conflict": 1})
+        after = {a.pk: a for a in Appointment.objects.filter(pk__in=[m.pk for m in movers])}
+        won = [pk for pk, a in after.items() if a.start == target]
+        lost = [pk for pk, a in after.items() if (a.start, a.desk_id) == before[pk]]
+        assert len(won) == len(lost) == 1
+        assert after[won[0]].sequence == 1 and after[lost[0]].sequence == 0
+        assert {a.reference for a in after.values()} == {m.reference for m in movers}
+        assert Appointment.objects.filter(start=target, status=Status.BOOKED).count() == 4
+    assert Appointment.objects.count() == 3 * 5  # moves add no rows
+    assert _overlaps() == 0

@@ -61,7 +61,8 @@ def test_citizen_books_manages_and_cancels(demo, live_server, page_factory, sett
     page.get_by_role("link", name="Annuleren of verplaatsen").click()
     page.wait_for_selector("text=De afspraak annuleren")
     _accessible(page, "booking-5-manage")
-    page.get_by_role("button", name="De afspraak annuleren").click()
+    page.get_by_role("link", name="De afspraak annuleren").click()  # asks first
+    page.get_by_role("button", name="Ja, de afspraak annuleren").click()
     page.wait_for_selector("text=Uw afspraak is geannuleerd.")
     _accessible(page, "booking-6-cancelled")
     assert Appointment.objects.get().status == "cancelled"

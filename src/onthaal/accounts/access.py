@@ -64,8 +64,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }
 
-# Roles that hold a capability in every department, beyond their own. Reception triages the
-# visitors of the whole building by number: it issues tickets for every department, sets
+# Roles that hold a capability in every department, confidential ones too, beyond their own.
+# Reception triages the visitors of the whole building by number: it issues tickets for every department, sets
 # priority and hands waiting visitors over (to the social service too, with a note only the
 # social service reads); it never reads a department's data nor acts at its desks.
 BUILDING_WIDE: dict[str, frozenset[str]] = {
@@ -75,6 +75,11 @@ BUILDING_WIDE: dict[str, frozenset[str]] = {
 # Roles that must log in with a second step (an authenticator app code): they change who may
 # do what, read the audit log, or lead a team. Anyone else may enrol.
 TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.AUDITOR, Role.TEAM_LEAD})
+
+# Reception is the front office of the whole administration: for what it does for callers,
+# its membership covers every department that is not confidential, as an administration-wide
+# role does (the OCMW social service's appointments stay with its own members).
+RECEPTION_WIDE: frozenset[str] = frozenset({"appointments.book", "appointments.view"})
 
 # The start page of each role, in order of precedence when a user has several.
 START_PAGES: list[tuple[str, str]] = [
@@ -97,13 +102,21 @@ def _everywhere(membership: Membership, capability: str) -> bool:
     return membership.role in BUILDING_WIDE.get(capability, ())
 
 
+def _scope(membership: Membership, capability: str) -> int | None:
+    """The department ``membership`` holds ``capability`` in; None: administration-wide."""
+    if membership.role == Role.RECEPTIONIST and capability in RECEPTION_WIDE:
+        return None
+    return membership.department_id
+
+
 def _covers(membership: Membership, department: Department | None, capability: str) -> bool:
     if department is None:
         return True
-    if membership.department_id == department.pk or _everywhere(membership, capability):
+    scope = _scope(membership, capability)
+    if scope == department.pk or _everywhere(membership, capability):
         return True
     # An administration-wide role covers every department except confidential ones.
-    return membership.department_id is None and not department.confidential
+    return scope is None and not department.confidential
 
 
 def can(user: Any, capability: str, department: Department | None = None) -> bool:
@@ -143,8 +156,9 @@ def departments_with(user: Any, capability: str) -> QuerySet[Department]:
         return Department.objects.none()
     if any(_everywhere(m, capability) for m in scoped):
         return Department.objects.all()
-    condition = Q(pk__in=[m.department_id for m in scoped if m.department_id is not None])
-    if any(m.department_id is None for m in scoped):
+    scopes = [_scope(m, capability) for m in scoped]
+    condition = Q(pk__in=[scope for scope in scopes if scope is not None])
+    if any(scope is None for scope in scopes):
         condition |= Q(confidential=False)
     return Department.objects.filter(condition)
 

@@ -331,10 +331,13 @@ class AppointmentRescheduleView(APIView):
         },
     )
     def post(self, request: Request, reference: str) -> Response:
-        """Move an appointment to another free time; the manage link stays the same."""
+        """Move an appointment to another free time. It keeps its reference and its manage
+        link; its calendar entry (UID: the reference) gets a higher SEQUENCE."""
         body = Reschedule(data=request.data)
         body.is_valid(raise_exception=True)
-        appointment = services.by_token(reference, body.validated_data["token"])
+        token = body.validated_data["token"]
+        appointment = services.by_token(reference, token)
+        sequence = appointment.sequence
         try:
             moved = services.reschedule(appointment=appointment, start=body.validated_data["start"])
         except Conflict as error:
@@ -343,5 +346,6 @@ class AppointmentRescheduleView(APIView):
             return _conflict_with_next(
                 error, services.request_of(appointment), body.validated_data["start"]
             )
-        notify.change(moved)
+        if moved.sequence != sequence:  # not the same time again
+            notify.change(moved, manage_url(request, moved, token))
         return Response(AppointmentSerializer(moved).data)

@@ -108,6 +108,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "confirm": ((Status.HELD,), Status.BOOKED),
     "check_in": ((Status.BOOKED,), Status.CHECKED_IN),
     "cancel": ((Status.HELD, Status.BOOKED), Status.CANCELLED),
+    "reschedule": ((Status.BOOKED,), Status.BOOKED),  # a new time, the same appointment
     "no_show": ((Status.BOOKED,), Status.NO_SHOW),
 }
 
@@ -131,6 +132,10 @@ class BookingChannel(models.TextChoices):
     ONLINE = "online", _("online")
     PHONE = "phone", _("by phone")
     DESK = "desk", _("at the desk")
+
+
+# Channels through which staff book for a caller: the contact channel is optional there.
+STAFF_CHANNELS = (BookingChannel.PHONE, BookingChannel.DESK)
 
 
 class Appointment(models.Model):
@@ -191,6 +196,9 @@ class Appointment(models.Model):
     # Kept after anonymisation for a no-show only, and only for its department's no-show
     # period (``retention.anonymise_expired``).
     contact_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The iCalendar SEQUENCE of the event (UID: the reference): raised by every move and by
+    # the cancellation, so a calendar replaces its entry instead of adding one.
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
     ticket = models.OneToOneField(
         "queue.Ticket",
         verbose_name=_("ticket"),
@@ -216,10 +224,12 @@ class Appointment(models.Model):
                 condition=~Q(status=Status.HELD) | Q(hold_expires_at__isnull=False),
                 name="appt_hold_expires",
             ),
+            # A name, and a contact channel unless staff booked it for a caller (phone, desk)
+            # who has none: then the reference is read out to them.
             models.CheckConstraint(
                 condition=Q(status=Status.HELD)
                 | Q(anonymised_at__isnull=False)
-                | ~Q(name="") & (~Q(email="") | ~Q(phone="")),
+                | ~Q(name="") & (~Q(email="") | ~Q(phone="") | Q(channel__in=STAFF_CHANNELS)),
                 name="appt_contact_when_booked",
             ),
         ]

@@ -37,22 +37,26 @@ REMINDER_BEFORE = dt.timedelta(hours=int(getattr(settings, "ONTHAAL_REMINDER_HOU
 
 
 def ics(appointment: Appointment, *, cancelled: bool = False) -> str:
-    """The appointment as an iCalendar event (times in UTC, shown locally by any calendar)."""
+    """The appointment as an iCalendar event (times in UTC, shown locally by any calendar).
+    One entry for the appointment's whole life: its UID is the reference, which a move keeps,
+    and its SEQUENCE goes up with every move and with the cancellation, so a calendar
+    replaces the entry it has (a cancellation is METHOD:CANCEL with the same UID)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Onthaal//Zonnedoorn//NL")
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = icalendar.Event()
     event.add("uid", f"{appointment.reference}@onthaal")
+    event.add("sequence", appointment.sequence)
     event.add("dtstamp", clock.now())
+    event.add("organizer", f"mailto:{settings.DEFAULT_FROM_EMAIL}")
     event.add("dtstart", appointment.start.astimezone(dt.UTC))
     event.add("dtend", appointment.end.astimezone(dt.UTC))
     products = ", ".join(i.product.name for i in appointment.items.select_related("product"))
     event.add("summary", f"{products} — {appointment.location.name}")
     event.add("location", f"{appointment.location.name}, {appointment.location.address}")
     event.add("description", f"Referentie {appointment.reference}")
-    if cancelled:
-        event.add("status", "CANCELLED")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical().decode()
 
@@ -105,8 +109,10 @@ def confirmation(appointment: Appointment, manage_url: str) -> Notification | No
     return _queue(appointment, Notification.Kind.CONFIRMATION, manage_url)
 
 
-def change(appointment: Appointment) -> Notification | None:
-    return _queue(appointment, Notification.Kind.CHANGE)
+def change(appointment: Appointment, manage_url: str = "") -> Notification | None:
+    """The appointment moved: the new time, the updated calendar entry, and the manage link
+    (the same one as before: a move keeps it)."""
+    return _queue(appointment, Notification.Kind.CHANGE, manage_url)
 
 
 def cancellation(appointment: Appointment) -> Notification | None:

@@ -1,8 +1,8 @@
 """Retention: a citizen's name and contact are kept 30 days after the appointment, then removed.
 
 The worker runs ``anonymise_expired`` every minute. It takes every appointment that ended more
-than ``RETENTION`` ago, whatever became of it (done, no-show, cancelled, moved — the old one of
-a move is cancelled —, or even left open by an older version), and removes the name, e-mail
+than ``RETENTION`` ago, whatever became of it (done, no-show, cancelled, moved, or even left
+open by an older version), and removes the name, e-mail
 address, phone number, staff's reason for an exception and the idempotency key, and the
 address, subject, text and calendar file of every message about it. The anonymous facts stay
 for the figures: products, times, desk, channel, outcome (``reporting`` records them).

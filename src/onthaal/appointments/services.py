@@ -9,11 +9,11 @@ the overlap check inside it is the truth). See ADR 0005.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import random
 import re
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import CharField, Count, Q
+from django.db.models import CharField, Count, F, Q
 from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from onthaal.appointments import slots as slotting
 from onthaal.appointments.contact import contact_key
 from onthaal.appointments.models import (
     ACTIVE_STATUSES,
+    STAFF_CHANNELS,
     TRANSITIONS,
     Appointment,
     AppointmentProduct,
@@ -39,6 +40,7 @@ from onthaal.appointments.models import (
     BookingPolicy,
     Status,
     hash_token,
+    new_reference,
 )
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
@@ -155,7 +157,11 @@ def _desks(request: Request) -> list[Desk]:
 
 
 def _busy(
-    desks: Sequence[Desk], start: dt.datetime, end: dt.datetime, now: dt.datetime
+    desks: Sequence[Desk],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    exclude: int | None = None,
 ) -> dict[int, list[slotting.Span]]:
     busy: dict[int, list[slotting.Span]] = {d.pk: [] for d in desks}
     if not desks:
@@ -164,14 +170,14 @@ def _busy(
     # that is several times faster than the driver's timezone-aware conversion. The ORM builds
     # the query; its rows are fetched at once, without the ORM's per-row iteration (a third of
     # the time with 5,000 appointments).
-    rows = (
-        Appointment.objects.filter(
-            desk__in=desks, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
-        )
-        .exclude(status=Status.HELD, hold_expires_at__lt=now)
-        .annotate(start_text=Cast("start", CharField()), end_text=Cast("end", CharField()))
-        .values_list("desk_id", "start_text", "end_text")
-    )
+    active = Appointment.objects.filter(
+        desk__in=desks, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
+    ).exclude(status=Status.HELD, hold_expires_at__lt=now)
+    if exclude is not None:
+        active = active.exclude(pk=exclude)
+    rows = active.annotate(
+        start_text=Cast("start", CharField()), end_text=Cast("end", CharField())
+    ).values_list("desk_id", "start_text", "end_text")
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -214,12 +220,17 @@ def _scheduled(
 
 
 def desk_resources(
-    desks: Sequence[Desk], start: dt.datetime, end: dt.datetime, now: dt.datetime
+    desks: Sequence[Desk],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    exclude: int | None = None,
 ) -> list[slotting.Resource]:
     """The desks as the slot engine sees them from ``start`` to ``end``: when each works (its
-    weekly schedule; None without one) and when it is busy (active appointments, live holds,
-    absences). Three queries whatever the number of desks."""
-    busy = _busy(desks, start, end, now)
+    weekly schedule; None without one) and when it is busy (active appointments but
+    ``exclude``, the one being moved; live holds; absences). Three queries whatever the
+    number of desks."""
+    busy = _busy(desks, start, end, now, exclude)
     absences = DeskAbsence.objects.filter(desk__in=desks, start__lt=end, end__gt=start)
     for desk_id, absent_from, absent_until in absences.values_list("desk_id", "start", "end"):
         busy[desk_id].append((absent_from, absent_until))
@@ -273,7 +284,11 @@ def availability(
     )
 
 
-def validate_contact(name: str, email: str, phone: str) -> dict[str, list[str]]:
+def validate_contact(
+    name: str, email: str, phone: str, *, contact_required: bool = True
+) -> dict[str, list[str]]:
+    """Field errors of a name and contact; staff booking for a caller who has no e-mail
+    address or mobile number leave both empty (``contact_required=False``)."""
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("Give your name.")]
@@ -286,7 +301,7 @@ def validate_contact(name: str, email: str, phone: str) -> dict[str, list[str]]:
             errors["email"] = [_("This e-mail address is not valid.")]
     if phone and not PHONE.match(phone):
         errors["phone"] = [_("This phone number is not valid.")]
-    if not email and not phone:
+    if contact_required and not email and not phone:
         errors["email"] = [_("Give an e-mail address or a mobile phone number.")]
     return errors
 
@@ -349,6 +364,8 @@ def _check_contact(
     the department, counted by the contact's keyed hash: it outlives the anonymisation of
     the appointments, and a differently written address (``J@x.org``, ``j+tag@x.org``) is
     the same citizen."""
+    if not email and not phone:
+        return  # a caller without a contact channel (booked by staff): nothing to count
     contact = Q(email__iexact=email) if email else Q(phone=phone)
     field = "email" if email else "phone"
     future = Appointment.objects.filter(contact, status=Status.BOOKED, start__gt=now).count()
@@ -425,77 +442,41 @@ def _book(
         if earlier is not None:
             return earlier, None
     name, email, phone = name.strip(), email.strip(), phone.strip()
-    errors = {} if hold else validate_contact(name, email, phone)
+    # Staff booking for a caller (phone, desk) may leave the contact out: the caller then
+    # writes down the reference that is read out to them.
+    by_staff = getattr(actor, "is_authenticated", False)
+    errors = (
+        {}
+        if hold
+        else validate_contact(
+            name, email, phone, contact_required=not (by_staff and channel in STAFF_CHANNELS)
+        )
+    )
     if start.tzinfo is None:
         errors["start"] = [_("Give the time with its offset.")]
     if errors:
         raise DomainError(_("The booking is not valid."), fields=errors)
     now = clock.now()
-    if start <= now:
-        raise DomainError(
-            _("This time has passed."), fields={"start": [_("This time has passed.")]}
-        )
+    _not_past(start, now)
     policy = policy_for(request.department)
     override = bool(override_reason) and actor is not None
     if not hold and not override:
-        _check_contact(
-            policy,
-            request.location,
-            email,
-            phone,
-            now,
-            by_staff=getattr(actor, "is_authenticated", False),
-        )
+        _check_contact(policy, request.location, email, phone, now, by_staff=by_staff)
     day = start.astimezone(clock.BRUSSELS).date()
     opening = _opening(request, day, day)
     rules = rules_for(policy, request.duration, override=override)
     end = start + request.duration
-    token = secrets.token_urlsafe(24)
+    last_error: IntegrityError | None = None
     for _attempt in range(3):
+        reference = new_reference()
+        token = manage_token(reference)
         try:
             with transaction.atomic():
                 if hold:
                     _check_holds(client, now)
-                _lock_day(request.department.pk, day)
-                desks = _desks(request)
-                resources = desk_resources(desks, start - rules.buffer, end + rules.buffer, now)
-                on_grid = {
-                    s.start: s
-                    for s in slotting.slots(opening, resources, request.duration, now, rules)
-                }
-                slot = on_grid.get(start)
-                if slot is None:
-                    if not any(s <= start and end <= e for s, e in slotting.merge(opening)):
-                        raise DomainError(
-                            _("We are not open for appointments at this time."),
-                            code="closed",
-                            fields={"start": [_("Choose a time from the list.")]},
-                        )
-                    raise Conflict(
-                        _("This time is no longer free."),
-                        code="slot_taken",
-                        fields={"start": [_("This time is no longer free.")]},
-                    )
-                load = dict(
-                    Appointment.objects.filter(
-                        desk_id__in=slot.resource_ids,
-                        status__in=ACTIVE_STATUSES,
-                        start__date=start.date(),
-                    )
-                    .values("desk_id")
-                    .annotate(n=Count("pk"))
-                    .values_list("desk_id", "n")
-                )
-                desk_id = slotting.choose_resource(slot.resource_ids, load)
-                # Expired holds still count for the exclusion constraint: clear them first.
-                Appointment.objects.filter(
-                    desk_id=desk_id,
-                    status=Status.HELD,
-                    hold_expires_at__lt=now,
-                    start__lt=end + rules.buffer,
-                    end__gt=start,
-                ).delete()
+                desk_id = _free_desk(request, start, end, rules, opening, now)
                 appointment = Appointment.objects.create(
+                    reference=reference,
                     token_hash=hash_token(token),
                     location=request.location,
                     department=request.department,
@@ -514,7 +495,7 @@ def _book(
                     phone=phone,
                     contact_key=contact_key(email, phone),
                     idempotency_key=idempotency_key or None,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    created_by=actor if by_staff else None,
                     override_reason=override_reason if override else "",
                     created_at=now,
                 )
@@ -542,11 +523,90 @@ def _book(
                 return Appointment.objects.get(idempotency_key=idempotency_key), None
             last_error = error
             continue
-    raise Conflict(
+    raise _taken() from last_error
+
+
+def _taken() -> Conflict:
+    return Conflict(
         _("This time is no longer free."),
         code="slot_taken",
         fields={"start": [_("This time is no longer free.")]},
-    ) from last_error
+    )
+
+
+def _not_past(start: dt.datetime, now: dt.datetime) -> None:
+    if start <= now:
+        raise DomainError(
+            _("This time has passed."), fields={"start": [_("This time has passed.")]}
+        )
+
+
+def _free_desk(
+    request: Request,
+    start: dt.datetime,
+    end: dt.datetime,
+    rules: slotting.Rules,
+    opening: list[slotting.Span],
+    now: dt.datetime,
+    exclude: int | None = None,
+) -> int:
+    """Inside the booking's (or the move's) transaction: the desk that takes ``start`` to
+    ``end``, after the day's lock, from the desks free then (the appointment being moved,
+    ``exclude``, does not count against its new time). DomainError ``closed`` outside the
+    opening hours, Conflict ``slot_taken`` when no desk is free. Clears the expired holds in
+    the way, which the exclusion constraint still counts."""
+    _lock_day(request.department.pk, start.astimezone(clock.BRUSSELS).date())
+    desks = _desks(request)
+    resources = desk_resources(desks, start - rules.buffer, end + rules.buffer, now, exclude)
+    on_grid = {s.start: s for s in slotting.slots(opening, resources, request.duration, now, rules)}
+    slot = on_grid.get(start)
+    if slot is None:
+        if not any(s <= start and end <= e for s, e in slotting.merge(opening)):
+            raise DomainError(
+                _("We are not open for appointments at this time."),
+                code="closed",
+                fields={"start": [_("Choose a time from the list.")]},
+            )
+        raise _taken()
+    load = dict(
+        Appointment.objects.filter(
+            desk_id__in=slot.resource_ids,
+            status__in=ACTIVE_STATUSES,
+            start__date=start.date(),
+        )
+        .values("desk_id")
+        .annotate(n=Count("pk"))
+        .values_list("desk_id", "n")
+    )
+    desk_id = slotting.choose_resource(slot.resource_ids, load)
+    Appointment.objects.filter(
+        desk_id=desk_id,
+        status=Status.HELD,
+        hold_expires_at__lt=now,
+        start__lt=end + rules.buffer,
+        end__gt=start,
+    ).delete()
+    return desk_id
+
+
+MANAGE_TOKEN_SALT = "onthaal.appointments.manage"  # noqa: S105 — a key salt, not a secret
+
+
+def manage_token(reference: str) -> str:
+    """The token of the manage link of ``reference``: an HMAC of the reference with a key
+    derived from ``SECRET_KEY``. The database keeps only its SHA-256 (``token_hash``), so a
+    copy of the database alone opens no appointment; the server can still put the link in a
+    later message (a move by reception, a reminder) without keeping it."""
+    digest = salted_hmac(MANAGE_TOKEN_SALT, reference, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def token_of(appointment: Appointment) -> str | None:
+    """The manage token of ``appointment`` when the server can derive it (see
+    ``manage_token``); None for an appointment whose token was random (booked before), or
+    after a change of ``SECRET_KEY``: its link still works, but a message cannot repeat it."""
+    token = manage_token(appointment.reference)
+    return token if appointment.token_matches(token) else None
 
 
 HOLD_LOCK_NAMESPACE = 0x0C
@@ -681,45 +741,83 @@ def by_token(reference: str, token: str) -> Appointment:
 
 def cancel(*, appointment: Appointment, actor: Any = None) -> Appointment:
     with transaction.atomic():
-        appointment = _apply(appointment, "cancel", cancelled_at=clock.now())
+        # The sequence goes up: the calendar's CANCEL replaces the entry it had.
+        appointment = _apply(
+            appointment, "cancel", cancelled_at=clock.now(), sequence=F("sequence") + 1
+        )
         _event(appointment, Action.TRANSITION, actor, "cancel")
     return appointment
 
 
 def reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = None) -> Appointment:
-    """Move to a new time (see ``_reschedule``). Retried when PostgreSQL resolves a deadlock."""
+    """Move to a new time, keeping reference and link (see ``_reschedule``). Retried when
+    PostgreSQL resolves a deadlock."""
     return _retry_on_deadlock(
         lambda: _reschedule(appointment=appointment, start=start, actor=actor)
     )
 
 
 def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = None) -> Appointment:
-    """Move to a new time: the new one is booked first, then the old one cancelled, in one
-    transaction — the citizen never ends up with neither."""
-    if appointment.status != Status.BOOKED:
+    """Move to a new time, keeping the reference, the manage link and the calendar entry
+    (its SEQUENCE goes up). One UPDATE of the row takes the new time and gives up the old
+    one, in one transaction: the citizen never holds both, nor neither. The free desk is
+    chosen as for a booking, after the day's lock, with the appointment's own old time left
+    out; on PostgreSQL the exclusion constraint checks the row's new time against every other
+    active row (a concurrent booking or move that got there first: the next desk, or 409).
+    Moving to the time it already has changes nothing."""
+    allowed_from, to = TRANSITIONS["reschedule"]
+    if appointment.status not in allowed_from:
         raise Conflict(
             _("This appointment can no longer be changed this way."), code="invalid_state"
         )
-    request = request_of(appointment)
-    with transaction.atomic():
-        # Every write the exclusion constraint may make wait comes before the first audit
-        # event: the chain's lock is taken last, so no transaction holds it while it waits.
-        old = _apply(appointment, "cancel", cancelled_at=clock.now())
-        new, _token = _book(
-            request=request,
-            start=start,
-            name=appointment.name,
-            email=appointment.email,
-            phone=appointment.phone,
-            actor=actor,
-            channel=appointment.channel,
+    if start.tzinfo is None:
+        raise DomainError(
+            _("The booking is not valid."),
+            fields={"start": [_("Give the time with its offset.")]},
         )
-        # The manage link stays the same: the new appointment takes over the old token.
-        Appointment.objects.filter(pk=new.pk).update(token_hash=appointment.token_hash)
-        new.refresh_from_db()
-        _event(old, Action.TRANSITION, actor, "cancel", moved_to=new.reference)
-        _event(new, Action.TRANSITION, actor, "reschedule", replaces=old.reference)
-    return new
+    if start == appointment.start:
+        return appointment
+    now = clock.now()
+    _not_past(start, now)
+    request = request_of(appointment)
+    rules = rules_for(policy_for(request.department), request.duration)
+    day = start.astimezone(clock.BRUSSELS).date()
+    opening = _opening(request, day, day)
+    end = start + request.duration
+    before = appointment.start
+    last_error: IntegrityError | None = None
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                desk_id = _free_desk(
+                    request, start, end, rules, opening, now, exclude=appointment.pk
+                )
+                updated = Appointment.objects.filter(
+                    pk=appointment.pk, status__in=allowed_from
+                ).update(
+                    status=to, start=start, end=end, desk_id=desk_id, sequence=F("sequence") + 1
+                )
+                if updated != 1:  # cancelled or checked in meanwhile
+                    raise Conflict(
+                        _("This appointment can no longer be changed this way."),
+                        code="invalid_state",
+                    )
+                appointment.refresh_from_db()
+                # Every write the exclusion constraint may make wait comes before the audit
+                # event: the chain's lock is taken last.
+                _event(
+                    appointment,
+                    Action.TRANSITION,
+                    actor,
+                    "reschedule",
+                    moved_from=before.isoformat(),
+                    moved_to=start.isoformat(),
+                )
+            return appointment
+        except IntegrityError as error:
+            last_error = error
+            continue
+    raise _taken() from last_error
 
 
 CHECK_IN_EARLY = dt.timedelta(minutes=60)

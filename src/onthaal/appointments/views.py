@@ -5,6 +5,7 @@ the e-mail (cancel, move, calendar file)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections import defaultdict
 from typing import Any
@@ -115,11 +116,37 @@ def choose(request: HttpRequest) -> HttpResponse:
                 if day
                 else [],
                 "duration": int(booking.duration.total_seconds() // 60),
-                "move": request.GET.get("move", ""),
-                "token": request.GET.get("token", ""),
             }
         )
+    context.update(_moving(request, context))
     return render(request, "appointments/choose.html", context)
+
+
+def _moving(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """While an appointment is being moved: where a chosen time is sent, and where "Back"
+    leads — the citizen's manage page (with the token), or for staff without a token the
+    appointment's staff page. Nothing is read here: the move itself checks the token or the
+    staff member's access."""
+    move = re.sub(r"[^A-Z0-9]", "", request.GET.get("move", "").upper())[:12]
+    token = request.GET.get("token", "")[:100]
+    if not move:
+        return {"move": "", "back_url": reverse("appointments:start")}
+    if token:
+        manage = reverse("appointments:manage", args=[move]) + "?" + urlencode({"token": token})
+        return {
+            "move": move,
+            "token": token,
+            "move_url": reverse("appointments:move", args=[move]),
+            "back_url": manage,
+        }
+    if context["staff"]:
+        return {
+            "move": move,
+            "token": "",
+            "move_url": reverse("appointments:staff-move", args=[move]),
+            "back_url": reverse("appointments:staff-appointment", args=[move]),
+        }
+    return {"move": "", "back_url": reverse("appointments:start")}
 
 
 def _render_details(
@@ -257,6 +284,9 @@ def details(request: HttpRequest) -> HttpResponse:
         request.session.pop("hold", None)
         url = api.manage_url(request, appointment, token)
         notify.confirmation(appointment, url)
+        if staff:  # the reference is read out to the caller from the appointment's page
+            messages.success(request, _("The appointment is booked."))
+            return redirect("appointments:staff-appointment", appointment.reference)
         request.session[f"booked-{appointment.reference}"] = token
         return redirect(reverse("appointments:done", args=[appointment.reference]))
     context["idempotency_key"] = secrets.token_urlsafe(16)
@@ -320,9 +350,15 @@ def calendar_file(request: HttpRequest, reference: str) -> HttpResponse:
     return response
 
 
-@require_POST
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    """GET asks "do you want to cancel?" (the manage page's cancel is a plain link, never the
+    main button); only the POST of that question cancels."""
     appointment, token = _by_token(request, reference)
+    if request.method != "POST":
+        context = _manage_context(request, appointment, token)
+        context["cancel_url"] = reverse("appointments:cancel", args=[reference])
+        context["back_url"] = context["manage_url"]
+        return render(request, "appointments/cancel.html", context)
     try:
         appointment = services.cancel(appointment=appointment)
         notify.cancellation(appointment)
@@ -339,8 +375,10 @@ def move(request: HttpRequest, reference: str) -> HttpResponse:
         start_at = params.instant(request.POST, "start")
         if start_at is None:
             raise ValueError("no time chosen")
+        sequence = appointment.sequence
         moved = services.reschedule(appointment=appointment, start=start_at)
-        notify.change(moved)
+        if moved.sequence != sequence:  # not a second click on the same time
+            notify.change(moved, api.manage_url(request, moved, token))
         messages.success(request, _("Your appointment has moved."))
         return redirect(reverse("appointments:manage", args=[moved.reference]) + f"?token={token}")
     except ValueError:

@@ -96,15 +96,35 @@ def _planned_desks(
     return planned
 
 
-def cells(scope: Scope, location: Location, department: Department) -> list[advice.Cell]:
-    place = replace(scope, location_id=location.pk, department_ids=(department.pk,))
+Measured = dict[tuple[int, int], dict[tuple[int, int], dict[str, Any]]]
+
+
+def _measured(scope: Scope) -> Measured:
+    """Visits and service seconds per (location, department), then per (weekday, hour): one
+    query for every place in ``scope``."""
     rows = (
-        rollups(place)
+        rollups(scope)
         .exclude(channel__in=["eloket", "phone", "email"])
-        .values("weekday", "hour")
+        .values("location_id", "department_id", "weekday", "hour")
         .annotate(n=Sum("visits"), s=Sum("service_sum"), c=Sum("service_count"))
+        .order_by()
     )
-    measured = {(r["weekday"], r["hour"]): r for r in rows}
+    out: Measured = {}
+    for r in rows:
+        place = out.setdefault((r["location_id"], r["department_id"]), {})
+        place[(r["weekday"], r["hour"])] = dict(r)
+    return out
+
+
+def cells(
+    scope: Scope,
+    location: Location,
+    department: Department,
+    measured: dict[tuple[int, int], dict[str, Any]] | None = None,
+) -> list[advice.Cell]:
+    if measured is None:
+        place = replace(scope, location_id=location.pk, department_ids=(department.pk,))
+        measured = _measured(place).get((location.pk, department.pk), {})
     days = kpi.weekday_count(scope.start, scope.end)
     week = _reference_week(scope.end)
     open_hours = _open_hours(location, department, week)
@@ -177,8 +197,11 @@ def wording(suggestion: advice.Suggestion, products: dict[int, str]) -> str:
     }
 
 
-def product_mix(scope: Scope) -> list[tuple[int, float, float]]:
-    per_product = grouped(scope, "product")
+def product_mix(
+    scope: Scope, per_product: dict[Any, dict[str, int]] | None = None
+) -> list[tuple[int, float, float]]:
+    if per_product is None:
+        per_product = grouped(scope, "product")
     total = sum(r["visits"] for r in per_product.values()) or 1
     return [
         (
@@ -207,12 +230,36 @@ def places(scope: Scope) -> list[tuple[Location, Department]]:
     return out
 
 
+def _products_per_place(scope: Scope) -> dict[tuple[int, int], dict[Any, dict[str, int]]]:
+    """Visits and service seconds per (location, department), then per product: one query."""
+    rows = (
+        rollups(scope)
+        .values("location_id", "department_id", "product_id")
+        .annotate(
+            visits=Sum("visits"),
+            service_sum=Sum("service_sum"),
+            service_count=Sum("service_count"),
+        )
+        .order_by("product_id")
+    )
+    out: dict[tuple[int, int], dict[Any, dict[str, int]]] = {}
+    for r in rows:
+        out.setdefault((r["location_id"], r["department_id"]), {})[r["product_id"]] = {
+            "visits": int(r["visits"] or 0),
+            "service_sum": int(r["service_sum"] or 0),
+            "service_count": int(r["service_count"] or 0),
+        }
+    return out
+
+
 def advise(scope: Scope, target: erlang.Target = DEFAULT_TARGET) -> list[PlaceAdvice]:
     out = []
+    measured = _measured(scope)
+    per_place = _products_per_place(scope)
     for location, department in places(scope):
-        place = replace(scope, location_id=location.pk, department_ids=(department.pk,))
-        needs = advice.needs(cells(scope, location, department), target)
-        mix = product_mix(place)
+        key = (location.pk, department.pk)
+        needs = advice.needs(cells(scope, location, department, measured.get(key, {})), target)
+        mix = product_mix(scope, per_place.get(key, {}))
         suggestions = advice.advise(needs, mix)
         names = product_names({s.product_id for s in suggestions if s.product_id})
         out.append(

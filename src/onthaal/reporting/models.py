@@ -213,3 +213,57 @@ class QueueTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue_id}: {self.share} within {self.wait_seconds}s"
+
+
+class SurveyAnswer(models.Model):
+    """One anonymous answer to the satisfaction survey ("how was your visit?").
+
+    Only what the figures need: where, which department, which service day and channel, the
+    score and the optional comment. No ticket or appointment, no time of day, nothing that
+    leads back to a person; the one-answer-per-visit check lives in ``SurveyReceipt``, which
+    does not point here."""
+
+    department = models.ForeignKey(
+        "organisation.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    location = models.ForeignKey(
+        "organisation.Location",
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    service_day = models.DateField(_("service day"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True, max_length=500)
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="survey_score"),
+        ]
+        indexes = [
+            models.Index(fields=["service_day", "department"], name="survey_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_day} {self.department_id}: {self.score}"
+
+
+class SurveyReceipt(models.Model):
+    """That a visit has answered: a keyed hash of the visit (HMAC with the install's secret
+    key), its primary key, so a second answer fails on the database's unique index. It has
+    no sequence number and no link to the answer it came with."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+
+    class Meta:
+        verbose_name = _("survey receipt")
+        verbose_name_plural = _("survey receipts")
+
+    def __str__(self) -> str:
+        return self.digest[:12]

@@ -24,6 +24,7 @@ from onthaal.reporting.selectors import (
     grouped_twice,
     percentiles,
     service_levels,
+    survey_scores,
     totals,
 )
 
@@ -250,7 +251,9 @@ def channel_figure(scope: Scope) -> Figure:
     )
 
 
-def waiting_figure(scope: Scope) -> tuple[Figure, float | None]:
+def waiting_figure(
+    scope: Scope, overall: tuple[int | None, ...] | None = None
+) -> tuple[Figure, float | None]:
     queues = {q.pk: q for q in Queue.objects.select_related("location")}
     targets = {t.queue_id: t for t in QueueTarget.objects.all()}
     per = percentiles(scope, "wait_seconds", "queue")
@@ -293,7 +296,7 @@ def waiting_figure(scope: Scope) -> tuple[Figure, float | None]:
             "Half of the visitors are called within %(p50)s minutes; %(level)s within their queue's target."
         )
         % {
-            "p50": minutes(percentiles(scope, "wait_seconds").get(0, (None,))[0]),
+            "p50": minutes((overall or percentiles(scope, "wait_seconds").get(0, (None,)))[0]),
             "level": pct(level or 0, 1),
         }
         if called_all
@@ -412,10 +415,10 @@ def capacity_figure(scope: Scope) -> Figure:
     from onthaal.reporting.capacity import appointment_capacity_minutes
 
     rows, table = [], []
+    kept = booked_minutes_kept(scope)
     for location, department in advisor.places(scope):
-        place = Scope(scope.start, scope.end, (department.pk,), location.pk)
         capacity = appointment_capacity_minutes(location, department, scope.start, scope.end)
-        used = booked_minutes_kept(place)
+        used = kept.get((location.pk, department.pk), 0)
         if not capacity and not used:
             continue
         label = f"{department.name} ({location.name})"
@@ -438,6 +441,44 @@ def capacity_figure(scope: Scope) -> Figure:
         summary,
         svg,
         [_("Department"), _("Hours open for appointments"), _("Hours booked"), _("Use")],
+        table,
+    )
+
+
+def survey_figure(scope: Scope) -> Figure:
+    """The satisfaction survey per department: the share of each score, the mean, and the
+    share of satisfied visitors (4 or 5)."""
+    per = survey_scores(scope)
+    names = {d.pk: d.name for d in Department.objects.filter(pk__in=list(per))}
+    scores = (1, 2, 3, 4, 5)
+    words = [_("very bad"), _("bad"), _("okay"), _("good"), _("very good")]
+    order = sorted(per, key=lambda pk: names.get(pk, ""))
+    labels = [names.get(pk, "?") for pk in order]
+    values = [[per[pk].get(s, 0) for s in scores] for pk in order]
+    table = []
+    for label, row in zip(labels, values, strict=True):
+        count = sum(row)
+        mean = sum(s * c for s, c in zip(scores, row, strict=True)) / count
+        table.append(
+            [label, n(count), *[n(c) for c in row], n(mean, 1), pct(row[3] + row[4], count)]
+        )
+    total = sum(sum(row) for row in values)
+    title = _("Satisfaction survey per department")
+    if total:
+        mean = sum(s * c for row in values for s, c in zip(scores, row, strict=True)) / total
+        happy = sum(row[3] + row[4] for row in values)
+        summary = _(
+            "%(n)s answers: on average %(mean)s out of 5; %(share)s were satisfied (good or very good)."
+        ) % {"n": n(total), "mean": n(mean, 1), "share": pct(happy, total)}
+    else:
+        summary = _("No survey answers in this period.")
+    svg = charts.stacked(labels, words, values, title=title, desc=summary)
+    return Figure(
+        "survey",
+        title,
+        summary,
+        svg,
+        [_("Department"), _("Answers"), *words, _("Mean (1–5)"), _("Satisfied")],  # noqa: RUF001
         table,
     )
 
@@ -494,8 +535,8 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
     names = {p.pk: p.name for p in Product.objects.all()}
     visitors, total, total_before = visitors_figure(scope, by)
     all_ = totals(scope)
-    waiting, level = waiting_figure(scope)
     waits = percentiles(scope, "wait_seconds").get(0, (None, None))
+    waiting, level = waiting_figure(scope, waits)
     quick = grouped(scope, "channel").get(Channel.QUICK_COUNTER, {}).get("visits", 0)
     kpis = [
         Kpi(
@@ -529,6 +570,7 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
         service_time_figure(scope, names),
         outcome_figure(scope),
         capacity_figure(scope),
+        survey_figure(scope),
     ]
     places = advisor.advise(scope) if with_advice else []
     desks = desks_figure(places)

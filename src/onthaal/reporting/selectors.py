@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from onthaal.accounts import access
 from onthaal.core.errors import AccessDenied
 from onthaal.reporting import facts, statements
-from onthaal.reporting.models import MEASURES, HourlyRollup, Visit
+from onthaal.reporting.models import MEASURES, HourlyRollup, SurveyAnswer, Visit
 
 BY_CHOICES = ("hour", "weekday", "day", "week", "month", "product", "channel", "department")
 DATE_KEYS = frozenset({"day", "week", "month"})
@@ -212,14 +212,40 @@ def service_levels(scope: Scope, targets: dict[int, int]) -> dict[int | None, tu
     return {row["queue_id"]: (row["within"], row["called"]) for row in rows}
 
 
-def booked_minutes_kept(scope: Scope) -> int:
-    """Minutes of appointment slots used (served or no-show; cancelled ones were freed)."""
-    return int(
+def booked_minutes_kept(scope: Scope) -> dict[tuple[int, int], int]:
+    """Minutes of appointment slots used (served or no-show; cancelled ones were freed), per
+    (location, department)."""
+    rows = (
         visits(scope)
         .filter(channel=facts.APPOINTMENT)
         .exclude(outcome__in=[facts.CANCELLED])
-        .aggregate(n=Coalesce(Sum("booked_minutes"), 0))["n"]
+        .values("location_id", "department_id")
+        .annotate(n=Coalesce(Sum("booked_minutes"), 0))
+        .order_by()
     )
+    return {(r["location_id"], r["department_id"]): int(r["n"]) for r in rows}
+
+
+def survey_scores(scope: Scope) -> dict[int, dict[int, int]]:
+    """Survey answers per department and score (1 to 5) within ``scope``: its period,
+    departments, location and channel (answers have no product, so a product filter does not
+    apply to them)."""
+    q = Q(service_day__gte=scope.start, service_day__lte=scope.end)
+    q &= Q(department_id__in=scope.department_ids)
+    if scope.location_id is not None:
+        q &= Q(location_id=scope.location_id)
+    if scope.channel:
+        q &= Q(channel=scope.channel)
+    rows = (
+        SurveyAnswer.objects.filter(q)
+        .values("department_id", "score")
+        .annotate(n=Count("pk"))
+        .order_by("department_id", "score")
+    )
+    out: dict[int, dict[int, int]] = {}
+    for row in rows:
+        out.setdefault(row["department_id"], {})[row["score"]] = row["n"]
+    return out
 
 
 def first_day() -> dt.date | None:

@@ -83,41 +83,25 @@ def rollup_deltas(batch: Iterable[facts.VisitFact]) -> dict[RollupKey, dict[str,
 
 
 def _add_to_rollups(deltas: dict[RollupKey, dict[str, int]]) -> None:
-    """Add ``deltas`` to the rollups. The caller holds the refresh lock: nobody else writes
-    rollups meanwhile, so reading, adding and writing back is safe."""
-    if not deltas:
-        return
-    days = {key[0] for key in deltas}
-    existing = {
-        (r.service_day, r.hour, r.location_id, r.department_id, r.product_id, r.channel): r
-        for r in HourlyRollup.objects.filter(service_day__in=days)
-    }
-    changed, new = [], []
-    for key, delta in deltas.items():
-        row = existing.get(key)
-        if row is None:
-            day, hour, location_id, department_id, product_id, channel = key
-            new.append(
-                {
-                    "service_day": day,
-                    "weekday": day.weekday(),
-                    "hour": hour,
-                    "location_id": location_id,
-                    "department_id": department_id,
-                    "product_id": product_id,
-                    "channel": channel,
-                    **delta,
-                }
+    """Add ``deltas`` to the rollups (one upsert for all rows, ``statements.add_to_rollups``).
+    The caller holds the refresh lock: nobody else writes rollups meanwhile."""
+    statements.add_to_rollups(
+        [
+            {
+                "service_day": day,
+                "weekday": day.weekday(),
+                "hour": hour,
+                "location_id": location_id,
+                "department_id": department_id,
+                "product_id": product_id,
+                "channel": channel,
+                **delta,
+            }
+            for (day, hour, location_id, department_id, product_id, channel), delta in sorted(
+                deltas.items()
             )
-        else:
-            for name, value in delta.items():
-                setattr(row, name, getattr(row, name) + value)
-            changed.append(row)
-    if len(new) > 1000:
-        statements.insert_rows(HourlyRollup, new)
-    else:
-        HourlyRollup.objects.bulk_create([HourlyRollup(**r) for r in new])
-    HourlyRollup.objects.bulk_update(changed, list(MEASURES), batch_size=1000)
+        ]
+    )
 
 
 def _visit_values(fact: facts.VisitFact) -> dict[str, Any]:
@@ -180,7 +164,7 @@ def _recorded(origin: str, ids: list[int]) -> set[int]:
     )
 
 
-def _ticket_records(rows: list[dict[str, Any]]) -> list[facts.TicketRecord]:
+def ticket_records(rows: list[dict[str, Any]]) -> list[facts.TicketRecord]:
     booked = appointment_selectors.for_tickets(
         [r["pk"] for r in rows if r["source"] == "appointment"]
     )
@@ -231,7 +215,7 @@ def _refresh_tickets(floor: int, settled_before: dt.datetime, batch: int) -> tup
         rows = queue_selectors.closed_tickets(pk_from=cursor, limit=batch)
         done = _recorded(Origin.TICKET, [r["pk"] for r in rows])
         fresh = [r for r in rows if r["pk"] not in done]
-        recorded += record_facts([facts.from_ticket(t) for t in _ticket_records(fresh)])
+        recorded += record_facts([facts.from_ticket(t) for t in ticket_records(fresh)])
         if len(rows) < batch:
             break
         cursor = rows[-1]["pk"] + 1

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.core import clock
-from onthaal.core.errors import NotFound
-from onthaal.reporting import erlang, exports, report, selectors, yearly
+from onthaal.core import client, clock
+from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.reporting import erlang, exports, report, selectors, survey, yearly
 from onthaal.reporting.forms import ReportFilter, WhatIfForm, default_period
 
 
@@ -175,3 +175,55 @@ def year(request: HttpRequest, year: int) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="jaarverslag-{year}.pdf"'
     return response
+
+
+def survey_context(offer: survey.Offer | None) -> dict[str, Any]:
+    """What ``reporting/_survey_form.html`` needs (also on the ticket's page)."""
+    faces = ("\U0001f61e", "\U0001f641", "\U0001f610", "\U0001f642", "\U0001f600")
+    labels = (_("Very bad"), _("Bad"), _("Okay"), _("Good"), _("Very good"))
+    return {
+        "survey": offer,
+        "survey_choices": list(zip(survey.SCORES, faces, labels, strict=True)),
+        "survey_max": survey.COMMENT_MAX,
+        "survey_form": {"score": None, "comment": ""},
+    }
+
+
+def survey_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The satisfaction survey of one visit (public; the token is the key): the form, and the
+    answer. Bad input gives the form again with a message per field (400); a second answer
+    409; too many answers from one address 429; a bad or expired link 404."""
+    visit = survey.visit_for(token)
+    offer = survey.Offer(token, survey.answered(visit))
+    context = survey_context(offer)
+    status = 200
+    if request.method == "POST" and offer.answered:
+        status = 409
+    elif request.method == "POST":
+        form = {"score": request.POST.get("score", ""), "comment": request.POST.get("comment", "")}
+        try:
+            survey.survey_answer(
+                token=token,
+                score=form["score"],
+                comment=form["comment"],
+                address=client.address(request),
+            )
+        except Conflict:
+            context["survey"] = survey.Offer(token, answered=True)
+            status = 409
+        except DomainError as error:
+            if not error.fields:
+                raise
+            context["survey_errors"] = error.fields
+            context["survey_form"] = {**form, "score": _int_or_none(form["score"])}
+            status = error.status_code
+        else:
+            context["survey_done"] = True
+    return render(request, "reporting/survey.html", context, status=status)
+
+
+def _int_or_none(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None

@@ -98,11 +98,13 @@ def test_create_read_reschedule_cancel_through_the_api(client, zonnedoorn, solve
         {"token": token, "start": "2027-03-24T10:00:00+01:00"},
     )
     assert moved.status_code == 200 and moved.json()["start"].startswith("2027-03-24T10:00")
-    new_reference = moved.json()["reference"]
-    cancelled = post(client, f"/api/v1/appointments/{new_reference}/cancel/", {"token": token})
+    assert moved.json()["reference"] == reference  # moved, not booked anew
+    cancelled = post(client, f"/api/v1/appointments/{reference}/cancel/", {"token": token})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     kinds = list(Notification.objects.order_by("pk").values_list("kind", flat=True))
     assert kinds == ["confirmation", "change", "cancellation"]
+    change = Notification.objects.get(kind="change")
+    assert created.json()["manage_url"] in change.body  # the same link, in the "moved" mail
 
 
 def test_a_taken_slot_is_409_with_the_next_free_slots(client, zonnedoorn, solved):

@@ -137,7 +137,9 @@ def test_manage_by_token_cancel_and_reschedule(zonnedoorn):
     found = services.by_token(appointment.reference.lower(), token)
     moved = services.reschedule(appointment=found, start=WEDNESDAY_9.replace(hour=10))
     assert moved.start.astimezone(BRUSSELS).hour == 10 and moved.token_matches(token)
-    assert Appointment.objects.get(pk=appointment.pk).status == Status.CANCELLED
+    # The same appointment, moved: no second row, no cancelled one.
+    assert (moved.pk, moved.reference) == (appointment.pk, appointment.reference)
+    assert list(Appointment.objects.values_list("status", flat=True)) == [Status.BOOKED]
     services.cancel(appointment=moved)
     with pytest.raises(Conflict):
         services.cancel(appointment=moved)

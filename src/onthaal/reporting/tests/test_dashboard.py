@@ -37,6 +37,7 @@ def test_a_manager_sees_every_figure_with_its_table_and_summary(client, history)
         "service",
         "outcomes",
         "capacity",
+        "survey",
         "desks",
     ]
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == len(figures)

@@ -37,7 +37,11 @@
       if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* not allowed */ } }
     }
     last = s.status;
-    if (s.closed) stop();
+    if (s.closed) {
+      stop();
+      // Served: the page again, with the satisfaction survey (it has none while open).
+      if (s.status === "done") window.location.reload();
+    }
   }
 
   function poll() {
