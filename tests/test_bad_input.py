@@ -134,6 +134,19 @@ def staffed(zonnedoorn: dict[str, Any]) -> dict[str, Any]:  # noqa: F811
     return z
 
 
+def _client_for(staffed: dict[str, Any], username: str, url: str) -> Client:
+    """A staff member's client; the kiosk's pages are a kiosk device's (no staff login)."""
+    from onthaal.devices.tests.factories import enrolled
+    from onthaal.organisation.models import Location
+
+    client = Client()
+    if url.startswith("/kiosk/"):
+        enrolled(client, Location.objects.get(slug=url.split("/")[2]), name="kiosk-junk")
+    else:
+        client.force_login(staffed["users"][username])
+    return client
+
+
 STAFF_PAGES = [
     ("onthaal", "/kiosk/administratief-centrum/"),
     ("onthaal", "/staff/reception/administratief-centrum/"),
@@ -154,8 +167,7 @@ def test_every_staff_form_field_answers_junk_with_4xx_and_writes_nothing(
     failures: list[str] = []
     for username, page in STAFF_PAGES:
         url = page.format(balie1=staffed["balie1"].pk, balie2=staffed["balie2"].pk)
-        client = Client()
-        client.force_login(staffed["users"][username])
+        client = _client_for(staffed, username, url)
         response = client.get(url)
         assert response.status_code == 200, url
         for form in _forms(response.content.decode()):
@@ -252,8 +264,7 @@ def test_review_non_numeric_ids_in_staff_forms_are_a_400_on_the_field(
     values = {
         k: v.format(queue=staffed["burgerzaken"].pk, ticket=waiting.pk) for k, v in data.items()
     }
-    client = Client()
-    client.force_login(staffed["users"][username])
+    client = _client_for(staffed, username, url)
     before = _state()
 
     response = client.post(url, values)

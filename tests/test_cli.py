@@ -108,6 +108,8 @@ def _bare_env(**extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "SECRET_KEY", "ONTHAAL_DATA_DIR", "DEBUG", "REDIS_URL"}
+        # Set by the browser tests' live server in this worker's process: no operator has it.
+        and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env["PYTHONPATH"] = os.pathsep.join(
         [str(Path(__file__).parents[1] / "src"), env.get("PYTHONPATH", "")]

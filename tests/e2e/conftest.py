@@ -91,7 +91,12 @@ def page_factory(browser, live_server, settings):
     contexts = []
 
     def make(width: int = 1280, height: int = 900, locale: str = "nl-BE"):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        # bypass_csp: Playwright's wait_for_function evaluates its predicate as a string,
+        # which the pages' policy (no eval) refuses. The policy is tested on its own
+        # (core/tests/test_content_security_policy.py: the header, no inline script).
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, bypass_csp=True
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

