@@ -82,9 +82,12 @@ def matches(query: str) -> tuple[Q | RawSQL, RawSQL]:
     if connection.vendor == "postgresql":
         text = " ".join(words(query))
         # The reader's words are bound parameters; the SQL text is constant.
+        # A register number (IN-2026-001653) is one token to the reader but several to the
+        # Dutch parser: it is also matched as itself.
         condition = RawSQL(
-            "mail_mailitem.search_vector @@ websearch_to_tsquery('onthaal_dutch', %s)",
-            [text],
+            "(mail_mailitem.search_vector @@ websearch_to_tsquery('onthaal_dutch', %s)"
+            " OR mail_mailitem.register_number = %s)",
+            [text, query.strip().upper()],
             output_field=BooleanField(),
         )
         rank = RawSQL(
