@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
-from onthaal.accounts.admin_access import CapabilityAdmin, CapabilityInline
+from onthaal.accounts.admin_access import AddAndActionsAdmin, CapabilityAdmin, CapabilityInline
 from onthaal.accounts.models import ApiToken, LoginFailure, Membership, MembershipRequest
 from onthaal.accounts.services import memberships, tokens, twofactor
 from onthaal.core.errors import DomainError
@@ -137,7 +137,7 @@ class MembershipRequestForm(forms.ModelForm):
 
 
 @admin.register(MembershipRequest)
-class MembershipRequestAdmin(CapabilityAdmin):
+class MembershipRequestAdmin(AddAndActionsAdmin):
     """Roles in confidential departments: one administrator asks, another decides."""
 
     capability = "accounts.change"
@@ -145,15 +145,6 @@ class MembershipRequestAdmin(CapabilityAdmin):
     list_display = ["user", "department", "role", "status", "requested_by", "decided_by"]
     list_filter = ["status"]
     actions = ["approve", "reject"]
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_change_permission(request, None)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return obj is None and super().has_change_permission(request, None)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         made = memberships.membership_request(

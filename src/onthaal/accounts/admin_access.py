@@ -129,3 +129,17 @@ class CapabilityInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return access.can(request.user, self.capability)
+
+
+class AddAndActionsAdmin(CapabilityAdmin):
+    """Records that are added and then changed only by the list's actions (a membership
+    request, a device): no change form for an existing one, no delete."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

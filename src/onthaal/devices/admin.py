@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from onthaal.accounts.admin_access import CapabilityAdmin
+from onthaal.accounts.admin_access import AddAndActionsAdmin
 from onthaal.core.errors import DomainError
 from onthaal.devices import services
 from onthaal.devices.models import Device
@@ -25,22 +25,13 @@ def enrolment_link(request: HttpRequest, code: str) -> str:
 
 
 @admin.register(Device)
-class DeviceAdmin(CapabilityAdmin):
+class DeviceAdmin(AddAndActionsAdmin):
     capability = "accounts.change"
     fields = ["name", "kind", "location"]
     list_display = ["name", "kind", "location", "created_at", "enrolled_at", "revoked_at"]
     list_filter = ["kind", "location", "revoked_at"]
     search_fields = ["name"]
     actions = ["new_enrolment", "revoke"]
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_change_permission(request, None)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return obj is None and super().has_change_permission(request, None)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         if obj is None:
