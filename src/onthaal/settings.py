@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "onthaal.queue",
     "onthaal.appointments",
     "onthaal.mail",
+    "onthaal.eloket",
     "onthaal.reporting",
     "onthaal.api",
 ]
@@ -257,6 +258,15 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 # number a citizen's browser may have to try; on average it tries half). 50,000 takes a phone
 # about a second. See onthaal.appointments.proof.
 ONTHAAL_ALTCHA_MAX_NUMBER = int(os.environ.get("ONTHAAL_ALTCHA_MAX_NUMBER", "50000"))
+# ONTHAAL_PUBLIC_URL: the address citizens reach Onthaal on, for the links in e-loket e-mails
+# (status page, e-mail confirmation). Default: the embedded server.
+ONTHAAL_PUBLIC_URL = os.environ.get("ONTHAAL_PUBLIC_URL", "http://127.0.0.1:8000")
+# ONTHAAL_ELOKET_IBAN / _BIC / _BENEFICIARY: the account citizens pay e-loket requests to (on
+# the "received" page, with the structured communication and the EPC QR code). The default is
+# the example account of the demo municipality.
+ONTHAAL_ELOKET_IBAN = os.environ.get("ONTHAAL_ELOKET_IBAN", "BE68539007547034")
+ONTHAAL_ELOKET_BIC = os.environ.get("ONTHAAL_ELOKET_BIC", "")
+ONTHAAL_ELOKET_BENEFICIARY = os.environ.get("ONTHAAL_ELOKET_BENEFICIARY", "Gemeente Zonnedoorn")
 # ONTHAAL_HOLDS_PER_CLIENT: times one client address may keep on hold at once while filling in
 # the booking form (each hold also costs a solved proof of work). See appointments.services.hold.
 ONTHAAL_HOLDS_PER_CLIENT = int(os.environ.get("ONTHAAL_HOLDS_PER_CLIENT", "3"))

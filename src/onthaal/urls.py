@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("onthaal.hours.urls")),
     path("", include("onthaal.queue.urls")),
     path("", include("onthaal.appointments.urls")),
+    path("", include("onthaal.eloket.urls")),
     path("device/", include("onthaal.devices.urls")),
     path("staff/", include("onthaal.accounts.urls")),
     path("staff/audit/", include("onthaal.audit.urls")),

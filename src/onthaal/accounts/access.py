@@ -60,6 +60,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mail.rules": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
     "mail.export": frozenset({Role.TEAM_LEAD, Role.MANAGER}),
     "mail.retention": frozenset({Role.AUDITOR, Role.ADMIN}),
+    # E-loket: read the requests of one's departments, handle them (transitions, messages,
+    # the document), and import the bank's statements and resolve the payments.
+    "eloket.view": frozenset({Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}),
+    "eloket.handle": frozenset({Role.DESK_AGENT, Role.SOCIAL_WORKER, Role.TEAM_LEAD}),
+    "eloket.payments": frozenset({Role.TEAM_LEAD}),
     # Figures (anonymous counts, no names): the dashboard, exports, advice, the yearly report.
     "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
 }

@@ -48,6 +48,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("lead", _("Queues and desks"), "queue:lead", ("queue.lead",), per_location=True),
     Entry("mail-intake", _("Mail intake"), "mail:intake", ("mail.register",)),
     Entry("mail", _("Mail"), "mail:inbox", ("mail.view",), also=_granted_mail),
+    Entry("eloket", _("E-loket"), "eloket:staff-list", ("eloket.view",)),
     Entry("reports", _("Figures"), "reporting:dashboard", ("reporting.view",)),
     Entry("audit", _("Audit log"), "audit:search", ("audit.view",)),
     Entry("admin", _("Administration"), "admin:index", ADMIN_CAPABILITIES),

@@ -40,6 +40,7 @@ def _housekeeping_loop() -> None:
     from onthaal.appointments import notify, retention
     from onthaal.appointments import services as appointments
     from onthaal.audit import anchors, refusals
+    from onthaal.eloket import outbox as eloket_outbox
     from onthaal.mail import email_intake
     from onthaal.mail import outbox as mail_outbox
     from onthaal.mail import retention as mail_retention
@@ -63,7 +64,7 @@ def _housekeeping_loop() -> None:
             if relayed:
                 log.info("live events: published %d that app processes could not", relayed)
             alerts.enqueue_turn_alerts()  # before sending, so a new one goes out this tick
-            sent = notify.send_due() + mail_outbox.send_due()
+            sent = notify.send_due() + mail_outbox.send_due() + eloket_outbox.send_due()
             if sent:
                 log.info("outbox: sent %d messages", sent)
             if ticks % 12 == 0:  # about once a minute

@@ -1,0 +1,106 @@
+"""Reads of e-loket requests for staff. Every read of a request is an audit event, and so is
+every refusal. A request is visible to the members of its department with ``eloket.view``;
+an administration-wide role sees the requests of departments that are not confidential (the
+OCMW social service's requests stay with its own members) — the mail register's rule. The
+access condition is part of every query: a list or a count never shows a request the reader
+may not see, and a request that is not visible answers as if it did not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from onthaal.accounts import access
+from onthaal.audit.models import Action
+from onthaal.audit.services import record_event, record_refusal
+from onthaal.core import clock
+from onthaal.core.errors import NotFound
+from onthaal.eloket.models import OPEN_STATUSES, Payment, Request, Status
+from onthaal.eloket.services import OBJECT_TYPE
+
+MAX_PAGE = 100
+
+
+def visible_requests(user: Any) -> QuerySet[Request]:
+    departments = access.departments_with(user, "eloket.view")
+    return Request.objects.filter(department__in=departments, anonymised_at__isnull=True)
+
+
+def work_list(
+    user: Any,
+    *,
+    status: str = "",
+    department: int | None = None,
+    mine: bool = False,
+    limit: int = MAX_PAGE,
+) -> list[Request]:
+    """The open requests of the reader's departments, overdue first (then by due date); one
+    ``search`` event naming what was listed."""
+    found = visible_requests(user).select_related("product", "department", "assignee")
+    if status in Status.values:
+        found = found.filter(status=status)
+    else:
+        found = found.filter(status__in=OPEN_STATUSES)
+    if department is not None:
+        found = found.filter(department_id=department)
+    if mine:
+        found = found.filter(assignee=user)
+    today = clock.today()
+    found = found.annotate(
+        overdue=Case(
+            When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("overdue", "due_on", "pk")
+    page: list[Request] = list(found[: max(1, min(limit, MAX_PAGE))])
+    record_event(
+        action=Action.SEARCH,
+        actor=user,
+        object_type=OBJECT_TYPE,
+        details={
+            "status": status,
+            "department": department,
+            "results": [r.reference for r in page],
+        },
+    )
+    return page
+
+
+def get_request(user: Any, reference: Any, *, what: str = "detail") -> Request:
+    """The request, for reading: one ``view`` event naming it and the reader. Unknown and not
+    visible answer alike (404); the try is recorded as a refusal."""
+    text = str(reference or "")[:12].upper()
+    found = (
+        visible_requests(user)
+        .select_related("product", "department", "assignee", "form_version", "mail_item")
+        .filter(reference=text)
+        .first()
+    )
+    if found is None:
+        record_refusal(
+            actor=user,
+            capability="eloket.view",
+            object_type=OBJECT_TYPE,
+            object_id=text,
+            details={"what": what, "reason": "not visible or not found"},
+        )
+        raise NotFound(_("No such request."))
+    record_event(
+        action=Action.VIEW,
+        actor=user,
+        object_type=OBJECT_TYPE,
+        object_id=found.reference,
+        department=found.department,
+        details={"what": what},
+    )
+    return found
+
+
+def payments_to_resolve(user: Any) -> list[Payment]:
+    access.require(user, "eloket.payments", object_type="eloket.payment")
+    return list(
+        Payment.objects.filter(
+            outcome__in=[Payment.Outcome.PARTIAL, Payment.Outcome.DOUBLE, Payment.Outcome.UNMATCHED]
+        ).select_related("request", "statement")[:200]
+    )

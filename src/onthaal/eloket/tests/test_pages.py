@@ -1,0 +1,158 @@
+"""The citizen's pages and the staff's pages, through the test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from onthaal.appointments import proof
+from onthaal.audit.models import AuditEvent
+from onthaal.eloket import services
+from onthaal.eloket.models import Request, Status
+from onthaal.eloket.tests.test_pure import camt_file
+from onthaal.mail.models import MailItem
+from onthaal.mail.samples import text_pdf
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_e_loket_lists_and_searches_its_products(client, world) -> None:
+    page = client.get(reverse("eloket:index"))
+    assert page.status_code == 200
+    for product in (world.attest, world.parking, world.strafregister, world.ocmw):
+        assert product.name_nl in page.content.decode()
+    found = client.get(reverse("eloket:index"), {"q": "bewoner"}).content.decode()
+    assert world.parking.name_nl in found and world.attest.name_nl not in found
+
+
+def test_the_product_page_says_price_delivery_and_what_to_bring(client, world) -> None:
+    page = client.get(reverse("eloket:product", args=[world.parking.slug])).content.decode()
+    assert "25,00" in page or "25.00" in page
+    assert "Uw identiteitskaart" in page
+
+
+def _post(client, product, data, files=None):  # type: ignore[no-untyped-def]
+    form = client.get(reverse("eloket:form", args=[product.slug]))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.content.decode()).group(1)
+    payload = {
+        "idempotency_key": key,
+        "altcha": proof.solve(proof.challenge()),
+        "email": "an@example.org",
+        **data,
+        **(files or {}),
+    }
+    return client.post(reverse("eloket:form", args=[product.slug]), payload), payload
+
+
+def test_filing_with_an_upload_leads_to_the_received_page_with_what_to_pay(client, world) -> None:
+    upload = SimpleUploadedFile("inschrijving.pdf", text_pdf("Inschrijving"), "application/pdf")
+    response, _payload = _post(
+        client, world.parking, {"plate": "1-ABC-123"}, {"registration": upload}
+    )
+    assert response.status_code == 302
+    received = client.get(response["Location"])
+    filed = Request.objects.get()
+    html = received.content.decode()
+    assert filed.reference in html
+    assert f"+++{filed.communication[:3]}/" in html
+    assert "<svg" in html  # the EPC QR code
+    assert filed.files.count() == 1
+
+
+def test_a_double_clicked_submit_files_one_request(client, world) -> None:
+    first, payload = _post(client, world.attest, {"name": "An", "reason": "werk"})
+    again = client.post(reverse("eloket:form", args=[world.attest.slug]), payload)
+    assert first.status_code == again.status_code == 302
+    assert Request.objects.count() == 1 and MailItem.objects.count() == 1
+
+
+def test_bad_input_on_the_form_answers_400_per_field_and_files_nothing(client, world) -> None:
+    response, _payload = _post(client, world.strafregister, {"nn": "12345678901"})
+    assert response.status_code == 400
+    assert 'id="f-nn-error"' in response.content.decode()
+    no_proof = client.post(
+        reverse("eloket:form", args=[world.attest.slug]), {"name": "An", "reason": "werk"}
+    )
+    assert no_proof.status_code == 400
+    assert Request.objects.count() == 0 and MailItem.objects.count() == 0
+
+
+def test_the_status_page_needs_the_token_and_takes_an_answer_while_waiting(client, world) -> None:
+    filed, token = services.submit_request(
+        product=world.attest, answers={"name": "An", "reason": "werk"}, email="a@example.org"
+    )
+    url = reverse("eloket:status", args=[filed.reference])
+    assert client.get(url, {"token": "nope"}).status_code == 404
+    services.transition(actor=world.agent, request=filed, to=Status.WAITING, message="Foto?")
+    page = client.get(url, {"token": token})
+    assert page.status_code == 200 and "Foto?" in page.content.decode()
+    empty = client.post(reverse("eloket:answer", args=[filed.reference]), {"token": token})
+    assert empty.status_code == 400
+    answered = client.post(
+        reverse("eloket:answer", args=[filed.reference]),
+        {"token": token, "body": "Hier", "files": SimpleUploadedFile("f.pdf", text_pdf("f"))},
+    )
+    assert answered.status_code == 302
+    assert Request.objects.get(pk=filed.pk).status == Status.IN_PROGRESS
+
+
+def test_the_e_mail_link_confirms_the_address(client, world) -> None:
+    filed, _token = services.submit_request(
+        product=world.attest, answers={"name": "An", "reason": "werk"}, email="a@example.org"
+    )
+    assert client.get(services.verify_link(filed)).status_code == 200
+    assert Request.objects.get(pk=filed.pk).email_verified_at is not None
+    assert client.get(reverse("eloket:verify", args=["forged"])).status_code == 404
+
+
+def test_staff_see_the_work_list_and_a_request_and_each_read_is_audited(client, world) -> None:
+    filed, _token = services.submit_request(
+        product=world.attest, answers={"name": "An", "reason": "werk"}, email="a@example.org"
+    )
+    client.force_login(world.agent)
+    listed = client.get(reverse("eloket:staff-list"))
+    assert listed.status_code == 200 and filed.reference in listed.content.decode()
+    page = client.get(reverse("eloket:staff-request", args=[filed.reference]))
+    assert page.status_code == 200 and "An" in page.content.decode()
+    assert AuditEvent.objects.filter(action="view", object_id=filed.reference).count() == 1
+    moved = client.post(
+        reverse("eloket:staff-transition", args=[filed.reference]),
+        {"to": Status.IN_PROGRESS, "message": "Gestart"},
+    )
+    assert moved.status_code == 302
+    assert Request.objects.get(pk=filed.pk).status == Status.IN_PROGRESS
+    junk = client.post(reverse("eloket:staff-transition", args=[filed.reference]), {"to": "flying"})
+    assert junk.status_code == 400
+
+
+def test_the_ocmw_request_answers_404_to_a_municipality_desk_agent(client, world) -> None:
+    filed, _token = services.submit_request(
+        product=world.ocmw, answers={"question": "hulp"}, email="a@example.org"
+    )
+    client.force_login(world.agent)
+    assert client.get(reverse("eloket:staff-request", args=[filed.reference])).status_code == 404
+    client.force_login(world.social_worker)
+    assert client.get(reverse("eloket:staff-request", args=[filed.reference])).status_code == 200
+
+
+def test_the_payments_page_imports_camt_and_refuses_a_file_that_is_not_one(client, world) -> None:
+    filed, _token = services.submit_request(
+        product=world.parking,
+        answers={"plate": "1"},
+        email="a@example.org",
+        uploads=[services.Upload("registration", "a.pdf", text_pdf("a"))],
+    )
+    client.force_login(world.lead)
+    url = reverse("eloket:staff-payments")
+    wrong = client.post(url, {"file": SimpleUploadedFile("x.pdf", text_pdf("x"))})
+    assert wrong.status_code == 400 and 'id="file-error"' in wrong.content.decode()
+    data = camt_file(("R1", "25.00", filed.communication), ("R2", "3.00", "000000000097"))
+    done = client.post(url, {"file": SimpleUploadedFile("s.xml", data)})
+    assert done.status_code == 200
+    assert Request.objects.get(pk=filed.pk).paid == filed.amount
+    assert "R2" in done.content.decode()  # listed for resolving
+    client.force_login(world.agent)
+    assert client.get(url).status_code == 403
