@@ -431,6 +431,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "onthaal.api.schema.document_error_responses",
+    ],
     # One name per choice set that several components share (Ticket and IssuedTicket, mail).
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "onthaal.queue.models.Status",

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from onthaal.api import views
@@ -16,4 +16,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    # Last: a path under /api/v1/ that nothing above takes (an id that is not a number, a
+    # misspelt name) answers in the API's error shape, not with an HTML page.
+    re_path(r"^.*/$", views.not_found, name="api-not-found"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 
 from onthaal.accounts import access
 from onthaal.api import serializers
-from onthaal.api.errors import ErrorSerializer
+from onthaal.api.errors import ErrorSerializer, error_body
 from onthaal.catalogue.models import Channel, Product
 from onthaal.core.errors import DomainError
 from onthaal.organisation.models import Department, Location
@@ -87,3 +88,8 @@ class Me(generics.GenericAPIView[Any]):
             "memberships": access.memberships(request.user),
         }
         return Response(serializers.MeSerializer(data).data)
+
+
+def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    """A path under the API that no endpoint serves: 404 in the error shape."""
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from onthaal.api.errors import ErrorSerializer
 from onthaal.api.parsers import JSONParser
-from onthaal.core.errors import DomainError
+from onthaal.core.errors import DomainError, NotFound
 from onthaal.mail import documents, selectors, services
 from onthaal.mail.models import Channel, Direction, DocumentType, MailItem, Status
 from onthaal.mail.services import Upload
@@ -314,7 +314,15 @@ class MailListView(APIView):
         assert department is not None and document_type is not None
         answers = None
         if values.get("answers"):
-            answers = selectors.item_for_change(request.user, values["answers"], what="answers")
+            try:
+                answers = selectors.item_for_change(request.user, values["answers"], what="answers")
+            except NotFound as missing:
+                # A field of the body, not the resource of the URL: a 400 naming the field,
+                # with the same words for an item that does not exist and one not visible.
+                raise DomainError(
+                    _("The request has errors; see the fields."),
+                    fields={"answers": [missing.message]},
+                ) from None
         correspondent = None
         if values.get("correspondent_name"):
             correspondent = services.find_or_create_correspondent(

@@ -204,7 +204,8 @@ class VisitsView(APIView):
         elif fmt == "xlsx":
             response = HttpResponse(exports.as_xlsx(rows), content_type=exports.XLSX_TYPE)
         else:
-            return Response({"by": params["by"], "rows": rows})
+            # Through the documented serializer: a weekday or an hour is a key like any other.
+            return Response(VisitsOut({"by": params["by"], "rows": rows}).data)
         response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
         return response
 

@@ -185,3 +185,38 @@ def test_a_grant_needs_a_reason_and_expires(world):
     refusal = AuditEvent.objects.get(action="permission_denied")
     assert (refusal.actor_label, refusal.object_id) == ("agent", item.register_number)
     assert not AccessGrant.objects.filter(grantee=world.agent2).exists()
+
+
+def test_answering_an_item_that_is_not_there_or_not_visible_is_a_field_error(world):
+    import uuid
+
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    hidden = services.register_item(
+        actor=world.clerk,
+        direction=Direction.IN,
+        department=world.sociale_dienst,
+        document_type=world.social,
+        subject="Aanvraag leefloon",
+    )
+    client = APIClient()
+    client.force_authenticate(world.lead)  # a Burgerzaken lead: Sociale Dienst is not theirs
+    body = {
+        "direction": "out",
+        "department": world.burgerzaken.pk,
+        "informatieobjecttype": world.letter.pk,
+        "subject": "Antwoord",
+    }
+    answers = []
+    for missing in (uuid.uuid4(), hidden.public_id):
+        response = client.post(reverse("api-mail"), {**body, "answers": str(missing)})
+        assert response.status_code == 400, response.content
+        answers.append(response.json()["fields"]["answers"])
+    # The same words whether the item does not exist or is not the caller's to see.
+    assert (
+        answers[0] == answers[1] == [{"code": "invalid", "message": "Dit poststuk bestaat niet."}]
+    )
+    assert MailItem.objects.count() == 1
+    refusals = AuditEvent.objects.filter(action="permission_denied", actor_label="lead")
+    assert refusals.count() == 2

@@ -43,7 +43,7 @@ def test_a_manager_gets_rows_by_weekday(history):
     assert response.status_code == 200
     body = response.json()
     assert body["by"] == "weekday"
-    assert [r["key"] for r in body["rows"]] == [0, 1, 2, 3, 4, 5]
+    assert [r["key"] for r in body["rows"]] == ["0", "1", "2", "3", "4", "5"]
     monday = body["rows"][0]
     expected = Visit.objects.filter(
         service_day__range=("2027-01-12", "2027-03-22"), weekday=0
