@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "onthaal.mail",
     "onthaal.eloket",
     "onthaal.reporting",
+    "onthaal.staffing",
     "onthaal.api",
 ]
 
@@ -467,3 +468,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Staff planning: the public root of the site, for the links in messages that are not sent
+# while a request is served (a sickness imported from the time-registration CSV).
+ONTHAAL_PUBLIC_URL = os.environ.get("ONTHAAL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -67,6 +67,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "eloket.payments": frozenset({Role.TEAM_LEAD}),
     # Figures (anonymous counts, no names): the dashboard, exports, advice, the yearly report.
     "reporting.view": frozenset({Role.MANAGER, Role.TEAM_LEAD}),
+    # Staff planning: the coverage board, requests, absences and rosters of one's departments;
+    # every staff member sees their own week and asks for telework or leave.
+    "staffing.plan": frozenset({Role.TEAM_LEAD, Role.ADMIN}),
+    "staffing.own": frozenset(Role.values),
 }
 
 # Roles that hold a capability in every department, confidential ones too, beyond their own.

@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from onthaal.accounts import access
 
-ADMIN_CAPABILITIES = ("organisation.change", "catalogue.change", "hours.change", "accounts.change")
+ADMIN_CAPABILITIES = (
+    "organisation.change",
+    "catalogue.change",
+    "hours.change",
+    "accounts.change",
+    "staffing.plan",
+)
 
 
 class OnthaalAdminSite(admin.AdminSite):

@@ -284,6 +284,8 @@ class Notification(models.Model):
         CHANGE = "change", _("change")
         CANCELLATION = "cancellation", _("cancellation")
         TURN = "turn", _("your turn is coming")
+        # The appointment lost its person (sickness) and no colleague was free: pick a time.
+        REBOOK = "rebook", _("pick another time")
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")

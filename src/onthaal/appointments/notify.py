@@ -115,6 +115,12 @@ def change(appointment: Appointment, manage_url: str = "") -> Notification | Non
     return _queue(appointment, Notification.Kind.CHANGE, manage_url)
 
 
+def rebook(appointment: Appointment, manage_url: str) -> Notification | None:
+    """The person of the appointment is absent and no colleague is free then: the citizen
+    picks another time through the manage link."""
+    return _queue(appointment, Notification.Kind.REBOOK, manage_url)
+
+
 def cancellation(appointment: Appointment) -> Notification | None:
     return _queue(appointment, Notification.Kind.CANCELLATION)
 

@@ -51,6 +51,7 @@ from onthaal.core.ratelimit import TooMany
 from onthaal.hours import compute as hours_compute
 from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Department, Desk, DeskAbsence, DeskSchedule, Location
+from onthaal.staffing import capacity as staffing_capacity
 
 T = TypeVar("T")
 DEADLOCK_RETRIES = 10
@@ -225,20 +226,39 @@ def desk_resources(
     end: dt.datetime,
     now: dt.datetime,
     exclude: int | None = None,
+    products: Sequence[int] = (),
 ) -> list[slotting.Resource]:
-    """The desks as the slot engine sees them from ``start`` to ``end``: when each works (its
-    weekly schedule; None without one) and when it is busy (active appointments but
-    ``exclude``, the one being moved; live holds; absences). Three queries whatever the
-    number of desks."""
+    """The desks as the slot engine sees them from ``start`` to ``end``: when each works and
+    when it is busy (active appointments but ``exclude``, the one being moved; live holds;
+    absences). A desk works, in a week of its location with a published roster, while a
+    person trained for ``products`` is planned at it and not absent (``staffing.capacity``,
+    ADR 0013); in other weeks by its weekly schedule (always, without one). Four queries
+    without a published roster, seven with one, whatever the number of desks."""
     busy = _busy(desks, start, end, now, exclude)
     absences = DeskAbsence.objects.filter(desk__in=desks, start__lt=end, end__gt=start)
     for desk_id, absent_from, absent_until in absences.values_list("desk_id", "start", "end"):
         busy[desk_id].append((absent_from, absent_until))
     local = clock.BRUSSELS
-    scheduled = _scheduled(desks, start.astimezone(local).date(), end.astimezone(local).date())
+    first, last = start.astimezone(local).date(), end.astimezone(local).date()
+    scheduled = _scheduled(desks, first, last)
+    roster_days, staffed = staffing_capacity.staffed_spans(desks, products, start, end)
+    available: dict[int, tuple[slotting.Span, ...] | None] = {
+        d.pk: scheduled.get(d.pk) for d in desks
+    }
+    if roster_days:
+        for desk in desks:
+            by_schedule = scheduled.get(desk.pk)
+            if by_schedule is None:  # works whenever open: every day without a roster
+                days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+                by_schedule = tuple(
+                    staffing_capacity.day_span(day) for day in days if day not in roster_days
+                )
+            kept = tuple(
+                span for span in by_schedule if span[0].astimezone(local).date() not in roster_days
+            )
+            available[desk.pk] = kept + tuple(staffed.get(desk.pk, ()))
     return [
-        slotting.Resource(id=d.pk, available=scheduled.get(d.pk), busy=tuple(busy[d.pk]))
-        for d in desks
+        slotting.Resource(id=d.pk, available=available[d.pk], busy=tuple(busy[d.pk])) for d in desks
     ]
 
 
@@ -274,7 +294,8 @@ def availability(
     if not opening:
         return []
     desks = _desks(request)
-    resources = desk_resources(desks, opening[0][0], opening[-1][1], now)
+    products = [p.pk for p in request.products]
+    resources = desk_resources(desks, opening[0][0], opening[-1][1], now, products=products)
     return slotting.slots(
         opening,
         resources,
@@ -557,7 +578,14 @@ def _free_desk(
     the way, which the exclusion constraint still counts."""
     _lock_day(request.department.pk, start.astimezone(clock.BRUSSELS).date())
     desks = _desks(request)
-    resources = desk_resources(desks, start - rules.buffer, end + rules.buffer, now, exclude)
+    resources = desk_resources(
+        desks,
+        start - rules.buffer,
+        end + rules.buffer,
+        now,
+        exclude,
+        products=[p.pk for p in request.products],
+    )
     on_grid = {s.start: s for s in slotting.slots(opening, resources, request.duration, now, rules)}
     slot = on_grid.get(start)
     if slot is None:
@@ -757,7 +785,20 @@ def reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = Non
     )
 
 
-def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = None) -> Appointment:
+def reassign(*, appointment: Appointment, actor: Any = None) -> Appointment:
+    """Move to another desk at the same time (its person fell ill): the move of ``_reschedule``
+    (reference, link and calendar entry kept, the SEQUENCE raised) with the time unchanged.
+    Conflict ``slot_taken`` when no other desk is free then."""
+    return _retry_on_deadlock(
+        lambda: _reschedule(
+            appointment=appointment, start=appointment.start, actor=actor, reassign=True
+        )
+    )
+
+
+def _reschedule(
+    *, appointment: Appointment, start: dt.datetime, actor: Any = None, reassign: bool = False
+) -> Appointment:
     """Move to a new time, keeping the reference, the manage link and the calendar entry
     (its SEQUENCE goes up). One UPDATE of the row takes the new time and gives up the old
     one, in one transaction: the citizen never holds both, nor neither. The free desk is
@@ -775,12 +816,14 @@ def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = No
             _("The booking is not valid."),
             fields={"start": [_("Give the time with its offset.")]},
         )
-    if start == appointment.start:
+    if start == appointment.start and not reassign:
         return appointment
     now = clock.now()
     _not_past(start, now)
+    old_desk = appointment.desk_id
     request = request_of(appointment)
-    rules = rules_for(policy_for(request.department), request.duration)
+    # Staff moving an appointment to a colleague are not bound by the lead time.
+    rules = rules_for(policy_for(request.department), request.duration, override=reassign)
     day = start.astimezone(clock.BRUSSELS).date()
     opening = _opening(request, day, day)
     end = start + request.duration
@@ -792,6 +835,8 @@ def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = No
                 desk_id = _free_desk(
                     request, start, end, rules, opening, now, exclude=appointment.pk
                 )
+                if reassign and desk_id == old_desk:
+                    raise _taken()
                 updated = Appointment.objects.filter(
                     pk=appointment.pk, status__in=allowed_from
                 ).update(
@@ -812,6 +857,7 @@ def _reschedule(*, appointment: Appointment, start: dt.datetime, actor: Any = No
                     "reschedule",
                     moved_from=before.isoformat(),
                     moved_to=start.isoformat(),
+                    **({"from_desk": old_desk, "to_desk": desk_id} if reassign else {}),
                 )
             return appointment
         except IntegrityError as error:

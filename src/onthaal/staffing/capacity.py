@@ -1,0 +1,112 @@
+"""Capacity follows people: when each desk is staffed by someone trained for the products, by
+the published roster of its location's week (ADR 0013).
+
+For the weeks of a location that have a published roster, a desk takes appointments only while
+a person is assigned to it (``Place.DESK``) who is trained for every product asked for and is
+not absent. Weeks without a published roster keep the desk-schedule behaviour
+(``appointments.services.desk_resources``). One query when no roster is published in the
+period, four when one is, whatever the number of desks and people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from onthaal.core import clock
+from onthaal.hours.compute import to_instant
+from onthaal.staffing.models import Absence, Place, Roster, RosterAssignment, StaffProfile
+
+Span = tuple[dt.datetime, dt.datetime]
+
+
+def _subtract(span: Span, holes: Sequence[Span]) -> list[Span]:
+    out = [span]
+    for h_start, h_end in holes:
+        nxt = []
+        for start, end in out:
+            if h_end <= start or end <= h_start:
+                nxt.append((start, end))
+                continue
+            if start < h_start:
+                nxt.append((start, h_start))
+            if h_end < end:
+                nxt.append((h_end, end))
+        out = nxt
+    return out
+
+
+def rostered_days(location_id: int, first: dt.date, last: dt.date) -> dict[dt.date, int]:
+    """The published rosters' weeks from ``first`` to ``last``: Monday -> roster id."""
+    monday = first - dt.timedelta(days=first.weekday())
+    return dict(
+        Roster.objects.filter(
+            location_id=location_id,
+            status=Roster.Status.PUBLISHED,
+            week__gte=monday,
+            week__lte=last,
+        ).values_list("week", "pk")
+    )
+
+
+def staffed_spans(
+    desks: Sequence[Any], product_ids: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> tuple[set[dt.date], dict[int, list[Span]]]:
+    """The local days from ``start`` to ``end`` that a published roster covers, and for each
+    desk the instants in which a trained person who is not absent is assigned to it then."""
+    if not desks:
+        return set(), {}
+    local = clock.BRUSSELS
+    first, last = start.astimezone(local).date(), end.astimezone(local).date()
+    weeks = rostered_days(desks[0].location_id, first, last)
+    if not weeks:
+        return set(), {}
+    days = {
+        monday + dt.timedelta(days=n)
+        for monday in weeks
+        for n in range(7)
+        if first <= monday + dt.timedelta(days=n) <= last
+    }
+    rows = list(
+        RosterAssignment.objects.filter(
+            roster_id__in=weeks.values(),
+            place=Place.DESK,
+            desk__in=[d.pk for d in desks],
+            day__gte=first,
+            day__lte=last,
+        ).values_list("user_id", "desk_id", "day", "start", "end")
+    )
+    users = {r[0] for r in rows}
+    wanted = set(product_ids)
+    if wanted and users:
+        skills: dict[int, set[int]] = {}
+        for user_id, product_id in StaffProfile.products.through.objects.filter(
+            staffprofile__user_id__in=users, product_id__in=wanted
+        ).values_list("staffprofile__user_id", "product_id"):
+            skills.setdefault(user_id, set()).add(product_id)
+        trained = {user_id for user_id, known in skills.items() if known >= wanted}
+    else:
+        trained = users
+    absent: dict[int, list[Span]] = {}
+    if trained:
+        for user_id, gone_from, gone_until in Absence.objects.filter(
+            user_id__in=trained, start__lt=end, end__gt=start
+        ).values_list("user_id", "start", "end"):
+            absent.setdefault(user_id, []).append((gone_from, gone_until))
+    spans: dict[int, list[Span]] = {d.pk: [] for d in desks}
+    for user_id, desk_id, day, a_start, a_end in rows:
+        if user_id not in trained or day not in days:
+            continue
+        span = (to_instant(day, a_start, local), to_instant(day, a_end, local))
+        spans[desk_id] += _subtract(span, absent.get(user_id, ()))
+    return days, spans
+
+
+def day_span(day: dt.date) -> Span:
+    """A whole local day as instants (23 or 25 hours on the DST Sundays)."""
+    local = clock.BRUSSELS
+    return (
+        to_instant(day, dt.time(0), local),
+        to_instant(day + dt.timedelta(days=1), dt.time(0), local),
+    )
