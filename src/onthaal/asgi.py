@@ -5,6 +5,8 @@
   async handlers
   (``onthaal.queue.live``): an open stream holds no thread and no database connection, so one
   app process keeps thousands of screens connected.
+* ``/healthz``, ``/readyz`` and ``/metrics`` are bare async handlers too
+  (``onthaal.operations.views``): no host check, session or https redirect for a probe.
 * Every other request is an ordinary, synchronous Django request. It goes to Django's WSGI
   handler on a pool of threads (a2wsgi) rather than through Django's ASGI handler, which hops
   between the event loop and a thread several times per request (a new thread per request,
@@ -32,12 +34,18 @@ django_application = WSGIMiddleware(
 # Import the views now, as the process starts, rather than in its first requests.
 get_resolver().url_patterns  # noqa: B018
 
+from onthaal.operations.views import PATHS as PROBE_PATHS  # noqa: E402
+from onthaal.operations.views import asgi_probe  # noqa: E402
+
 EVENTS_PATH = re.compile(r"^/api/v1/locations/(\d+)/events/$")
 TICKET_EVENTS_PATH = re.compile(r"^/ticket/([A-Za-z0-9_-]{1,32})/events/$")
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and scope.get("method") == "GET":
+        if scope.get("path") in PROBE_PATHS:  # health and metrics, outside Django
+            await asgi_probe(scope, receive, send)
+            return
         match = EVENTS_PATH.match(scope.get("path", ""))
         if match:
             from onthaal.queue.live import asgi_events

@@ -3,6 +3,7 @@
 onthaal demo [--port N]           migrate, load the demo, serve and run the worker
 onthaal serve [--port N] [--workers N]
 onthaal worker
+onthaal upgrade --check           the migrations an upgrade will run, and which lock big tables
 onthaal load-demo
 onthaal audit verify
 onthaal mail destroy              carry out approved mail destruction lists
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = {"load-demo": "load_demo"}.get(command, command)
         if not command.startswith("-") and command not in ("help", "version"):
             _preflight(command)
+        from onthaal.operations import multiprocess
+
+        multiprocess.enable(command)  # before prometheus_client is first imported
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onthaal.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

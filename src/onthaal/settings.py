@@ -82,6 +82,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # believes anyone). Default: 127.0.0.1, a proxy on the same machine. Rate limits, holds and
 # the audit log take the client's address from onthaal.core.client, which follows it.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
+# ONTHAAL_METRICS_ALLOW_IPS: comma-separated addresses or networks of the Prometheus servers that
+# may scrape /metrics, besides loopback (always). The address is the client's as
+# onthaal.core.client reads it (through the trusted proxies). Default: loopback only.
+METRICS_ALLOW_IPS = env_list("ONTHAAL_METRICS_ALLOW_IPS", [])
 
 INSTALLED_APPS = [
     "onthaal.accounts.admin_config.OnthaalAdminConfig",
@@ -114,6 +118,7 @@ INSTALLED_APPS = [
     "onthaal.reporting",
     "onthaal.staffing",
     "onthaal.api",
+    "onthaal.operations",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +126,7 @@ MIDDLEWARE = [
     "onthaal.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "onthaal.core.middleware.RequestIdMiddleware",
+    "onthaal.operations.middleware.RequestMetricsMiddleware",
     "onthaal.core.middleware.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -34,6 +34,7 @@ from onthaal.accounts.roles import roles
 from onthaal.audit import chain
 from onthaal.audit.models import Action, ActorType, AuditEvent
 from onthaal.core import client, clock, context
+from onthaal.operations import metrics
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -156,8 +157,8 @@ def _role_of(actor: Any) -> str:
 
 
 def _request_fields(request: HttpRequest | None) -> dict[str, Any]:
-    if request is None:
-        return {"request_id": "", "ip": None, "user_agent": ""}
+    if request is None:  # a task or the worker's round: its id, if it has one
+        return {"request_id": context.current_request_id.get()[:64], "ip": None, "user_agent": ""}
     return {
         "request_id": getattr(request, "request_id", "")[:64],
         "ip": client.address(request),  # forwarded headers only from trusted proxies
@@ -178,11 +179,21 @@ def scrub(details: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _count(action: str) -> None:
+    """Count an appended event for /metrics (and a failed sign-in as one)."""
+    metrics.AUDIT_APPENDS.labels(action).inc()
+    if action == Action.LOGIN_FAILED:
+        metrics.FAILED_LOGINS.inc()
+
+
 def _append(fields: dict[str, Any]) -> AuditEvent:
     using = router.db_for_write(AuditEvent)
     fields["at"] = clock.now()
+    action = str(fields["action"])
     # No savepoint: the event belongs to the caller's transaction and fails with it.
     with transaction.atomic(using=using, savepoint=False):
+        # Counted once committed: an event rolled back with its change was never appended.
+        transaction.on_commit(lambda: _count(action), using=using)
         connection = connections[using]
         if connection.vendor == "postgresql":
             return _append_postgresql(using, fields)
@@ -330,7 +341,10 @@ def change_with_event(
         subject=subject,
         returning=returning,
     )
-    return _after_chain_lock(using, [(sql, {**params, **values})])
+    row = _after_chain_lock(using, [(sql, {**params, **values})])
+    if row is not None:  # committed with its change
+        _count(str(fields["action"]))
+    return row
 
 
 class EventArgs(TypedDict, total=False):

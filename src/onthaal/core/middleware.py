@@ -28,9 +28,11 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = context.current_request.set(request)
+        id_token = context.current_request_id.set(request_id)
         try:
             response = self.get_response(request)
         finally:
+            context.current_request_id.reset(id_token)
             context.current_request.reset(token)
         response[self.header] = request_id
         return response

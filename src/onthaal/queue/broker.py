@@ -17,6 +17,7 @@ the other app processes still get the call.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import threading
@@ -25,6 +26,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+
+from onthaal.operations import metrics
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,24 @@ HEARTBEAT = "\x00heartbeat"
 HEARTBEAT_SECONDS = 15.0
 
 
+def observe_call_lag(message: str) -> None:
+    """For /metrics: the time from a call (or recall) at a desk, the event's ``at``, to its
+    fan-out to this process's screens. Once per event and process, not per screen."""
+    if '"called"' not in message and '"recalled"' not in message:
+        return
+    try:
+        event = json.loads(message)
+        at = dt.datetime.fromisoformat(event["at"])
+    except (ValueError, KeyError, TypeError):
+        return
+    if event.get("type") in ("called", "recalled"):
+        lag = (dt.datetime.now(tz=dt.UTC) - at).total_seconds()
+        metrics.CALL_PUBLISH_LAG.observe(max(0.0, lag))
+
+
 class LocalBroker:
-    def __init__(self) -> None:
+    def __init__(self, *, observe: bool = True) -> None:
+        self._observe = observe  # False under RedisBroker, which observes as events arrive
         self._lock = threading.Lock()
         self._listeners: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]]] = {}
         self._beats: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
@@ -55,6 +74,8 @@ class LocalBroker:
     def publish(self, channel: str, message: str) -> None:
         with self._lock:
             listeners = list(self._listeners.get(channel, ()))
+        if listeners and self._observe:
+            observe_call_lag(message)
         try:
             current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:  # a publisher outside any event loop (a request thread)
@@ -130,7 +151,7 @@ class RedisBroker:
         self.url = url
         self.prefix = prefix or settings.ONTHAAL_INSTALL_PREFIX
         self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._local = LocalBroker()
+        self._local = LocalBroker(observe=False)
         self._pumps: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -154,9 +175,10 @@ class RedisBroker:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
                 if message is not None and message["type"] == "pmessage":
                     channel, data = message["channel"], message["data"]
+                    text = data.decode() if isinstance(data, bytes) else str(data)
+                    observe_call_lag(text)
                     self._local.publish(
-                        channel.decode() if isinstance(channel, bytes) else str(channel),
-                        data.decode() if isinstance(data, bytes) else str(data),
+                        channel.decode() if isinstance(channel, bytes) else str(channel), text
                     )
         except Exception as error:  # Redis is gone: tell every listener of this process
             if not ready.done():

@@ -21,8 +21,32 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
 
     def handle(self, *args: Any, interval: float, **options: Any) -> None:
+        threading.Thread(target=_heartbeat_loop, name="heartbeat", daemon=True).start()
         threading.Thread(target=_housekeeping_loop, name="housekeeping", daemon=True).start()
         call_command("db_worker", interval=interval, reload=False, queue_name="*")
+
+
+def _heartbeat_loop() -> None:
+    """Write this worker's heartbeat every WORKER_HEARTBEAT_SECONDS (``/readyz`` reads it);
+    forget the heartbeats of workers gone for a day once an hour."""
+    from django.db import close_old_connections
+
+    from onthaal.core import clock
+    from onthaal.operations import health
+
+    name, started_at = health.worker_name(), clock.now()
+    beats = 0
+    while True:
+        try:
+            if beats % 3600 == 0:
+                health.forget_gone_workers()
+            health.beat(name, started_at)
+        except Exception:
+            log.warning("worker heartbeat not written; retrying", exc_info=True)
+        finally:
+            close_old_connections()
+        beats += 1
+        time.sleep(health.WORKER_HEARTBEAT_SECONDS)
 
 
 OUTBOX_SECONDS = float(os.environ.get("ONTHAAL_OUTBOX_SECONDS", "5"))
