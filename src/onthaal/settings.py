@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "onthaal.eloket",
     "onthaal.reporting",
     "onthaal.staffing",
+    "onthaal.help",
     "onthaal.api",
     "onthaal.operations",
 ]
@@ -158,6 +159,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "onthaal.accounts.shell.staff_shell",
+                "onthaal.help.views.help_link",
+                "onthaal.help.practice.banner",
             ],
         },
     },
@@ -364,6 +367,17 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", default=False) else None
 )
 
+# ONTHAAL_MANUAL_SOURCE: the staff manual's Markdown (docs/manual/<lang>/<role>.md of the
+# repository by default), which the help pages at /staff/help/ render.
+MANUAL_SOURCE_DIR = Path(
+    os.environ.get("ONTHAAL_MANUAL_SOURCE") or BASE_DIR.parents[1] / "docs" / "manual"
+)
+# ONTHAAL_MANUAL_DIR: what `make manual` built (screenshots, videos, PDFs), which the help pages
+# show when it is there. Default: DATA_DIR/manual.
+MANUAL_BUILD_DIR = Path(os.environ.get("ONTHAAL_MANUAL_DIR") or DATA_DIR / "manual")
+# ONTHAAL_PRACTICE: set by `onthaal practice` (the practice environment on the demo
+# municipality, in a data dir of its own): every page carries the "OEFENOMGEVING" banner.
+PRACTICE = env_bool("ONTHAAL_PRACTICE", default=False)
 # E-mail: EMAIL_URL-style split variables. Default: the console backend in DEBUG, SMTP otherwise.
 # SMS_BACKEND: "file" (DATA_DIR/sms.log, the default), "console", or the dotted path of a
 # gateway class with send(to, text). See onthaal.appointments.sms.
