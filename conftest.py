@@ -11,6 +11,10 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+# A real OpenID Connect provider on 127.0.0.1 (tests/oidc_provider): the ``oidc_provider``
+# fixture, for the staff single sign-on and any other relying party.
+pytest_plugins = ["tests.oidc_provider.fixtures"]
+
 # The properties test what the code computes, not how fast Hypothesis makes examples: on a
 # shared CI machine the time-based health check and the per-example deadline fail at random.
 hypothesis_settings.register_profile(

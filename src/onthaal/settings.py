@@ -264,6 +264,33 @@ OTP_TOTP_ISSUER = os.environ.get("ONTHAAL_OTP_ISSUER", "Onthaal")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 
+# Staff single sign-on with the organisation's OpenID Connect provider (Entra ID, ACM/IDM...):
+# onthaal.accounts.services.sso and docs/accounts.md. Off while ONTHAAL_SSO_DISCOVERY_URL is
+# empty. ONTHAAL_SSO_DISCOVERY_URL: the provider's discovery document, e.g.
+# https://login.microsoftonline.com/<tenant id>/v2.0/.well-known/openid-configuration (its
+# "issuer" is the one the id_token must carry). ONTHAAL_SSO_CLIENT_ID /
+# ONTHAAL_SSO_CLIENT_SECRET: this application's registration at the provider (the redirect
+# URI to register is https://<host>/staff/login/sso/callback/). ONTHAAL_SSO_SCOPES: the scopes
+# asked for (default "openid profile email"). ONTHAAL_SSO_GROUPS_CLAIM: the claim whose values
+# the group mappings name (default "groups"; Entra ID app roles: "roles").
+# ONTHAAL_SSO_USERNAME_CLAIM: the claim a new account's user name is made from (default
+# "preferred_username"). ONTHAAL_SSO_USERINFO: also ask the userinfo endpoint for claims the
+# id_token lacks (default off). ONTHAAL_SSO_SECOND_STEP_AT_PROVIDER: the provider's sign-in
+# counts as the two-step login for roles that need one (default on: the provider enforces
+# MFA, e.g. Entra ID's conditional access); off: they also give Onthaal's app code.
+SSO_DISCOVERY_URL = os.environ.get("ONTHAAL_SSO_DISCOVERY_URL", "")
+SSO_CLIENT_ID = os.environ.get("ONTHAAL_SSO_CLIENT_ID", "")
+SSO_CLIENT_SECRET = os.environ.get("ONTHAAL_SSO_CLIENT_SECRET", "")
+SSO_SCOPES = os.environ.get("ONTHAAL_SSO_SCOPES", "openid profile email")
+SSO_GROUPS_CLAIM = os.environ.get("ONTHAAL_SSO_GROUPS_CLAIM", "groups")
+SSO_USERNAME_CLAIM = os.environ.get("ONTHAAL_SSO_USERNAME_CLAIM", "preferred_username")
+SSO_USERINFO = env_bool("ONTHAAL_SSO_USERINFO", default=False)
+SSO_SECOND_STEP_AT_PROVIDER = env_bool("ONTHAAL_SSO_SECOND_STEP_AT_PROVIDER", default=True)
+# ONTHAAL_LOCAL_PASSWORDS: staff may log in with a password of Onthaal's own (default on).
+# Off: only break-glass administrators may — an administrator who has already set up the
+# two-step login — and everyone else signs in with single sign-on.
+LOCAL_PASSWORDS = env_bool("ONTHAAL_LOCAL_PASSWORDS", default=True)
+
 # ONTHAAL_ALTCHA_MAX_NUMBER: how hard the proof of work on an anonymous booking is (the largest
 # number a citizen's browser may have to try; on average it tries half). 50,000 takes a phone
 # about a second. See onthaal.appointments.proof.

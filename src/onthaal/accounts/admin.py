@@ -14,8 +14,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from onthaal.accounts.admin_access import AddAndActionsAdmin, CapabilityAdmin, CapabilityInline
-from onthaal.accounts.models import ApiToken, LoginFailure, Membership, MembershipRequest
-from onthaal.accounts.services import memberships, tokens, twofactor
+from onthaal.accounts.models import (
+    ApiToken,
+    ExternalIdentity,
+    GroupMapping,
+    LoginFailure,
+    Membership,
+    MembershipRequest,
+)
+from onthaal.accounts.services import memberships, sso, tokens, twofactor
 from onthaal.core.errors import DomainError
 from onthaal.organisation.models import Department
 
@@ -50,6 +57,7 @@ class MembershipInline(CapabilityInline):
     capability = "accounts.change"
     model = Membership
     form = MembershipForm
+    readonly_fields = ["source"]
     extra = 1
 
 
@@ -79,7 +87,18 @@ class StaffAdmin(CapabilityAdmin, UserAdmin):
         (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
         (_("Permissions"), {"fields": ["is_active"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Single sign-on"), {"fields": ["organisation_accounts"]}),
     ]
+    readonly_fields = ["organisation_accounts"]
+
+    @admin.display(description=_("organisation accounts"))
+    def organisation_accounts(self, obj: Any) -> str:
+        """The identities at the organisation's provider this account signs in with (made by
+        the first single sign-on; read only)."""
+        if obj is None or obj.pk is None:
+            return "-"
+        identities = ExternalIdentity.objects.filter(user=obj).order_by("pk")
+        return ", ".join(str(identity) for identity in identities) or "-"
 
     actions = ["reset_second_factor"]
 
@@ -234,3 +253,73 @@ class ApiTokenAdmin(CapabilityAdmin):
         for token in queryset:
             tokens.token_revoke(actor=request.user, token=token)
         self.message_user(request, gettext("Revoked."))
+
+
+@admin.register(GroupMapping)
+class GroupMappingAdmin(CapabilityAdmin):
+    """Which group of the organisation's provider gives which role in which department, at
+    single sign-on. Every change is an audit event (``services.sso``); a mapping to a
+    confidential department waits for a second administrator's approval."""
+
+    capability = "accounts.change"
+    fields = ["group", "department", "role"]
+    list_display = [
+        "group",
+        "department",
+        "role",
+        "status",
+        "changed_by",
+        "changed_at",
+        "approved_by",
+    ]
+    list_filter = ["status", "role"]
+    search_fields = ["group"]
+    actions = ["approve"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        saved = sso.mapping_save(
+            actor=request.user,
+            group=obj.group,
+            department=obj.department,
+            role=obj.role,
+            mapping=obj if change else None,
+        )
+        for name in ("pk", "status", "changed_by", "changed_at", "approved_by", "approved_at"):
+            setattr(obj, name, getattr(saved, name))
+        obj._state.adding = False
+        if saved.status == GroupMapping.Status.PENDING:
+            self.message_user(
+                request,
+                gettext(
+                    "A mapping to a confidential department gives nothing until a second "
+                    "administrator approves it."
+                ),
+                messages.WARNING,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        sso.mapping_delete(actor=request.user, mapping=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for mapping in queryset:
+            sso.mapping_delete(actor=request.user, mapping=mapping)
+
+    # The services wrote the audit events; only the admin's own history here.
+    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+        return admin.ModelAdmin.log_addition(self, request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+        return admin.ModelAdmin.log_change(self, request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        return admin.ModelAdmin.log_deletions(self, request, queryset)
+
+    @admin.action(description=_("Approve the selected mappings (second administrator)"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for mapping in queryset:
+            try:
+                sso.mapping_approve(actor=request.user, mapping=mapping)
+            except DomainError as refused:
+                self.message_user(request, f"{mapping}: {refused.message}", messages.ERROR)
+            else:
+                self.message_user(request, gettext("%(mapping)s: approved") % {"mapping": mapping})

@@ -18,6 +18,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("administrator")
 
 
+class MembershipSource(models.TextChoices):
+    ADMIN = "admin", _("an administrator")
+    SSO = "sso", _("single sign-on")
+
+
 class Membership(models.Model):
     """A staff member's role in a department.
 
@@ -41,6 +46,11 @@ class Membership(models.Model):
         blank=True,
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # Given by an administrator, or by single sign-on from a group mapping: only the latter
+    # are taken away when the group goes (``accounts.services.sso``).
+    source = models.CharField(
+        _("given by"), max_length=10, choices=MembershipSource.choices, default="admin"
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -56,6 +66,10 @@ class Membership(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=MembershipSource.values),
+                name="membership_source_valid",
             ),
         ]
 
@@ -191,3 +205,116 @@ class MembershipRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} ({self.department})"
+
+
+class ExternalIdentity(models.Model):
+    """A staff account's identity at the organisation's OpenID Connect provider: the pair
+    (issuer, subject) that the provider promises never to give anyone else. Sign-ins find the
+    account by this pair only — never by e-mail address or user name, which can be reused or
+    changed. See ``onthaal.accounts.services.sso``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="external_identities",
+    )
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(_("created at"))
+    last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("organisation account")
+        verbose_name_plural = _("organisation accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} — {self.subject}"
+
+
+class GroupMapping(models.Model):
+    """A group (or role) of the organisation's provider that gives a membership at sign-in.
+
+    A member of ``group`` in the provider gets ``role`` in ``department`` (empty: the whole
+    administration) at their next single sign-on, and loses it at the first sign-on without
+    the group. A mapping to a confidential department takes effect only once a second
+    administrator — not the one who made or last changed it — has approved it (ADR 0013).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        ACTIVE = "active", _("active")
+
+    group = models.CharField(
+        _("group"),
+        max_length=255,
+        help_text=_(
+            "The value of the provider's groups or roles claim, e.g. an Entra ID group's "
+            "object ID or an app role."
+        ),
+    )
+    department = models.ForeignKey(
+        "organisation.Department",
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="group_mappings",
+        null=True,
+        blank=True,
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made or changed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    changed_at = models.DateTimeField(_("made or changed at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("group mapping")
+        verbose_name_plural = _("group mappings")
+        ordering = ["group", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "department", "role"], name="group_mapping_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["group", "role"],
+                condition=models.Q(department__isnull=True),
+                name="group_mapping_unique_global",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="group_mapping_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "active"]),
+                name="group_mapping_status_valid",
+            ),
+            # The four-eyes rule: whoever approves did not make or change the mapping.
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | ~models.Q(approved_by=models.F("changed_by")),
+                name="group_mapping_second_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.department or _("all departments")
+        return f"{self.group} → {self.get_role_display()} ({scope})"

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access, services
 from onthaal.accounts.forms import CodeForm, LoginForm
-from onthaal.accounts.services import twofactor
+from onthaal.accounts.services import sso, twofactor
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
+from onthaal.core import oidc
 from onthaal.organisation.models import Location
 
 
@@ -47,6 +48,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     refused.minutes_left,
                 ) % {"minutes": refused.minutes_left}
             else:
+                # Also when local passwords are off and the password was right: the page
+                # says passwords are off, and a right password is not confirmed to anyone.
                 message = _("The user name or password is not correct.")
             form.add_error(None, message)
         else:
@@ -58,8 +61,74 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 page = "accounts:second-factor" if step == twofactor.VERIFY else "accounts:enrol"
                 return HttpResponseRedirect(f"{resolve_url(page)}?{urlencode({'next': target})}")
             return HttpResponseRedirect(target)
-    context = {"form": form, "demo": settings.DEBUG}
+    return _login_page(request, form, status=status)
+
+
+def _login_page(
+    request: HttpRequest, form: LoginForm | None = None, *, status: int = 200, error: str = ""
+) -> HttpResponse:
+    context = {
+        "form": form or LoginForm(),
+        "demo": settings.DEBUG,
+        "sso": sso.enabled(),
+        "local_passwords": settings.LOCAL_PASSWORDS,
+        "next": request.GET.get("next", ""),
+        "sso_error": error,
+    }
     return render(request, "accounts/login.html", context, status=status)
+
+
+SSO_NEXT = "onthaal_sso_next"
+
+
+def sso_begin(request: HttpRequest) -> HttpResponse:
+    """ "Sign in with your organisation account": off to the organisation's provider."""
+    if not sso.enabled():
+        return HttpResponseRedirect(resolve_url("accounts:login"))
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        request.session[SSO_NEXT] = target
+    callback = request.build_absolute_uri(resolve_url("accounts:sso-callback"))
+    try:
+        return oidc.begin(request, sso.config(), redirect_uri=callback)
+    except oidc.SignInFailed as failed:
+        sso.audit_refusal(request, failed.reason, detail=failed.detail)
+        message = _("The organisation's sign-in service cannot be reached. Try again later.")
+        return _login_page(request, status=503, error=message)
+
+
+def sso_callback(request: HttpRequest) -> HttpResponse:
+    """Back from the provider: check what it says (``core.oidc``), find or make the account
+    and its memberships (``services.sso``), and sign in — or say why not."""
+    if not sso.enabled():
+        return HttpResponseRedirect(resolve_url("accounts:login"))
+    try:
+        claims = oidc.complete(request, sso.config())
+    except oidc.SignInFailed as failed:
+        sso.audit_refusal(request, failed.reason, detail=failed.detail)
+        if failed.reason == oidc.UNREACHABLE:
+            message = _("The organisation's sign-in service cannot be reached. Try again later.")
+            return _login_page(request, status=503, error=message)
+        message = _("Signing in with your organisation account did not succeed. Start again.")
+        return _login_page(request, status=400, error=message)
+    try:
+        outcome = sso.sign_in(request=request, claims=claims)
+    except sso.SignInRefused:
+        message = _(
+            "Your organisation account has no role in Onthaal. Ask an administrator to give "
+            "your group access."
+        )
+        return _login_page(request, status=403, error=message)
+    target = request.session.pop(SSO_NEXT, "")
+    login(request, outcome.user, backend="onthaal.accounts.backends.OnthaalBackend")
+    request.session[sso.SESSION_KEY] = True
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = resolve_url(access.start_page(outcome.user))
+    step = twofactor.due(request)
+    if step is not None:
+        page = "accounts:second-factor" if step == twofactor.VERIFY else "accounts:enrol"
+        return HttpResponseRedirect(f"{resolve_url(page)}?{urlencode({'next': target})}")
+    return HttpResponseRedirect(target)
 
 
 def _next(request: HttpRequest) -> str:

@@ -15,7 +15,7 @@ import zlib
 from django.db import connections
 
 # One fixed key per namespace (any distinct non-zero 32-bit numbers).
-NAMESPACES = {"login": 0x4C4F47}
+NAMESPACES = {"login": 0x4C4F47, "sso": 0x53534F}
 
 
 def lock_name(namespace: str, name: str, *, using: str = "default") -> None:

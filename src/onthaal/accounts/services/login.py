@@ -30,10 +30,22 @@ from onthaal.core.locks import lock_name
 
 
 class LoginRefused(Exception):
-    def __init__(self, *, locked: bool, minutes_left: int = 0) -> None:
-        super().__init__("locked" if locked else "invalid")
+    def __init__(self, *, locked: bool, minutes_left: int = 0, disabled: bool = False) -> None:
+        super().__init__("locked" if locked else "disabled" if disabled else "invalid")
         self.locked = locked
         self.minutes_left = minutes_left
+        # Local passwords are off (``LOCAL_PASSWORDS``) and this is no break-glass account.
+        self.disabled = disabled
+
+
+def break_glass(user: Any) -> bool:
+    """May ``user`` log in with a password while local passwords are off? Only an
+    administrator who has already set up the two-step login (so the password alone never
+    lets anyone in, nor lets them set up an app of their own)."""
+    from onthaal.accounts import access
+    from onthaal.accounts.services import twofactor
+
+    return access.has_role(user, "admin") and twofactor.is_enrolled(user)
 
 
 def _window_start() -> dt.datetime:
@@ -76,6 +88,19 @@ def login_attempt(*, request: HttpRequest, username: str, password: str) -> Any:
     username = username.strip()
     attempt = _take_attempt(request=request, username=username)
     user = authenticate(request, username=username, password=password)
+    if user is not None and not settings.LOCAL_PASSWORDS and not break_glass(user):
+        # A right password, but passwords are off for this account: refused and audited; the
+        # attempt stays counted as a failure.
+        with transaction.atomic():
+            record_event(
+                action=Action.LOGIN_FAILED,
+                actor="anonymous",
+                object_type="user",
+                object_id=user.pk,
+                details={"reason": "local_password_disabled"},
+                request=request,
+            )
+        raise LoginRefused(locked=False, disabled=True)
     if user is not None:
         with transaction.atomic():
             LoginFailure.objects.filter(username__iexact=username, pk__lte=attempt.pk).delete()

@@ -32,6 +32,7 @@ RECOVERY_CODES = 10
 DEVICE_NAME = "authenticator"
 RECOVERY_NAME = "recovery"
 WAIVED_KEY = "onthaal_second_factor_waived"
+SSO_KEY = "onthaal_sso"  # accounts.services.sso.SESSION_KEY
 
 VERIFY = "verify"
 ENROL = "enrol"
@@ -69,6 +70,9 @@ def due(request: HttpRequest) -> str | None:
     if is_verified is not None and is_verified():
         return None
     if settings.DEBUG and request.session.get(WAIVED_KEY):
+        return None
+    # A single sign-on: the organisation's provider did the strong sign-in (when so set).
+    if settings.SSO_SECOND_STEP_AT_PROVIDER and request.session.get(SSO_KEY):
         return None
     if is_enrolled(user):
         return VERIFY
