@@ -54,6 +54,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, message)
         else:
             login(request, user)
+            # A password login is no single sign-on, even in a session that had one.
+            request.session.pop(sso.SESSION_KEY, None)
             twofactor.waive_for_demo(request, form.cleaned_data["password"])
             target = _next(request)
             step = twofactor.due(request)

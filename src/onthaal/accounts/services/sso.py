@@ -376,7 +376,7 @@ def mapping_approve(*, actor: Any, mapping: GroupMapping) -> GroupMapping:
         )
     with transaction.atomic():
         mapping = (
-            GroupMapping.objects.select_for_update()
+            GroupMapping.objects.select_for_update(of=("self",))
             .select_related("department", "changed_by")
             .get(pk=mapping.pk)
         )
