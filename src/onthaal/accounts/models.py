@@ -241,7 +241,7 @@ class GroupMapping(models.Model):
     A member of ``group`` in the provider gets ``role`` in ``department`` (empty: the whole
     administration) at their next single sign-on, and loses it at the first sign-on without
     the group. A mapping to a confidential department takes effect only once a second
-    administrator — not the one who made or last changed it — has approved it (ADR 0013).
+    administrator — not the one who made or last changed it — has approved it (ADR 0014).
     """
 
     class Status(models.TextChoices):

@@ -9,7 +9,7 @@ who someone is and which groups they are in; the group mappings say what that ma
   are left alone.
 - Someone with no membership after that is refused (no group that Onthaal knows).
 - A mapping to a confidential department (the OCMW social service) is active only after a
-  second administrator, not the one who made or last changed it, approved it (ADR 0013);
+  second administrator, not the one who made or last changed it, approved it (ADR 0014);
   until then it gives nothing.
 - Every sign-in and every refusal (bad state or nonce, a provider error, no known group) is an
   audit event; every change of a mapping too.

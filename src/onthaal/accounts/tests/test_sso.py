@@ -334,7 +334,7 @@ def test_the_login_page_offers_the_button_only_when_configured(client, settings,
     assert client.get(reverse("accounts:sso"))["Location"] == reverse("accounts:login")
 
 
-# --- mappings to a confidential department: a second administrator (ADR 0013) --------------
+# --- mappings to a confidential department: a second administrator (ADR 0014) --------------
 
 
 def test_a_confidential_mapping_gives_nothing_until_a_second_administrator_approves(
