@@ -248,6 +248,35 @@ def _journeys(calls: Calls, ops: dict[str, Any], z: dict[str, Any], token: Calla
         body={"kind": "letter", "subject": "Antwoord", "body": "Hierbij."},
     )
 
+    # The e-loket: the products, a form, file a request, read it by its token; staff list it
+    # and move it on.
+    offered = call("GET /api/v1/eloket/products/").json()
+    attest = next(p for p in offered if p["slug"] == "attest-woonst")
+    call("GET /api/v1/eloket/products/{id}/form/", path_parameters={"id": attest["id"]})
+    filed = call(
+        "POST /api/v1/eloket/requests/",
+        media_type="application/json",
+        body={
+            "product": attest["slug"],
+            "answers": {"naam": "An Peeters", "adres": "Dorpstraat 3", "soort": "woonst"},
+            "email": "an@example.org",
+            "altcha": proof.solve(call("GET /api/v1/appointments/challenge/").json()),
+        },
+    ).json()
+    call(
+        "GET /api/v1/eloket/requests/{reference}/",
+        path_parameters={"reference": filed["reference"]},
+        query={"token": parse_qs(urlsplit(filed["status_url"]).query)["token"][0]},
+    )
+    call("GET /api/v1/eloket/requests/", balie, query={"status": "received"})
+    call(
+        "POST /api/v1/eloket/requests/{reference}/transition/",
+        balie,
+        path_parameters={"reference": filed["reference"]},
+        media_type="application/json",
+        body={"to": "in_progress", "message": "We zijn gestart."},
+    )
+
     # Reports.
     today = dt.date(2027, 3, 23)
     call(

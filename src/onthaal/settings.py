@@ -489,6 +489,7 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "onthaal.queue.models.Source",
         "MailStatusEnum": "onthaal.mail.models.Status",
         "MailChannelEnum": "onthaal.mail.models.Channel",
+        "EloketStatusEnum": "onthaal.eloket.models.Status",
     },
 }
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("onthaal.queue.api_urls")),
     path("", include("onthaal.appointments.api_urls")),
     path("", include("onthaal.mail.api_urls")),
+    path("", include("onthaal.eloket.api_urls")),
     path("", include("onthaal.reporting.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file: no inline script (CSP).

@@ -380,6 +380,9 @@ def load() -> bool:
     from onthaal.mail.demo import load_demo_mail
 
     load_demo_mail()
+    from onthaal.eloket.demo import load_demo_eloket
+
+    load_demo_eloket()
     record_event(
         action=Action.CREATE,
         object_type="demo",

@@ -104,3 +104,43 @@ def payments_to_resolve(user: Any) -> list[Payment]:
             outcome__in=[Payment.Outcome.PARTIAL, Payment.Outcome.DOUBLE, Payment.Outcome.UNMATCHED]
         ).select_related("request", "statement")[:200]
     )
+
+
+def finished_requests(*, pk_from: int, limit: int) -> list[dict[str, Any]]:
+    """Closed and rejected requests with an id from ``pk_from`` on, in id order, as plain
+    data for the figures (nothing personal): with the first location of their department."""
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Request.objects.filter(pk__gte=pk_from, finished_at__isnull=False)
+        .order_by("pk")
+        .values("pk", "department_id", "product_id", "status", "submitted_at", "finished_at")[
+            :limit
+        ]
+    ]
+    from onthaal.organisation.models import Department
+
+    departments = {r["department_id"] for r in rows}
+    first: dict[int, int] = {}
+    for department_id, location_id in (
+        Department.locations.through.objects.filter(department_id__in=departments)
+        .order_by("department_id", "location_id")
+        .values_list("department_id", "location_id")
+    ):
+        first.setdefault(department_id, location_id)
+    for row in rows:
+        row["location_id"] = first.get(row["department_id"])
+    return rows
+
+
+def first_open_request(*, pk_from: int) -> int | None:
+    """The lowest id from ``pk_from`` on of a request that is not finished."""
+    return (
+        Request.objects.filter(pk__gte=pk_from, finished_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def last_request_id() -> int:
+    return Request.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -69,6 +69,19 @@ class AppointmentRecord:
 
 
 @dataclass(frozen=True)
+class RequestRecord:
+    """A finished e-loket request, as ``eloket.selectors.finished_requests`` reads it."""
+
+    pk: int
+    location_id: int
+    department_id: int
+    product_id: int
+    status: str  # closed or rejected
+    submitted_at: dt.datetime
+    finished_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class VisitFact:
     origin: str
     origin_id: int
@@ -181,4 +194,27 @@ def from_appointment(a: AppointmentRecord) -> VisitFact:
         persons=a.persons,
         booked_minutes=round((a.end - a.start).total_seconds() / 60),
         products=tuple(sorted(a.products)),
+    )
+
+
+def from_request(r: RequestRecord) -> VisitFact:
+    """The fact of a finished e-loket request: channel e-loket, counted on the day and hour it
+    was filed; served when closed, cancelled when rejected."""
+    day, weekday, hour = kpi.local_slot(r.submitted_at)
+    outcome = SERVED if r.status == "closed" else CANCELLED
+    return VisitFact(
+        origin=ELOKET,
+        origin_id=r.pk,
+        location_id=r.location_id,
+        department_id=r.department_id,
+        queue_id=None,
+        channel=ELOKET,
+        source="online",
+        service_day=day,
+        weekday=weekday,
+        hour=hour,
+        outcome=outcome,
+        arrived_at=r.submitted_at,
+        ended_at=r.finished_at,
+        products=((r.product_id, 1),),
     )

@@ -185,6 +185,7 @@ class RefreshState(models.Model):
 
     ticket_floor = models.BigIntegerField(default=0)
     appointment_floor = models.BigIntegerField(default=0)
+    eloket_floor = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ from django.db import transaction
 
 from onthaal.appointments import selectors as appointment_selectors
 from onthaal.core import clock
+from onthaal.eloket import selectors as eloket_selectors
 from onthaal.queue import selectors as queue_selectors
 from onthaal.reporting import facts, statements
 from onthaal.reporting.models import (
@@ -241,8 +242,39 @@ def _refresh_appointments(floor: int, settled_before: dt.datetime, batch: int) -
     return recorded, max(floor, min(end, open_pk) if open_pk is not None else end)
 
 
+def _refresh_requests(floor: int, batch: int) -> tuple[int, int]:
+    recorded, cursor = 0, floor
+    while True:
+        rows = eloket_selectors.finished_requests(pk_from=cursor, limit=batch)
+        done = _recorded(Origin.ELOKET, [r["pk"] for r in rows])
+        fresh = [r for r in rows if r["pk"] not in done and r["location_id"] is not None]
+        recorded += record_facts(
+            [
+                facts.from_request(
+                    facts.RequestRecord(
+                        pk=r["pk"],
+                        location_id=r["location_id"],
+                        department_id=r["department_id"],
+                        product_id=r["product_id"],
+                        status=r["status"],
+                        submitted_at=r["submitted_at"],
+                        finished_at=r["finished_at"],
+                    )
+                )
+                for r in fresh
+            ]
+        )
+        if len(rows) < batch:
+            break
+        cursor = rows[-1]["pk"] + 1
+    open_pk = eloket_selectors.first_open_request(pk_from=floor)
+    end = eloket_selectors.last_request_id() + 1
+    return recorded, max(floor, min(end, open_pk) if open_pk is not None else end)
+
+
 def refresh_facts(*, batch: int = BATCH) -> int:
-    """Record every closed ticket and appointment not recorded yet; returns how many.
+    """Record every closed ticket, appointment and e-loket request not recorded yet; returns
+    how many.
 
     One transaction: the facts, their rollups and the new floors commit together, so a crash
     halfway leaves nothing half-counted, and the next run starts where this one started.
@@ -254,9 +286,10 @@ def refresh_facts(*, batch: int = BATCH) -> int:
         appointments, state.appointment_floor = _refresh_appointments(
             state.appointment_floor, now - SETTLE, batch
         )
+        requests, state.eloket_floor = _refresh_requests(state.eloket_floor, batch)
         state.refreshed_at = now
         state.save()
-    return tickets + appointments
+    return tickets + appointments + requests
 
 
 def rebuild_rollups(days: Iterable[dt.date] | None = None) -> int:

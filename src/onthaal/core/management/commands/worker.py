@@ -65,6 +65,7 @@ def _housekeeping_loop() -> None:
     from onthaal.appointments import services as appointments
     from onthaal.audit import anchors, refusals
     from onthaal.eloket import outbox as eloket_outbox
+    from onthaal.eloket import retention as eloket_retention
     from onthaal.mail import email_intake
     from onthaal.mail import outbox as mail_outbox
     from onthaal.mail import retention as mail_retention
@@ -98,6 +99,7 @@ def _housekeeping_loop() -> None:
                 notify.schedule_reminders()
                 appointments.mark_no_shows()
                 retention.anonymise_expired()
+                eloket_retention.anonymise_expired()
                 notify.forget_ticket_recipients()
                 mail_outbox.schedule_reminders()
                 carried = mail_retention.carry_out()
