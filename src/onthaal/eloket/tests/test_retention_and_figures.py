@@ -74,7 +74,7 @@ def test_31_days_after_closing_nothing_personal_is_left(world, time_machine) -> 
     # No column of the e-loket's tables still holds the name, the address or the number.
     with connection.cursor() as cursor:
         for table in ("eloket_request", "eloket_requestmessage", "eloket_notification"):
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - a fixed table name
+            cursor.execute(f"SELECT * FROM {table}")
             columns = [c[0] for c in cursor.description]
             for row in cursor.fetchall():
                 values = dict(zip(columns, row, strict=True))

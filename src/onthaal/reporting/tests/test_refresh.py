@@ -20,6 +20,16 @@ from onthaal.reporting.models import HourlyRollup, RefreshState, Visit, VisitPro
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def zonnedoorn(zonnedoorn: dict[str, Any]) -> dict[str, Any]:
+    """The demo without its finished e-loket requests: these tests count the facts that
+    tickets and appointments make (``eloket/tests`` count the requests' facts)."""
+    from onthaal.eloket.models import Request
+
+    Request.objects.filter(finished_at__isnull=False).delete()
+    return zonnedoorn
+
+
 def _serve(z: dict[str, Any], minutes_waiting: int = 6, delivered: int = 2) -> Ticket:
     eid = Product.objects.get(slug="eid-aanvragen")
     ticket = queue.issue_ticket(
