@@ -493,30 +493,41 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# LOG_LEVEL: of the console log (default INFO). Each line is printed once, by the root's one
-# handler (Django's own console handler of "django" would print it again under DEBUG); a
-# refused request is one line without a traceback (onthaal.core.logfilters).
+# LOG_LEVEL: of the console log (default INFO). LOG_FORMAT: "json" (one JSON object per line, the
+# default with DEBUG off: a request's line, a task's line and every other line carry the request
+# id that the audit events of the same request or task carry, and no personal data — see
+# onthaal.operations.logs) or "text" (the default with DEBUG on). Each line is printed once, by
+# the root's one handler (Django's own console handler of "django" would print it again under
+# DEBUG); a refused request is one line without a traceback (onthaal.core.logfilters).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "json" or "text".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "client_errors_without_traceback": {
             "()": "onthaal.core.logfilters.ClientErrorsWithoutTraceback"
-        }
+        },
+        "request_id": {"()": "onthaal.operations.logs.RequestIdFilter"},
     },
+    "formatters": {"json": {"()": "onthaal.operations.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["client_errors_without_traceback"],
+            "filters": ["client_errors_without_traceback", "request_id"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # One line per task is onthaal.task's (with its duration and request id); a failed
+        # task's traceback still comes from django_tasks.
+        "django_tasks": {"level": "WARNING"},
+        # A line per request (route, status, duration): in JSON; in development uvicorn's
+        # access log says it already.
+        "onthaal.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }
-
-# Staff planning: the public root of the site, for the links in messages that are not sent
-# while a request is served (a sickness imported from the time-registration CSV).
-ONTHAAL_PUBLIC_URL = os.environ.get("ONTHAAL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

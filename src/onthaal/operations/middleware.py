@@ -1,13 +1,18 @@
-"""Every Django request counted and timed for ``/metrics``, under its route's name."""
+"""Every Django request counted and timed for ``/metrics`` under its route's name, and logged
+as one line (``onthaal.request``: route, method, status, duration; the request id comes with
+every line, see ``onthaal.operations.logs``)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
 from onthaal.operations import metrics
+
+log = logging.getLogger("onthaal.request")
 
 
 def route_name(request: HttpRequest) -> str:
@@ -32,6 +37,15 @@ class RequestMetricsMiddleware:
         method = request.method if request.method in KNOWN_METHODS else "other"
         metrics.REQUESTS.labels(view, method, str(response.status_code)).inc()
         metrics.REQUEST_SECONDS.labels(view).observe(elapsed)
+        log.info(
+            "request",
+            extra={
+                "view": view,
+                "method": method,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 1),
+            },
+        )
         return response
 
 

@@ -44,6 +44,8 @@ class Command(BaseCommand):
             port=port,
             workers=workers if workers > 1 else None,
             log_level="info",
+            # JSON logs: uvicorn's own lines go to the root handler (settings.LOGGING) too.
+            log_config=None if settings.LOG_FORMAT == "json" else uvicorn.config.LOGGING_CONFIG,
             access_log=access_log,
             # X-Forwarded-For/-Proto only from the configured proxies, as core.client reads
             # them (one list, FORWARDED_ALLOW_IPS, for uvicorn and the app); none: no proxy.

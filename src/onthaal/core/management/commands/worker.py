@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from typing import Any
 
 from django.core.management import call_command
@@ -64,6 +65,7 @@ def _housekeeping_loop() -> None:
     from onthaal.appointments import notify, retention
     from onthaal.appointments import services as appointments
     from onthaal.audit import anchors, refusals
+    from onthaal.core import context
     from onthaal.eloket import outbox as eloket_outbox
     from onthaal.eloket import retention as eloket_retention
     from onthaal.mail import email_intake
@@ -77,6 +79,8 @@ def _housekeeping_loop() -> None:
     anchor_every = settings.AUDIT_ANCHOR_MINUTES * 60
     anchor_due = time.monotonic()
     while True:
+        # Each round has an id, as a request has: its log lines and audit events carry it.
+        round_id = context.current_request_id.set(f"worker-{uuid.uuid4().hex}")
         if time.monotonic() >= anchor_due:
             try:
                 anchors.write()
@@ -120,5 +124,6 @@ def _housekeeping_loop() -> None:
             log.exception("housekeeping failed; retrying shortly")
         finally:
             close_old_connections()
+            context.current_request_id.reset(round_id)
         ticks += 1
         time.sleep(OUTBOX_SECONDS)
