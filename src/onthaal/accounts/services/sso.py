@@ -112,6 +112,8 @@ def _username(claims: dict[str, Any], subject: str) -> str:
     raw = str(claims.get(settings.SSO_USERNAME_CLAIM) or claims.get("email") or "")
     fallback = "sso-" + re.sub(r"[^\w]", "", subject)[:20]
     base = re.sub(r"[^\w.@+-]", "", raw)[:140] or fallback
+    # Two first sign-ins with the same name at once: the second waits, then counts on.
+    lock_name("sso", f"username {base.casefold()}")
     users = get_user_model().objects
     name, n = base, 1
     while users.filter(username__iexact=name).exists():
