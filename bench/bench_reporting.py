@@ -59,20 +59,6 @@ SELECT v.origin, c * %(offset)s + v.origin_id,
  WHERE v.origin_id < %(offset)s AND v.service_day >= %(first)s AND v.service_day < %(last)s
 """
 
-ROLLUP_SQL = """
-INSERT INTO reporting_hourlyrollup (service_day, weekday, hour, location_id, department_id,
-    product_id, channel, visits, served, no_shows, cancelled, transferred, persons, items,
-    wait_count, wait_sum, service_count, service_sum, booked_minutes)
-SELECT service_day, weekday, hour, location_id, department_id, product_id, channel,
-       count(*), count(*) FILTER (WHERE outcome = 'served'),
-       count(*) FILTER (WHERE outcome = 'no_show'), count(*) FILTER (WHERE outcome = 'cancelled'),
-       count(*) FILTER (WHERE outcome = 'transferred'), sum(persons), sum(items),
-       count(wait_seconds), coalesce(sum(wait_seconds), 0), count(service_seconds),
-       coalesce(sum(service_seconds), 0), coalesce(sum(booked_minutes), 0)
-  FROM reporting_visit
- GROUP BY service_day, weekday, hour, location_id, department_id, product_id, channel
-"""
-
 
 def _setup() -> tuple[Any, list[Any]]:
     """The demo organisation, the template history, and the extra buildings."""
@@ -105,10 +91,14 @@ def _generate(template_size: int, locations: list[int]) -> int:
     """Copy the template until the table holds VISITS facts, then compute the rollups. As a
     bulk load does: foreign-key triggers off (the copies point to rows that exist), the
     secondary indexes dropped and built again afterwards."""
+    from onthaal.reporting import statements
+    from onthaal.reporting.models import DailyRollup, HourlyRollup
+
     copies = max(0, -(-VISITS // template_size) - 1)
     start = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reporting_hourlyrollup")
+        cursor.execute("DELETE FROM reporting_dailyrollup")
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reporting_visit'"
             " AND indexname NOT IN ('reporting_visit_pkey', 'visit_unique_origin')"
@@ -139,33 +129,49 @@ def _generate(template_size: int, locations: list[int]) -> int:
         for _name, definition in indexes:
             cursor.execute(definition)
         loaded = time.perf_counter() - start
-        cursor.execute(ROLLUP_SQL)
+        rollup_rows = statements.rebuild_rollups(HourlyRollup)
+        daily_rows = statements.rebuild_rollups(DailyRollup)
         cursor.execute("ANALYZE reporting_visit")
         cursor.execute("ANALYZE reporting_hourlyrollup")
+        cursor.execute("ANALYZE reporting_dailyrollup")
         cursor.execute("SELECT count(*) FROM reporting_visit")
         total = int(cursor.fetchone()[0])
-        cursor.execute("SELECT count(*) FROM reporting_hourlyrollup")
-        rollup_rows = int(cursor.fetchone()[0])
     print(
         f"data: {total:,} visits ({copies + 1} copies of the demo's {template_size:,}, "
-        f"{BUILDINGS + 2} buildings) loaded in {loaded:.0f} s; {rollup_rows:,} rollup rows "
-        f"in {time.perf_counter() - start - loaded:.0f} s",
+        f"{BUILDINGS + 2} buildings) loaded in {loaded:.0f} s; {rollup_rows:,} hourly and "
+        f"{daily_rows:,} daily rollup rows in {time.perf_counter() - start - loaded:.0f} s",
         flush=True,
     )
     return total
 
 
-def _facts_as_rollups(scope: Any) -> Any:
-    """The facts, each standing for a rollup row of one visit: the figures without rollups."""
-    from django.db.models import Case, IntegerField, Value, When
+def _facts_as_rollups(scope: Any, *, hourly: bool = False) -> Any:
+    """The facts, each standing for a rollup row of one visit: the figures without rollups
+    (histogram buckets included: a fact counts 1 in the bucket of its seconds)."""
+    from django.db.models import Case, IntegerField, Q, Value, When
     from django.db.models.functions import Coalesce
 
-    from onthaal.reporting import facts, selectors
+    from onthaal.reporting import facts, histogram, selectors
 
-    def one_if(**condition: Any) -> Case:
-        return Case(When(then=Value(1), **condition), default=Value(0), output_field=IntegerField())
+    def one_if(*conditions: Any, **condition: Any) -> Case:
+        return Case(
+            When(*conditions, then=Value(1), **condition),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
 
+    buckets = {}
+    for measure in histogram.MEASURES:
+        column = f"{measure}_seconds"
+        for i, name in enumerate(histogram.field_names(measure)):
+            within = Q(**{f"{column}__isnull": False})
+            if i > 0:
+                within &= Q(**{f"{column}__gt": histogram.LOWER[i]})
+            if i < histogram.BUCKETS - 1:
+                within &= Q(**{f"{column}__lte": histogram.UPPER[i]})
+            buckets[name] = one_if(within)
     return selectors.visits(scope).annotate(
+        **buckets,
         visits=Value(1, output_field=IntegerField()),
         served=one_if(outcome=facts.SERVED),
         no_shows=one_if(outcome=facts.NO_SHOW),
@@ -302,7 +308,7 @@ def main() -> None:
     client.force_login(manager)
     cookie = client.cookies["sessionid"].value
     connection.close()
-    with _server("redis://127.0.0.1:6379/0") as port:
+    with _server(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")) as port:
         for name, url, _compute in requests:
             get = _http(port, url, cookie)
             get()  # warm the app process

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.utils.translation import get_language
 
@@ -27,6 +28,29 @@ def hours_data(location: Location, start: dt.date, end: dt.date) -> compute.Hour
         exceptions=tuple(e.as_exception() for e in exceptions),
         holidays=public_holidays(start, end, language),
     )
+
+
+def hours_data_for(
+    locations: Iterable[Location], start: dt.date, end: dt.date
+) -> dict[int, compute.HoursData]:
+    """``hours_data`` of several locations at once (keyed by location id): still two queries,
+    whatever the number of locations (the reports read every building's hours)."""
+    pks = [location.pk for location in locations]
+    rules: dict[int, list[compute.WeeklyRule]] = {pk: [] for pk in pks}
+    exceptions: dict[int, list[compute.DayException]] = {pk: [] for pk in pks}
+    for rule in OpeningRule.objects.filter(location__in=pks, valid_from__lte=end).exclude(
+        valid_until__lt=start
+    ):
+        rules[rule.location_id].append(rule.as_rule())
+    for exception in OpeningException.objects.filter(location__in=pks, date__range=(start, end)):
+        exceptions[exception.location_id].append(exception.as_exception())
+    holidays = public_holidays(start, end, (get_language() or "nl")[:2])
+    return {
+        pk: compute.HoursData(
+            rules=tuple(rules[pk]), exceptions=tuple(exceptions[pk]), holidays=holidays
+        )
+        for pk in pks
+    }
 
 
 def location_schedule(

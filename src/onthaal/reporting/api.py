@@ -107,6 +107,12 @@ class VisitsQuery(serializers.Serializer[Any]):
         return attrs
 
 
+HISTOGRAM_SECONDS = (
+    "Seconds, from the rollups' histograms: within the bucket of the exact nearest-rank "
+    "percentile (under 60 s up to 20 minutes; see docs/reporting.md)."
+)
+
+
 class VisitRow(serializers.Serializer[Any]):
     key = serializers.CharField(
         help_text="The group: a date, an hour, a weekday (0 = Monday), an id or a channel."
@@ -116,9 +122,9 @@ class VisitRow(serializers.Serializer[Any]):
     served = serializers.IntegerField()
     no_shows = serializers.IntegerField()
     cancelled = serializers.IntegerField()
-    wait_p50 = serializers.IntegerField(allow_null=True, help_text="Seconds (nearest rank).")
-    wait_p90 = serializers.IntegerField(allow_null=True, help_text="Seconds (nearest rank).")
-    service_p50 = serializers.IntegerField(allow_null=True, help_text="Seconds (nearest rank).")
+    wait_p50 = serializers.IntegerField(allow_null=True, help_text=HISTOGRAM_SECONDS)
+    wait_p90 = serializers.IntegerField(allow_null=True, help_text=HISTOGRAM_SECONDS)
+    service_p50 = serializers.IntegerField(allow_null=True, help_text=HISTOGRAM_SECONDS)
 
 
 class VisitsOut(serializers.Serializer[Any]):

@@ -18,16 +18,31 @@ def _overlap(a: tuple[dt.datetime, dt.datetime], b: tuple[dt.datetime, dt.dateti
 
 
 def appointment_capacity_minutes(
-    location: Location, department: Department, start: dt.date, end: dt.date
+    location: Location,
+    department: Department,
+    start: dt.date,
+    end: dt.date,
+    *,
+    hours: compute.HoursData | None = None,
+    desks: list[Desk] | None = None,
 ) -> float:
-    days = location_schedule(
-        location, start, end, department=department, channels=(compute.APPOINTMENT,)
-    )
-    desks = list(
-        Desk.objects.filter(location=location, departments=department, active=True)
-        .exclude(kind=Desk.Kind.RECEPTION)
-        .prefetch_related("schedule")
-    )
+    """``hours`` (the location's, covering the period) and ``desks`` (the place's, with their
+    schedules prefetched) when the caller has read them for every place at once
+    (``advisor.place_data``); read here otherwise."""
+    if hours is None:
+        days = location_schedule(
+            location, start, end, department=department, channels=(compute.APPOINTMENT,)
+        )
+    else:
+        days = compute.schedule(
+            hours, start, end, channels=(compute.APPOINTMENT,), department_id=department.pk
+        )
+    if desks is None:
+        desks = list(
+            Desk.objects.filter(location=location, departments=department, active=True)
+            .exclude(kind=Desk.Kind.RECEPTION)
+            .prefetch_related("schedule")
+        )
     total = 0.0
     for day in days:
         intervals = [(i.start, i.end) for i in day.intervals]

@@ -1,7 +1,8 @@
 """Rows of the visits per key, and the files they are exported as (CSV, XLSX with openpyxl).
 
 ``visit_rows`` answers ``GET /api/v1/reports/visits/`` and the dashboard's downloads. Counts
-come from the rollups; percentiles from the facts (``statements.percentiles``)."""
+and percentiles come from the rollups in one query (percentiles from their histograms of
+seconds, ``histogram.py``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 
 from onthaal.catalogue.models import Product
 from onthaal.organisation.models import Department
+from onthaal.reporting import histogram
 from onthaal.reporting.charts import Figure
 from onthaal.reporting.models import Channel
-from onthaal.reporting.selectors import Scope, grouped, percentiles
+from onthaal.reporting.selectors import Scope, grouped, percentiles_of
 
 COLUMNS = (
     "key",
@@ -27,6 +29,15 @@ COLUMNS = (
     "wait_p50",
     "wait_p90",
     "service_p50",
+)
+# What the rows need: the counts, and the waiting and service histograms.
+FIELDS = (
+    "visits",
+    "served",
+    "no_shows",
+    "cancelled",
+    *histogram.field_names("wait"),
+    *histogram.field_names("service"),
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,9 +61,9 @@ def _labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
 
 
 def visit_rows(scope: Scope, by: str, *, use_rollups: bool = True) -> list[dict[str, Any]]:
-    counts = grouped(scope, by, use_rollups=use_rollups)
-    waits = percentiles(scope, "wait_seconds", by)
-    services = percentiles(scope, "service_seconds", by, (50,))
+    counts = grouped(scope, by, use_rollups=use_rollups, fields=FIELDS)
+    waits = percentiles_of(counts, "wait")
+    services = percentiles_of(counts, "service", (50,))
     labels = _labels(by, list(counts))
     rows = []
     for key, sums in counts.items():

@@ -9,11 +9,13 @@ equal to a count over the facts.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from onthaal.reporting import facts
+from onthaal.reporting import facts, histogram
 
 
 class Channel(models.TextChoices):
@@ -112,8 +114,8 @@ class VisitProduct(models.Model):
         return f"{self.quantity} x {self.product_id}"
 
 
-# The measures a rollup row sums; each is a sum over the facts of its key (see ROLLUP_SQL in
-# the tests for the count it must equal).
+# The measures a rollup row sums; each is a sum over the facts of its key (see the property
+# test, ``tests/test_rollups_property.py``, for the count it must equal).
 MEASURES = (
     "visits",
     "served",
@@ -128,18 +130,20 @@ MEASURES = (
     "service_sum",
     "booked_minutes",
 )
+# (``booked_minutes``: of the visits not cancelled — a cancelled booking freed its time.)
+# Everything a rollup row adds up: the sums and the histograms of waiting and service seconds
+# (``histogram.py``: one column per bucket, ``wait_h00`` ... ``service_h29``).
+COUNTED = (*MEASURES, *histogram.ALL_FIELDS)
 
 
-class HourlyRollup(models.Model):
-    """Sums of the visits of one local hour x location x department x main product x channel.
+class Rollup(models.Model):
+    """The sums and histograms a rollup row keeps; the key is the concrete model's.
 
-    Ids are plain numbers (0 for "no product"), so the key has no NULL and the unique
-    constraint holds on every database.
-    """
+    Ids are plain numbers (0 for "no product", "no queue"), so the key has no NULL and the
+    unique constraint holds on every database."""
 
     service_day = models.DateField()
     weekday = models.PositiveSmallIntegerField()
-    hour = models.PositiveSmallIntegerField()
     location_id = models.BigIntegerField()
     department_id = models.BigIntegerField()
     product_id = models.BigIntegerField(default=0)
@@ -156,6 +160,24 @@ class HourlyRollup(models.Model):
     service_count = models.PositiveIntegerField(default=0)
     service_sum = models.BigIntegerField(default=0)
     booked_minutes = models.BigIntegerField(default=0)
+
+    KEY: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        abstract = True
+
+
+for _name in histogram.ALL_FIELDS:
+    Rollup.add_to_class(_name, models.PositiveIntegerField(default=0))
+
+
+class HourlyRollup(Rollup):
+    """Sums of the visits of one local hour x location x department x main product x channel:
+    the heat map, the advice, and the visits API by hour."""
+
+    hour = models.PositiveSmallIntegerField()
+
+    KEY = ("service_day", "hour", "location_id", "department_id", "product_id", "channel")
 
     class Meta:
         verbose_name = _("hourly rollup")
@@ -176,6 +198,36 @@ class HourlyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_day} {self.hour}h {self.channel}: {self.visits}"
+
+
+class DailyRollup(Rollup):
+    """Sums of the visits of one service day x location x department x queue x main product x
+    channel: every figure that needs no hour (about a ninth of the hourly rows), and the
+    waiting times and service levels per queue."""
+
+    queue_id = models.BigIntegerField(default=0)
+
+    KEY = ("service_day", "location_id", "department_id", "queue_id", "product_id", "channel")
+
+    class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "service_day",
+                    "location_id",
+                    "department_id",
+                    "queue_id",
+                    "product_id",
+                    "channel",
+                ],
+                name="daily_rollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_day} {self.channel}: {self.visits}"
 
 
 class RefreshState(models.Model):

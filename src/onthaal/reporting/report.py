@@ -18,16 +18,20 @@ from onthaal.reporting.charts import Figure
 from onthaal.reporting.models import Channel, QueueTarget
 from onthaal.reporting.selectors import (
     DEFAULT_TARGET_SECONDS,
+    SERVICE,
+    WAIT,
     Scope,
     booked_minutes_kept,
     grouped,
     grouped_twice,
-    percentiles,
+    percentiles_of,
     service_levels,
     survey_scores,
     totals,
 )
 
+VISITS = ("visits",)
+PRODUCT = ("visits", "items", *SERVICE)  # the product mix, service times, the advice's mix
 NONE = "\u2013"  # an en dash: no figure
 MINUS = "\u2212"
 
@@ -104,9 +108,9 @@ def channel_label(value: str) -> str:
 
 def visitors_figure(scope: Scope, by: str | None = None) -> tuple[Figure, int, int]:
     by = by or granularity(scope)
-    now = grouped(scope, by)
+    now = grouped(scope, by, fields=VISITS)
     before_scope = last_year(scope, by)
-    before = grouped(before_scope, by)
+    before = grouped(before_scope, by, fields=VISITS)
     keys = period_keys(scope.start, scope.end, by)
     old_keys = period_keys(before_scope.start, before_scope.end, by)
     values = [now.get(k, {}).get("visits", 0) for k in keys]
@@ -191,8 +195,10 @@ def heatmap_figure(scope: Scope) -> Figure:
     return Figure("heatmap", title, summary, svg, [_("Weekday")] + [f"{h} h" for h in hours], rows)
 
 
-def product_figure(scope: Scope, names: dict[int, str]) -> Figure:
-    per = grouped(scope, "product")
+def product_figure(
+    scope: Scope, names: dict[int, str], per: dict[Any, dict[str, int]] | None = None
+) -> Figure:
+    per = grouped(scope, "product", fields=PRODUCT) if per is None else per
     total = sum(r["visits"] for r in per.values())
     top = sorted(per.items(), key=lambda kv: -kv[1]["visits"])[:10]
     rows = [
@@ -256,16 +262,17 @@ def waiting_figure(
 ) -> tuple[Figure, float | None]:
     queues = {q.pk: q for q in Queue.objects.select_related("location")}
     targets = {t.queue_id: t for t in QueueTarget.objects.all()}
-    per = percentiles(scope, "wait_seconds", "queue")
-    levels = service_levels(scope, {pk: t.wait_seconds for pk, t in targets.items()})
+    per_queue = grouped(scope, "queue", fields=WAIT)
+    per = percentiles_of(per_queue, "wait")
+    levels = service_levels(per_queue, {pk: t.wait_seconds for pk, t in targets.items()})
     rows, p90s, table = [], [], []
-    within_all = called_all = 0
+    within_all, called_all = 0.0, 0
     for queue_id, (p50, p90) in sorted(per.items(), key=lambda kv: -(kv[1][1] or 0)):
         queue = queues.get(queue_id)
         name = (
             f"{queue.prefix} {queue.name} ({queue.location.name})" if queue else _("appointments")
         )
-        within, called = levels.get(queue_id, (0, 0))
+        within, called = levels.get(queue_id, (0.0, 0))
         within_all += within
         called_all += called
         target = targets.get(queue_id)
@@ -296,7 +303,9 @@ def waiting_figure(
             "Half of the visitors are called within %(p50)s minutes; %(level)s within their queue's target."
         )
         % {
-            "p50": minutes((overall or percentiles(scope, "wait_seconds").get(0, (None,)))[0]),
+            "p50": minutes(
+                (overall or percentiles_of({0: totals(scope)}, "wait").get(0, (None,)))[0]
+            ),
             "level": pct(level or 0, 1),
         }
         if called_all
@@ -328,9 +337,11 @@ def waiting_figure(
     return figure, level
 
 
-def service_time_figure(scope: Scope, names: dict[int, str]) -> Figure:
-    per = percentiles(scope, "service_seconds", "product")
-    counts = grouped(scope, "product")
+def service_time_figure(
+    scope: Scope, names: dict[int, str], counts: dict[Any, dict[str, int]] | None = None
+) -> Figure:
+    counts = grouped(scope, "product", fields=PRODUCT) if counts is None else counts
+    per = percentiles_of(counts, "service")
     top = sorted(per.items(), key=lambda kv: -counts.get(kv[0], {}).get("visits", 0))[:10]
     rows = [
         (
@@ -370,8 +381,8 @@ def service_time_figure(scope: Scope, names: dict[int, str]) -> Figure:
     )
 
 
-def outcome_figure(scope: Scope) -> Figure:
-    per = grouped(scope, "department")
+def outcome_figure(scope: Scope, all_: dict[str, int] | None = None) -> Figure:
+    per = grouped(scope, "department", fields=("visits", "no_shows", "cancelled"))
     names = {d.pk: d.name for d in Department.objects.filter(pk__in=list(per))}
     rows, second, table = [], [], []
     for pk, r in sorted(per.items(), key=lambda kv: names.get(kv[0], "")):
@@ -387,7 +398,7 @@ def outcome_figure(scope: Scope) -> Figure:
                 pct(r["cancelled"], r["visits"], 1),
             ]
         )
-    all_ = totals(scope)
+    all_ = totals(scope) if all_ is None else all_
     title = _("No-shows and cancellations per department")
     summary = _("%(no_show)s of the visits were no-shows, %(cancelled)s cancelled.") % {
         "no_show": pct(all_["no_shows"], all_["visits"], 1),
@@ -411,13 +422,26 @@ def outcome_figure(scope: Scope) -> Figure:
     )
 
 
-def capacity_figure(scope: Scope) -> Figure:
+def capacity_figure(
+    scope: Scope,
+    pairs: list[tuple[Location, Department]] | None = None,
+    data: advisor.PlaceData | None = None,
+) -> Figure:
     from onthaal.reporting.capacity import appointment_capacity_minutes
 
     rows, table = [], []
     kept = booked_minutes_kept(scope)
-    for location, department in advisor.places(scope):
-        capacity = appointment_capacity_minutes(location, department, scope.start, scope.end)
+    pairs = advisor.places(scope) if pairs is None else pairs
+    data = advisor.place_data(scope, pairs) if data is None else data
+    for location, department in pairs:
+        capacity = appointment_capacity_minutes(
+            location,
+            department,
+            scope.start,
+            scope.end,
+            hours=data.hours.get(location.pk),
+            desks=data.desks.get((location.pk, department.pk), []),
+        )
         used = kept.get((location.pk, department.pk), 0)
         if not capacity and not used:
             continue
@@ -533,11 +557,14 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
     from onthaal.catalogue.models import Product
 
     names = {p.pk: p.name for p in Product.objects.all()}
+    pairs = advisor.places(scope)
+    data = advisor.place_data(scope, pairs)
     visitors, total, total_before = visitors_figure(scope, by)
     all_ = totals(scope)
-    waits = percentiles(scope, "wait_seconds").get(0, (None, None))
+    waits = percentiles_of({0: all_}, "wait").get(0, (None, None))
     waiting, level = waiting_figure(scope, waits)
-    quick = grouped(scope, "channel").get(Channel.QUICK_COUNTER, {}).get("visits", 0)
+    per_product = grouped(scope, "product", fields=PRODUCT)
+    quick = grouped(scope, "channel", fields=VISITS).get(Channel.QUICK_COUNTER, {}).get("visits", 0)
     kpis = [
         Kpi(
             _("Visits"),
@@ -564,15 +591,15 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
     figures = [
         visitors,
         heatmap_figure(scope),
-        product_figure(scope, names),
+        product_figure(scope, names, per_product),
         channel_figure(scope),
         waiting,
-        service_time_figure(scope, names),
-        outcome_figure(scope),
-        capacity_figure(scope),
+        service_time_figure(scope, names, per_product),
+        outcome_figure(scope, all_),
+        capacity_figure(scope, pairs, data),
         survey_figure(scope),
     ]
-    places = advisor.advise(scope) if with_advice else []
+    places = advisor.advise(scope, pairs=pairs, data=data) if with_advice else []
     desks = desks_figure(places)
     if desks is not None:
         figures.append(desks)
@@ -584,7 +611,7 @@ def comparison(first: Scope, second: Scope) -> list[list[str]]:
 
     def figures(scope: Scope) -> dict[str, float | None]:
         t = totals(scope)
-        waits = percentiles(scope, "wait_seconds").get(0, (None, None))
+        waits = percentiles_of({0: t}, "wait").get(0, (None, None))
         per_day = t["visits"] / scope.days
         return {
             "visits": t["visits"],

@@ -1,4 +1,9 @@
-"""Reading the figures: sums from the rollups, percentiles from the facts, within a scope.
+"""Reading the figures within a scope: sums, percentiles and service levels from the rollups.
+
+Every figure of the dashboard and the API reads the rollups, never the facts: the daily rollup
+(about a ninth of the hourly rows) unless the figure needs the hour. Percentiles and service
+levels come from the histograms of seconds the rollups keep (``histogram.py``, with its error
+bound: the estimate lies in the bucket of the exact nearest-rank percentile).
 
 Everything here is anonymous counts. Who may read what is decided once, when the ``Scope`` is
 built (``scope_for``): the departments a user has ``reporting.view`` in — a team lead their own,
@@ -13,13 +18,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from onthaal.accounts import access
 from onthaal.core.errors import AccessDenied
-from onthaal.reporting import facts, statements
-from onthaal.reporting.models import MEASURES, HourlyRollup, SurveyAnswer, Visit
+from onthaal.reporting import facts, histogram, statements
+from onthaal.reporting.models import (
+    COUNTED,
+    MEASURES,
+    DailyRollup,
+    HourlyRollup,
+    SurveyAnswer,
+    Visit,
+)
 
 BY_CHOICES = ("hour", "weekday", "day", "week", "month", "product", "channel", "department")
 DATE_KEYS = frozenset({"day", "week", "month"})
@@ -90,8 +102,10 @@ def _filters(scope: Scope) -> Q:
     return q
 
 
-def rollups(scope: Scope) -> QuerySet[HourlyRollup]:
-    return HourlyRollup.objects.filter(_filters(scope))
+def rollups(scope: Scope, *, hourly: bool = False) -> QuerySet[Any]:
+    """The rollup rows of ``scope``: hourly when the figure needs the hour, else daily."""
+    model = HourlyRollup if hourly else DailyRollup
+    return model.objects.filter(_filters(scope))
 
 
 def visits(scope: Scope) -> QuerySet[Visit]:
@@ -122,58 +136,92 @@ def _normal(by: str, key: Any) -> Any:
     return key
 
 
-def _sums_from_rollups(queryset: QuerySet[HourlyRollup]) -> dict[str, Any]:
-    return {f"s_{m}": Coalesce(Sum(m), 0) for m in MEASURES}
+# What a figure sums (a row of ``grouped`` holds only these): fewer columns, a cheaper
+# aggregate — the rollup rows are wide (72 counted columns).
+WAIT = ("wait_count", *histogram.field_names("wait"))
+SERVICE = ("service_count", "service_sum", *histogram.field_names("service"))
+TOTALS = (*MEASURES, *histogram.field_names("wait"))
 
 
-def _sums_from_facts() -> dict[str, Any]:
+def _sums(fields: Sequence[str]) -> dict[str, Any]:
+    return {f"s_{m}": Coalesce(Sum(m), 0) for m in fields}
+
+
+def _fact_sums(fields: Sequence[str]) -> dict[str, Any]:
+    measures = fact_measures()
+    return {f"s_{m}": measures[m] for m in fields}
+
+
+def fact_measures() -> dict[str, Any]:
+    """The ORM aggregates over facts that give a rollup row's every counted measure
+    (``COUNTED``): what ``services.rebuild_rollups`` stores, and the figures without rollups."""
     zero = 0
-    return {
-        "s_visits": Count("pk"),
-        "s_served": Count("pk", filter=Q(outcome=facts.SERVED)),
-        "s_no_shows": Count("pk", filter=Q(outcome=facts.NO_SHOW)),
-        "s_cancelled": Count("pk", filter=Q(outcome=facts.CANCELLED)),
-        "s_transferred": Count("pk", filter=Q(outcome=facts.TRANSFERRED)),
-        "s_persons": Coalesce(Sum("persons"), zero),
-        "s_items": Coalesce(Sum("items"), zero),
-        "s_wait_count": Count("wait_seconds"),
-        "s_wait_sum": Coalesce(Sum("wait_seconds"), zero),
-        "s_service_count": Count("service_seconds"),
-        "s_service_sum": Coalesce(Sum("service_seconds"), zero),
-        "s_booked_minutes": Coalesce(Sum("booked_minutes"), zero),
+    measures: dict[str, Any] = {
+        "visits": Count("pk"),
+        "served": Count("pk", filter=Q(outcome=facts.SERVED)),
+        "no_shows": Count("pk", filter=Q(outcome=facts.NO_SHOW)),
+        "cancelled": Count("pk", filter=Q(outcome=facts.CANCELLED)),
+        "transferred": Count("pk", filter=Q(outcome=facts.TRANSFERRED)),
+        "persons": Coalesce(Sum("persons"), zero),
+        "items": Coalesce(Sum("items"), zero),
+        "wait_count": Count("wait_seconds"),
+        "wait_sum": Coalesce(Sum("wait_seconds"), zero),
+        "service_count": Count("service_seconds"),
+        "service_sum": Coalesce(Sum("service_seconds"), zero),
+        "booked_minutes": Coalesce(Sum("booked_minutes", filter=~Q(outcome=facts.CANCELLED)), zero),
     }
+    for measure in histogram.MEASURES:
+        column = f"{measure}_seconds"
+        for i, name in enumerate(histogram.field_names(measure)):
+            within = Q(**{f"{column}__isnull": False})
+            if i > 0:
+                within &= Q(**{f"{column}__gt": histogram.LOWER[i]})
+            if i < histogram.BUCKETS - 1:
+                within &= Q(**{f"{column}__lte": histogram.UPPER[i]})
+            measures[name] = Count("pk", filter=within)
+    return measures
 
 
-def _strip(row: dict[str, Any]) -> dict[str, int]:
-    return {m: int(row[f"s_{m}"] or 0) for m in MEASURES}
+def _strip(row: dict[str, Any], fields: Sequence[str]) -> dict[str, int]:
+    return {m: int(row[f"s_{m}"] or 0) for m in fields}
 
 
-def totals(scope: Scope, *, use_rollups: bool = True) -> dict[str, int]:
-    """The sums of every measure over ``scope``."""
+def counts(row: dict[str, int], measure: str) -> list[int]:
+    """The histogram of ``measure`` ("wait", "service") of a row of sums."""
+    return [row[name] for name in histogram.field_names(measure)]
+
+
+def totals(
+    scope: Scope, *, use_rollups: bool = True, fields: Sequence[str] = TOTALS
+) -> dict[str, int]:
+    """The sums of ``fields`` (every sum and the waiting histogram) over ``scope``."""
     if use_rollups:
-        row = rollups(scope).aggregate(**_sums_from_rollups(rollups(scope)))
+        row = rollups(scope).aggregate(**_sums(fields))
     else:
-        row = visits(scope).aggregate(**_sums_from_facts())
-    return _strip(row)
+        row = visits(scope).aggregate(**_fact_sums(fields))
+    return _strip(row, fields)
 
 
-def grouped(scope: Scope, by: str, *, use_rollups: bool = True) -> dict[Any, dict[str, int]]:
-    """``{key: sums}`` per ``by`` (see ``BY_CHOICES``, or "location"), in key order."""
+def grouped(
+    scope: Scope, by: str, *, use_rollups: bool = True, fields: Sequence[str] = COUNTED
+) -> dict[Any, dict[str, int]]:
+    """``{key: sums of fields}`` per ``by`` (see ``BY_CHOICES``, "location" or "queue"), in
+    key order; ``fields`` from ``COUNTED`` (sums and histograms)."""
     source: QuerySet[Any]
     if use_rollups:
-        source = rollups(scope)
-        sums = _sums_from_rollups(source)
+        source = rollups(scope, hourly=by == "hour")
+        sums = _sums(fields)
     else:
         source = visits(scope)
-        sums = _sums_from_facts()
+        sums = _fact_sums(fields)
     rows = source.annotate(k=_key(by)).values("k").annotate(**sums).order_by("k")
-    return {_normal(by, row["k"]): _strip(dict(row)) for row in rows}
+    return {_normal(by, row["k"]): _strip(dict(row), fields) for row in rows}
 
 
 def grouped_twice(scope: Scope, first: str, second: str) -> dict[tuple[Any, Any], int]:
     """Visits per (first, second) key pair, from the rollups (heat map, channel mix)."""
     rows = (
-        rollups(scope)
+        rollups(scope, hourly="hour" in (first, second))
         .annotate(a=_key(first), b=_key(second))
         .values("a", "b")
         .annotate(n=Sum("visits"))
@@ -182,43 +230,61 @@ def grouped_twice(scope: Scope, first: str, second: str) -> dict[tuple[Any, Any]
     return {(_normal(first, r["a"]), _normal(second, r["b"])): int(r["n"] or 0) for r in rows}
 
 
+def percentiles_of(
+    rows: dict[Any, dict[str, int]], measure: str, pcts: Sequence[int] = (50, 90)
+) -> dict[Any, tuple[int | None, ...]]:
+    """Per key of ``rows`` (from ``grouped``), the percentiles of ``measure`` ("wait",
+    "service") from its histogram; keys without a value of ``measure`` are left out."""
+    out = {}
+    for key, row in rows.items():
+        hist = counts(row, measure)
+        if sum(hist):
+            out[key] = tuple(histogram.percentile(hist, p / 100) for p in pcts)
+    return out
+
+
 def percentiles(
     scope: Scope, column: str, by: str | None = None, pcts: Sequence[int] = (50, 90)
 ) -> dict[Any, tuple[int | None, ...]]:
-    """Nearest-rank percentiles of ``column`` (wait_seconds, service_seconds) per ``by``."""
+    """Percentiles of ``column`` (wait_seconds, service_seconds) per ``by`` (one group, key 0,
+    without), from the rollups' histograms."""
+    measure = column.removesuffix("_seconds")
+    fields = WAIT if measure == "wait" else SERVICE
+    rows = grouped(scope, by, fields=fields) if by else {0: totals(scope, fields=fields)}
+    return percentiles_of(rows, measure, pcts)
+
+
+def exact_percentiles(
+    scope: Scope, column: str, by: str | None = None, pcts: Sequence[int] = (50, 90)
+) -> dict[Any, tuple[int | None, ...]]:
+    """Nearest-rank percentiles of ``column`` per ``by``, read from the facts (a scan): what
+    the histograms' estimates are held against."""
     result = statements.percentiles(visits(scope), column, _key(by) if by else None, pcts)
     return {_normal(by or "", k): v for k, v in result.items()}
 
 
-def service_levels(scope: Scope, targets: dict[int, int]) -> dict[int | None, tuple[int, int]]:
-    """Per queue: (visits called within the queue's target wait, visits called). Queues
-    without a target use ``DEFAULT_TARGET_SECONDS``."""
-    target = Case(
-        *[When(queue_id=queue_id, then=Value(seconds)) for queue_id, seconds in targets.items()],
-        default=Value(DEFAULT_TARGET_SECONDS),
-        output_field=IntegerField(),
-    )
-    rows = (
-        visits(scope)
-        .filter(wait_seconds__isnull=False)
-        .annotate(target=target)
-        .values("queue_id")
-        .annotate(
-            within=Count("pk", filter=Q(wait_seconds__lte=F("target"))),
-            called=Count("pk"),
+def service_levels(
+    per_queue: dict[Any, dict[str, int]], targets: dict[int, int]
+) -> dict[int | None, tuple[float, int]]:
+    """Per queue (rows of ``grouped(scope, "queue")``): (visits called within the queue's
+    target wait, visits called), from the waiting histogram. Queues without a target use
+    ``DEFAULT_TARGET_SECONDS``."""
+    return {
+        queue_id: (
+            histogram.within(counts(row, "wait"), targets.get(queue_id, DEFAULT_TARGET_SECONDS)),
+            row["wait_count"],
         )
-        .order_by("queue_id")
-    )
-    return {row["queue_id"]: (row["within"], row["called"]) for row in rows}
+        for queue_id, row in per_queue.items()
+        if row["wait_count"]
+    }
 
 
 def booked_minutes_kept(scope: Scope) -> dict[tuple[int, int], int]:
-    """Minutes of appointment slots used (served or no-show; cancelled ones were freed), per
-    (location, department)."""
+    """Minutes of appointment slots used (served or no-show; the rollups leave out cancelled
+    ones, whose time was freed), per (location, department)."""
     rows = (
-        visits(scope)
+        rollups(scope)
         .filter(channel=facts.APPOINTMENT)
-        .exclude(outcome__in=[facts.CANCELLED])
         .values("location_id", "department_id")
         .annotate(n=Coalesce(Sum("booked_minutes"), 0))
         .order_by()
@@ -249,9 +315,7 @@ def survey_scores(scope: Scope) -> dict[int, dict[int, int]]:
 
 
 def first_day() -> dt.date | None:
-    return (
-        HourlyRollup.objects.order_by("service_day").values_list("service_day", flat=True).first()
-    )
+    return DailyRollup.objects.order_by("service_day").values_list("service_day", flat=True).first()
 
 
 def ids(values: Iterable[Any]) -> list[int]:

@@ -21,25 +21,27 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
 from onthaal.appointments import selectors as appointment_selectors
 from onthaal.core import clock
 from onthaal.eloket import selectors as eloket_selectors
 from onthaal.queue import selectors as queue_selectors
-from onthaal.reporting import facts, statements
+from onthaal.reporting import facts, histogram, statements
 from onthaal.reporting.models import (
-    MEASURES,
+    COUNTED,
+    DailyRollup,
     HourlyRollup,
     Origin,
     RefreshState,
+    Rollup,
     Visit,
     VisitProduct,
 )
+from onthaal.reporting.selectors import fact_measures
 
 SETTLE = dt.timedelta(minutes=5)
 BATCH = 2000
-
-RollupKey = tuple[dt.date, int, int, int, int, str]
 
 
 def _locked_state() -> RefreshState:
@@ -50,22 +52,27 @@ def _locked_state() -> RefreshState:
     return state
 
 
-def rollup_key(fact: facts.VisitFact) -> RollupKey:
-    return (
-        fact.service_day,
-        fact.hour,
-        fact.location_id,
-        fact.department_id,
-        fact.product_id,
-        fact.channel,
-    )
+def rollup_key(model: type[Rollup], fact: facts.VisitFact) -> tuple[Any, ...]:
+    """The fact's key in ``model`` (``model.KEY``; no queue and no product count as 0)."""
+    values = {
+        "service_day": fact.service_day,
+        "hour": fact.hour,
+        "location_id": fact.location_id,
+        "department_id": fact.department_id,
+        "queue_id": fact.queue_id or 0,
+        "product_id": fact.product_id,
+        "channel": fact.channel,
+    }
+    return tuple(values[name] for name in model.KEY)
 
 
-def rollup_deltas(batch: Iterable[facts.VisitFact]) -> dict[RollupKey, dict[str, int]]:
-    """What ``batch`` adds to each rollup row, measure by measure."""
-    out: dict[RollupKey, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+def rollup_deltas(
+    model: type[Rollup], batch: Iterable[facts.VisitFact]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """What ``batch`` adds to each row of ``model``, measure by measure and bucket by bucket."""
+    out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTED, 0))
     for fact in batch:
-        row = out[rollup_key(fact)]
+        row = out[rollup_key(model, fact)]
         row["visits"] += 1
         row["served"] += fact.outcome == facts.SERVED
         row["no_shows"] += fact.outcome == facts.NO_SHOW
@@ -76,33 +83,31 @@ def rollup_deltas(batch: Iterable[facts.VisitFact]) -> dict[RollupKey, dict[str,
         if fact.wait_seconds is not None:
             row["wait_count"] += 1
             row["wait_sum"] += fact.wait_seconds
+            row[WAIT_BUCKETS[histogram.bucket(fact.wait_seconds)]] += 1
         if fact.service_seconds is not None:
             row["service_count"] += 1
             row["service_sum"] += fact.service_seconds
-        row["booked_minutes"] += fact.booked_minutes or 0
+            row[SERVICE_BUCKETS[histogram.bucket(fact.service_seconds)]] += 1
+        if fact.outcome != facts.CANCELLED:  # a cancelled booking freed its time
+            row["booked_minutes"] += fact.booked_minutes or 0
     return out
 
 
-def _add_to_rollups(deltas: dict[RollupKey, dict[str, int]]) -> None:
-    """Add ``deltas`` to the rollups (one upsert for all rows, ``statements.add_to_rollups``).
-    The caller holds the refresh lock: nobody else writes rollups meanwhile."""
-    statements.add_to_rollups(
-        [
-            {
-                "service_day": day,
-                "weekday": day.weekday(),
-                "hour": hour,
-                "location_id": location_id,
-                "department_id": department_id,
-                "product_id": product_id,
-                "channel": channel,
-                **delta,
-            }
-            for (day, hour, location_id, department_id, product_id, channel), delta in sorted(
-                deltas.items()
-            )
-        ]
-    )
+WAIT_BUCKETS = histogram.field_names("wait")
+SERVICE_BUCKETS = histogram.field_names("service")
+
+
+def _add_to_rollups(batch: Sequence[facts.VisitFact]) -> None:
+    """Add ``batch`` to the hourly and the daily rollups (one upsert per table for all rows,
+    ``statements.add_to_rollups``). The caller holds the refresh lock: nobody else writes
+    rollups meanwhile."""
+    for model in (HourlyRollup, DailyRollup):
+        rows = []
+        for key, delta in sorted(rollup_deltas(model, batch).items()):
+            row = dict(zip(model.KEY, key, strict=True))
+            row["weekday"] = row["service_day"].weekday()
+            rows.append({**row, **delta})
+        statements.add_to_rollups(model, rows)
 
 
 def _visit_values(fact: facts.VisitFact) -> dict[str, Any]:
@@ -143,7 +148,7 @@ def record_facts(batch: Sequence[facts.VisitFact], *, with_products: bool = True
         return 0
     if not with_products:
         statements.insert_rows(Visit, [_visit_values(f) for f in batch])
-        _add_to_rollups(rollup_deltas(batch))
+        _add_to_rollups(batch)
         return len(batch)
     visits = Visit.objects.bulk_create([Visit(**_visit_values(f)) for f in batch], batch_size=2000)
     if with_products:
@@ -155,7 +160,7 @@ def record_facts(batch: Sequence[facts.VisitFact], *, with_products: bool = True
             ],
             batch_size=2000,
         )
-    _add_to_rollups(rollup_deltas(batch))
+    _add_to_rollups(batch)
     return len(batch)
 
 
@@ -294,47 +299,38 @@ def refresh_facts(*, batch: int = BATCH) -> int:
 
 def rebuild_rollups(days: Iterable[dt.date] | None = None) -> int:
     """Recompute the rollups of ``days`` (all days when None) from the facts: after a bulk
-    load of history (the demo) or to repair. Returns the number of rollup rows written."""
-    from django.db.models import Count, Q, Sum
-    from django.db.models.functions import Coalesce
-
+    load of history (the demo) or to repair. Returns the number of hourly rollup rows
+    written. (``statements.rebuild_rollups`` does the same in one statement per table, for
+    the benchmark's millions; a test holds the two equal.)"""
+    day_list = list(days) if days is not None else None
+    written = 0
     with transaction.atomic():
         _locked_state()
-        visits = Visit.objects.all()
-        rollups = HourlyRollup.objects.all()
-        if days is not None:
-            day_list = list(days)
-            visits = visits.filter(service_day__in=day_list)
-            rollups = rollups.filter(service_day__in=day_list)
-        rollups.delete()
-        zero = 0
-        measures = {
-            "visits": Count("pk"),
-            "served": Count("pk", filter=Q(outcome=facts.SERVED)),
-            "no_shows": Count("pk", filter=Q(outcome=facts.NO_SHOW)),
-            "cancelled": Count("pk", filter=Q(outcome=facts.CANCELLED)),
-            "transferred": Count("pk", filter=Q(outcome=facts.TRANSFERRED)),
-            "persons": Coalesce(Sum("persons"), zero),
-            "items": Coalesce(Sum("items"), zero),
-            "wait_count": Count("wait_seconds"),
-            "wait_sum": Coalesce(Sum("wait_seconds"), zero),
-            "service_count": Count("service_seconds"),
-            "service_sum": Coalesce(Sum("service_seconds"), zero),
-            "booked_minutes": Coalesce(Sum("booked_minutes"), zero),
-        }
-        keys = ("service_day", "weekday", "hour", "location_id", "department_id", "product_id")
-        # Annotations may not bear a field's name (persons, items): prefixed, then renamed.
-        grouped = (
-            visits.values(*keys, "channel")
-            .annotate(**{f"m_{name}": aggregate for name, aggregate in measures.items()})
-            .order_by()
-        )
-        rows = [
-            HourlyRollup(
-                **{k: row[k] for k in (*keys, "channel")},
-                **{name: row[f"m_{name}"] for name in measures},
+        for model in (HourlyRollup, DailyRollup):
+            visits = Visit.objects.all()
+            manager: Any = model.objects  # the two rollup models share their columns
+            rollups = manager.all()
+            if day_list is not None:
+                visits = visits.filter(service_day__in=day_list)
+                rollups = rollups.filter(service_day__in=day_list)
+            rollups.delete()
+            keys = tuple(k for k in model.KEY if k != "queue_id")
+            # Annotations may not bear a field's name (persons, items): prefixed, then renamed.
+            grouped = (
+                visits.annotate(q=Coalesce("queue_id", 0))
+                .values(*keys, "weekday", *(("q",) if "queue_id" in model.KEY else ()))
+                .annotate(**{f"m_{name}": agg for name, agg in fact_measures().items()})
+                .order_by()
             )
-            for row in grouped.iterator(chunk_size=5000)
-        ]
-        HourlyRollup.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+            rows = [
+                model(
+                    **{k: row[k] for k in (*keys, "weekday")},
+                    **({"queue_id": row["q"]} if "queue_id" in model.KEY else {}),
+                    **{name: row[f"m_{name}"] for name in COUNTED},
+                )
+                for row in grouped.iterator(chunk_size=5000)
+            ]
+            manager.bulk_create(rows, batch_size=1000)
+            if model is HourlyRollup:
+                written = len(rows)
+    return written

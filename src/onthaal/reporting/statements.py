@@ -116,32 +116,96 @@ def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], using: str =
     return len(values)
 
 
-ROLLUP_KEY = ("service_day", "hour", "location_id", "department_id", "product_id", "channel")
-
-
-def add_to_rollups(rows: Sequence[dict[str, Any]], using: str = "default") -> int:
-    """Add each row's measures to its rollup row, creating it when missing: one
-    ``INSERT ... ON CONFLICT (the rollup's key) DO UPDATE SET m = m + excluded.m`` executed
-    for all rows (PostgreSQL and SQLite 3.24+). Replaces reading the rows, adding in Python and
-    ``bulk_update`` — whose CASE per column took minutes for 10,000 visits
-    (``bench/bench_reporting.py``). ``rows`` hold the key, ``weekday`` and every measure."""
-    from onthaal.reporting.models import MEASURES, HourlyRollup
+def add_to_rollups(
+    model: type[Model], rows: Sequence[dict[str, Any]], using: str = "default"
+) -> int:
+    """Add each row's counts to its row of ``model`` (``HourlyRollup``, ``DailyRollup``),
+    creating it when missing: one ``INSERT ... ON CONFLICT (the rollup's key) DO UPDATE SET
+    m = m + excluded.m`` executed for all rows (PostgreSQL and SQLite 3.24+). Replaces reading
+    the rows, adding in Python and ``bulk_update`` — whose CASE per column took minutes for
+    10,000 visits (``bench/bench_reporting.py``). ``rows`` hold the key, ``weekday`` and every
+    counted measure (``models.COUNTED``)."""
+    from onthaal.reporting.models import COUNTED
 
     if not rows:
         return 0
     connection = connections[using]
     quote = connection.ops.quote_name
-    table = quote(HourlyRollup._meta.db_table)
-    names = [*ROLLUP_KEY, "weekday", *MEASURES]
+    table = quote(model._meta.db_table)
+    key: tuple[str, ...] = model.KEY  # type: ignore[attr-defined]
+    names = [*key, "weekday", *COUNTED]
     columns = ", ".join(quote(n) for n in names)
     marks = ", ".join(["%s"] * len(names))
-    updates = ", ".join(f"{quote(m)} = {table}.{quote(m)} + excluded.{quote(m)}" for m in MEASURES)
+    updates = ", ".join(f"{quote(m)} = {table}.{quote(m)} + excluded.{quote(m)}" for m in COUNTED)
     statement = (
         f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608 - names from the model
-        f"ON CONFLICT ({', '.join(quote(k) for k in ROLLUP_KEY)}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(quote(k) for k in key)}) DO UPDATE SET {updates}"
     )
     adapt = connection.ops.adapt_datefield_value
-    values = [[adapt(row["service_day"]), *[row[n] for n in names[1:]]] for row in rows]
+    values = [[adapt(row[n]) if n == "service_day" else row[n] for n in names] for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(statement, values)
     return len(values)
+
+
+def _bucket_sql(column: str, i: int) -> str:
+    from onthaal.reporting import histogram
+
+    conditions = [f"{column} IS NOT NULL"]
+    if i > 0:
+        conditions.append(f"{column} > {histogram.LOWER[i]}")
+    if i < histogram.BUCKETS - 1:
+        conditions.append(f"{column} <= {histogram.UPPER[i]}")
+    return f"SUM(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END)"
+
+
+def rebuild_rollups(
+    model: type[Model], using: str = "default", key: tuple[str, ...] | None = None
+) -> int:
+    """Recompute every row of ``model`` from the facts in one ``INSERT ... SELECT ... GROUP
+    BY`` (PostgreSQL and SQLite): the bulk loads of history (the benchmark's millions of
+    visits), where ``services.rebuild_rollups`` would carry every group through Python.
+    ``tests/test_statements.py`` holds the rows equal to ``services.rebuild_rollups``'s.
+    ``key``: the model's key, for a migration's historical model (which lacks ``KEY``)."""
+    from onthaal.reporting import facts, histogram
+    from onthaal.reporting.models import COUNTED, Visit
+
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key = key or model.KEY  # type: ignore[attr-defined]
+    group = ["COALESCE(queue_id, 0)" if k == "queue_id" else quote(k) for k in key]
+    group.append(quote("weekday"))
+
+    def count_if(outcome: str) -> str:
+        return f"SUM(CASE WHEN outcome = '{outcome}' THEN 1 ELSE 0 END)"
+
+    sums = {
+        "visits": "COUNT(*)",
+        "served": count_if(facts.SERVED),
+        "no_shows": count_if(facts.NO_SHOW),
+        "cancelled": count_if(facts.CANCELLED),
+        "transferred": count_if(facts.TRANSFERRED),
+        "persons": "COALESCE(SUM(persons), 0)",
+        "items": "COALESCE(SUM(items), 0)",
+        "wait_count": "COUNT(wait_seconds)",
+        "wait_sum": "COALESCE(SUM(wait_seconds), 0)",
+        "service_count": "COUNT(service_seconds)",
+        "service_sum": "COALESCE(SUM(service_seconds), 0)",
+        "booked_minutes": (
+            f"COALESCE(SUM(CASE WHEN outcome <> '{facts.CANCELLED}' THEN booked_minutes END), 0)"
+        ),
+    }
+    for measure in histogram.MEASURES:
+        for i, name in enumerate(histogram.field_names(measure)):
+            sums[name] = _bucket_sql(f"{measure}_seconds", i)
+    columns = ", ".join(quote(n) for n in (*key, "weekday", *COUNTED))
+    selected = ", ".join([*group, *(sums[n] for n in COUNTED)])
+    statement = (
+        f"INSERT INTO {table} ({columns}) SELECT {selected} "  # noqa: S608 - names from the model
+        f"FROM {quote(Visit._meta.db_table)} GROUP BY {', '.join(group)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - the model's table
+        cursor.execute(statement)
+        return int(cursor.rowcount)

@@ -1,5 +1,7 @@
-"""Property: however visits arrive (in whatever batches), every rollup row equals a count over
-the facts of its key, and no fact is missing from the rollups."""
+"""Property: however visits arrive (in whatever batches), every row of both rollups (hourly,
+daily) equals a count over the facts of its key — sums and histogram buckets —, no fact is
+missing from the rollups, and a histogram's percentile is within one bucket of the exact
+percentile over the facts it counts."""
 
 from __future__ import annotations
 
@@ -9,17 +11,14 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onthaal.organisation.models import Department, Location, Organisation
-from onthaal.reporting import facts, services
-from onthaal.reporting.models import HourlyRollup, Visit, VisitProduct
+from onthaal.reporting import facts, histogram, kpi, services
+from onthaal.reporting.models import COUNTED, DailyRollup, HourlyRollup, Visit, VisitProduct
 
 pytestmark = pytest.mark.django_db
-
-KEY = ("service_day", "hour", "location_id", "department_id", "product_id", "channel")
 
 
 @pytest.fixture
@@ -36,13 +35,13 @@ def fact_strategy(locations: list[int], departments: list[int]) -> st.SearchStra
     day = st.dates(dt.date(2027, 3, 27), dt.date(2027, 3, 29))  # around a DST Sunday
     outcome = st.sampled_from([facts.SERVED, facts.NO_SHOW, facts.CANCELLED, facts.TRANSFERRED])
     return st.builds(
-        lambda origin_id, d, hour, loc, dep, channel, out, wait, service, persons, products: (
+        lambda origin_id, d, hour, loc, dep, channel, out, wait, service, persons, products, queue, booked: (
             facts.VisitFact(
                 origin=facts.TICKET,
                 origin_id=origin_id,
                 location_id=loc,
                 department_id=dep,
-                queue_id=None,
+                queue_id=queue,
                 channel=channel,
                 source="kiosk",
                 service_day=d,
@@ -53,6 +52,7 @@ def fact_strategy(locations: list[int], departments: list[int]) -> st.SearchStra
                 service_seconds=service if out == facts.SERVED else None,
                 persons=persons,
                 products=tuple(sorted(products.items())),
+                booked_minutes=booked,
             )
         ),
         st.integers(1, 10**9),
@@ -62,60 +62,76 @@ def fact_strategy(locations: list[int], departments: list[int]) -> st.SearchStra
         st.sampled_from(departments),
         st.sampled_from([facts.WALK_IN, facts.APPOINTMENT, facts.QUICK_COUNTER]),
         outcome,
-        st.none() | st.integers(0, 3600),
-        st.integers(1, 1800),
+        st.none() | st.integers(0, 3600) | st.integers(0, 20_000),
+        st.integers(1, 1800) | st.integers(0, 20_000),
         st.integers(1, 4),
         st.dictionaries(st.integers(1, 3), st.integers(1, 3), max_size=2),
+        st.none() | st.integers(1, 3),
+        st.none() | st.integers(5, 60),
     )
 
 
-def _counted_from_facts() -> dict[tuple[Any, ...], dict[str, int]]:
-    rows = Visit.objects.values(*KEY).annotate(
-        n=Count("pk"),
-        n_served=Count("pk", filter=Q(outcome=facts.SERVED)),
-        n_no_shows=Count("pk", filter=Q(outcome=facts.NO_SHOW)),
-        n_cancelled=Count("pk", filter=Q(outcome=facts.CANCELLED)),
-        n_transferred=Count("pk", filter=Q(outcome=facts.TRANSFERRED)),
-        n_persons=Sum("persons"),
-        n_items=Sum("items"),
-        n_wait=Count("wait_seconds"),
-        s_wait=Sum("wait_seconds"),
-        s_service=Sum("service_seconds"),
-    )
-    return {
-        tuple(r[k] for k in KEY): {
-            "visits": r["n"],
-            "served": r["n_served"],
-            "no_shows": r["n_no_shows"],
-            "cancelled": r["n_cancelled"],
-            "transferred": r["n_transferred"],
-            "persons": r["n_persons"],
-            "items": r["n_items"],
-            "wait_count": r["n_wait"],
-            "wait_sum": r["s_wait"] or 0,
-            "service_sum": r["s_service"] or 0,
+MODELS = (HourlyRollup, DailyRollup)
+
+
+def _bucket(seconds: int) -> int:
+    """The bucket by a plain walk over the bounds (not ``histogram.bucket``'s bisection)."""
+    for i, upper in enumerate(histogram.UPPER):
+        if seconds <= upper:
+            return i
+    return histogram.BUCKETS - 1
+
+
+def _counted_from_facts(model: type[Any]) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Every counted measure of ``model``'s rows, counted in Python over the stored facts."""
+    out: dict[tuple[Any, ...], dict[str, int]] = {}
+    for v in Visit.objects.all():
+        values = {
+            "service_day": v.service_day,
+            "hour": v.hour,
+            "location_id": v.location_id,
+            "department_id": v.department_id,
+            "queue_id": v.queue_id or 0,
+            "product_id": v.product_id,
+            "channel": v.channel,
         }
-        for r in rows
-    }
+        row = out.setdefault(tuple(values[k] for k in model.KEY), dict.fromkeys(COUNTED, 0))
+        row["visits"] += 1
+        row["served"] += v.outcome == facts.SERVED
+        row["no_shows"] += v.outcome == facts.NO_SHOW
+        row["cancelled"] += v.outcome == facts.CANCELLED
+        row["transferred"] += v.outcome == facts.TRANSFERRED
+        row["persons"] += v.persons
+        row["items"] += v.items
+        if v.outcome != facts.CANCELLED:
+            row["booked_minutes"] += v.booked_minutes or 0
+        for measure, seconds in (("wait", v.wait_seconds), ("service", v.service_seconds)):
+            if seconds is not None:
+                row[f"{measure}_count"] += 1
+                row[f"{measure}_sum"] += seconds
+                row[f"{measure}_h{_bucket(seconds):02d}"] += 1
+    return out
 
 
-def _rollups() -> dict[tuple[Any, ...], dict[str, int]]:
-    measures = (
-        "visits",
-        "served",
-        "no_shows",
-        "cancelled",
-        "transferred",
-        "persons",
-        "items",
-        "wait_count",
-        "wait_sum",
-        "service_sum",
-    )
+def _rollups(model: type[Any]) -> dict[tuple[Any, ...], dict[str, int]]:
     return {
-        tuple(r[k] for k in KEY): {m: r[m] for m in measures}
-        for r in HourlyRollup.objects.values(*KEY, *measures)
+        tuple(r[k] for k in model.KEY): {m: r[m] for m in COUNTED}
+        for r in model.objects.values(*model.KEY, *COUNTED)
     }
+
+
+def _assert_within_a_bucket(estimate: int | None, exact: int | None) -> None:
+    """The histogram's percentile lies in the bucket of the exact one (or, above the last
+    bound, is that bound)."""
+    assert (estimate is None) == (exact is None)
+    if exact is None or estimate is None:
+        return
+    i = _bucket(exact)
+    if i == histogram.BUCKETS - 1:
+        assert estimate == histogram.LOWER[i] <= exact
+    else:
+        assert histogram.LOWER[i] <= estimate <= histogram.UPPER[i]
+        assert abs(estimate - exact) < histogram.UPPER[i] - histogram.LOWER[i]
 
 
 @settings(
@@ -129,6 +145,7 @@ def test_rollups_always_equal_a_count_over_the_facts(places, data) -> None:
     VisitProduct.objects.all().delete()
     Visit.objects.all().delete()
     HourlyRollup.objects.all().delete()
+    DailyRollup.objects.all().delete()
     visits = data.draw(
         st.lists(
             fact_strategy(locations, departments),
@@ -143,5 +160,49 @@ def test_rollups_always_equal_a_count_over_the_facts(places, data) -> None:
         with transaction.atomic():
             services.record_facts(visits[start:end])
 
-    assert _rollups() == _counted_from_facts()
-    assert sum(r["visits"] for r in _rollups().values()) == len(visits) == Visit.objects.count()
+    for model in MODELS:
+        assert _rollups(model) == _counted_from_facts(model), model.__name__
+        assert sum(r["visits"] for r in _rollups(model).values()) == len(visits)
+    assert Visit.objects.count() == len(visits)
+
+    # The percentiles the figures read from the histograms: within one bucket of the exact
+    # nearest-rank percentile over the facts, per row of either rollup and over all of them.
+    pct = data.draw(st.integers(1, 100))
+    for measure in ("wait", "service"):
+        values = [
+            s for s in Visit.objects.values_list(f"{measure}_seconds", flat=True) if s is not None
+        ]
+        whole = [0] * histogram.BUCKETS
+        for row in _rollups(DailyRollup).values():
+            histogram.add(whole, [row[name] for name in histogram.field_names(measure)])
+        _assert_within_a_bucket(
+            histogram.percentile(whole, pct / 100),
+            kpi.percentile(values, pct / 100),
+        )
+        for model in MODELS:
+            for key, row in _rollups(model).items():
+                mine = [
+                    getattr(v, f"{measure}_seconds")
+                    for v in Visit.objects.all()
+                    if rollup_key_of(model, v) == key
+                    and getattr(v, f"{measure}_seconds") is not None
+                ]
+                _assert_within_a_bucket(
+                    histogram.percentile(
+                        [row[name] for name in histogram.field_names(measure)], pct / 100
+                    ),
+                    kpi.percentile(mine, pct / 100),
+                )
+
+
+def rollup_key_of(model: type[Any], v: Visit) -> tuple[Any, ...]:
+    values = {
+        "service_day": v.service_day,
+        "hour": v.hour,
+        "location_id": v.location_id,
+        "department_id": v.department_id,
+        "queue_id": v.queue_id or 0,
+        "product_id": v.product_id,
+        "channel": v.channel,
+    }
+    return tuple(values[k] for k in model.KEY)

@@ -74,3 +74,53 @@ def test_insert_rows_of_rollups_and_nothing(db):
     )
     row = HourlyRollup.objects.get()
     assert (row.visits, row.product_id, row.wait_sum) == (4, 0, 0)
+
+
+def test_rebuilding_the_rollups_in_sql_gives_the_orm_rows(db):
+    """``statements.rebuild_rollups`` (one INSERT ... SELECT per table, hand-written) writes
+    the rows ``services.rebuild_rollups`` (the ORM) writes, histograms included."""
+    from onthaal.reporting import services
+    from onthaal.reporting.models import COUNTED, DailyRollup
+
+    org = Organisation.objects.create(name="T", kind="municipality")
+    location = Location.objects.create(name="L", slug="l")
+    department = Department.objects.create(organisation=org, name="D", slug="d")
+    day = dt.date(2027, 10, 31)
+    outcomes = ["served", "no_show", "cancelled", "transferred"]
+    statements.insert_rows(
+        Visit,
+        [
+            {
+                "origin": "demo",
+                "origin_id": n,
+                "location_id": location.pk,
+                "department_id": department.pk,
+                "queue_id": None if n % 5 == 0 else n % 3,
+                "product_id": n % 4,
+                "channel": "walk_in" if n % 2 else "appointment",
+                "service_day": day + dt.timedelta(days=n % 3),
+                "weekday": (day + dt.timedelta(days=n % 3)).weekday(),
+                "hour": 8 + n % 4,
+                "outcome": outcomes[n % 4],
+                "wait_seconds": None if n % 7 == 0 else (n * 97) % 20_000,
+                "service_seconds": None if n % 4 else (n * 61) % 4000,
+                "persons": 1 + n % 2,
+                "items": n % 3,
+                "booked_minutes": 15 if n % 2 == 0 else None,
+            }
+            for n in range(200)
+        ],
+    )
+    models = (HourlyRollup, DailyRollup)
+
+    def rows(model):
+        return sorted(model.objects.values_list(*model.KEY, "weekday", *COUNTED))
+
+    services.rebuild_rollups()
+    by_orm = {model: rows(model) for model in models}
+    for model in models:
+        statements.rebuild_rollups(model)
+
+    for model in models:
+        assert rows(model) == by_orm[model]
+        assert sum(r.visits for r in model.objects.all()) == 200
