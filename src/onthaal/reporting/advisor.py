@@ -297,6 +297,7 @@ def advise(
     data: PlaceData | None = None,
 ) -> list[PlaceAdvice]:
     out = []
+    found: list[tuple[Location, Department, list[advice.Need], list[advice.Suggestion]]] = []
     measured = _measured(scope)
     per_place = _products_per_place(scope)
     pairs = places(scope) if pairs is None else pairs
@@ -307,8 +308,10 @@ def advise(
             cells(scope, location, department, measured.get(key, {}), data), target
         )
         mix = product_mix(scope, per_place.get(key, {}))
-        suggestions = advice.advise(needs, mix)
-        names = product_names({s.product_id for s in suggestions if s.product_id})
+        found.append((location, department, needs, advice.advise(needs, mix)))
+    # The products the suggestions name, read once for every place.
+    names = product_names({s.product_id for *_, ss in found for s in ss if s.product_id})
+    for location, department, needs, suggestions in found:
         out.append(
             PlaceAdvice(
                 location, department, needs, suggestions, [wording(s, names) for s in suggestions]

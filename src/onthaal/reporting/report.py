@@ -26,6 +26,7 @@ from onthaal.reporting.selectors import (
     grouped_twice,
     percentiles_of,
     service_levels,
+    survey_comments,
     survey_scores,
     totals,
 )
@@ -49,6 +50,37 @@ class Report:
     kpis: list[Kpi]
     figures: list[Figure] = field(default_factory=list)
     advice: list[advisor.PlaceAdvice] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+
+
+@dataclass
+class Comment:
+    """A survey answer's comment as the dashboard lists it."""
+
+    day: dt.date
+    department: str
+    score: int
+    score_label: str
+    text: str
+
+
+def comments(scope: Scope) -> list[Comment]:
+    """The latest comments of the satisfaction survey within ``scope``."""
+    rows = survey_comments(scope)
+    names = {
+        d.pk: d.name for d in Department.objects.filter(pk__in={r["department_id"] for r in rows})
+    }
+    words = [_("very bad"), _("bad"), _("okay"), _("good"), _("very good")]
+    return [
+        Comment(
+            r["service_day"],
+            names.get(r["department_id"], "?"),
+            r["score"],
+            words[r["score"] - 1],
+            r["comment"],
+        )
+        for r in rows
+    ]
 
 
 def n(value: float, digits: int = 0) -> str:
@@ -603,7 +635,7 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
     desks = desks_figure(places)
     if desks is not None:
         figures.append(desks)
-    return Report(scope, kpis, figures, places)
+    return Report(scope, kpis, figures, places, comments(scope))
 
 
 def comparison(first: Scope, second: Scope) -> list[list[str]]:

@@ -292,18 +292,34 @@ def booked_minutes_kept(scope: Scope) -> dict[tuple[int, int], int]:
     return {(r["location_id"], r["department_id"]): int(r["n"]) for r in rows}
 
 
-def survey_scores(scope: Scope) -> dict[int, dict[int, int]]:
-    """Survey answers per department and score (1 to 5) within ``scope``: its period,
-    departments, location and channel (answers have no product, so a product filter does not
-    apply to them)."""
+def _survey_filters(scope: Scope) -> Q:
     q = Q(service_day__gte=scope.start, service_day__lte=scope.end)
     q &= Q(department_id__in=scope.department_ids)
     if scope.location_id is not None:
         q &= Q(location_id=scope.location_id)
     if scope.channel:
         q &= Q(channel=scope.channel)
+    return q
+
+
+def survey_comments(scope: Scope, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest ``limit`` survey answers with a comment within ``scope`` (as
+    ``survey_scores``): service day, department, score and comment — nothing else is kept."""
     rows = (
-        SurveyAnswer.objects.filter(q)
+        SurveyAnswer.objects.filter(_survey_filters(scope))
+        .exclude(comment="")
+        .order_by("-service_day", "-pk")
+        .values("service_day", "department_id", "score", "comment")[:limit]
+    )
+    return [dict(row) for row in rows]
+
+
+def survey_scores(scope: Scope) -> dict[int, dict[int, int]]:
+    """Survey answers per department and score (1 to 5) within ``scope``: its period,
+    departments, location and channel (answers have no product, so a product filter does not
+    apply to them)."""
+    rows = (
+        SurveyAnswer.objects.filter(_survey_filters(scope))
         .values("department_id", "score")
         .annotate(n=Count("pk"))
         .order_by("department_id", "score")

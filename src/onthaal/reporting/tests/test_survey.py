@@ -232,3 +232,36 @@ def test_the_dashboard_figure_equals_a_count_within_the_scope(client, zonnedoorn
     assert figure.summary.startswith(f"{expected} answers: on average 3.3 out of 5")
     page = response.content.decode()
     assert 'id="figure-survey"' in page
+
+
+def test_the_dashboard_lists_the_comments_within_the_scope_latest_first(client, zonnedoorn):
+    z = zonnedoorn
+    for day, department, location, score, comment in [
+        (dt.date(2027, 3, 10), z["bz"], z["ac"], 5, "Snel geholpen, dank u"),
+        (dt.date(2027, 3, 12), z["bz"], z["ac"], 2, "Lang gewacht <b>bij</b> balie 3"),
+        (dt.date(2027, 3, 11), z["bz"], z["ac"], 4, ""),  # no comment: not listed
+        (dt.date(2027, 3, 11), z["sd"], z["sh"], 1, "Vertrouwelijk"),  # not the manager's
+        (dt.date(2026, 1, 5), z["bz"], z["ac"], 3, "Buiten de periode"),
+    ]:
+        SurveyAnswer.objects.create(
+            department=department,
+            location=location,
+            service_day=day,
+            channel="walk_in",
+            score=score,
+            comment=comment,
+        )
+    client.force_login(z["users"]["manager"])
+
+    response = client.get(
+        "/staff/reports/", {"start": "2027-03-01", "end": "2027-03-22"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    listed = [(c.day, c.department, c.score, c.text) for c in response.context["report"].comments]
+    assert listed == [
+        (dt.date(2027, 3, 12), "Burgerzaken", 2, "Lang gewacht <b>bij</b> balie 3"),
+        (dt.date(2027, 3, 10), "Burgerzaken", 5, "Snel geholpen, dank u"),
+    ]
+    page = response.content.decode()
+    assert "Lang gewacht &lt;b&gt;bij&lt;/b&gt; balie 3" in page  # escaped, never markup
+    assert "Vertrouwelijk" not in page and "Buiten de periode" not in page
