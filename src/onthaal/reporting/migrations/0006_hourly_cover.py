@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reporting', '0004_histograms'),
+        ('reporting', '0005_histograms'),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ def rebuild(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reporting', '0003_survey'),
+        ('reporting', '0004_eloket_floor'),
     ]
 
     operations = [
