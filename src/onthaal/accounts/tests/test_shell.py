@@ -88,3 +88,13 @@ def test_a_refused_page_says_what_is_missing_and_whom_to_ask(demo, client):
     admin = get_user_model().objects.get(username="admin")
     assert admin.get_full_name() in html
     assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).count() == before + 1
+
+
+def test_the_e_loket_is_in_the_menu_of_who_handles_requests(demo):
+    users = {u.username: u for u in get_user_model().objects.all()}
+    with_eloket = {
+        name
+        for name, user in users.items()
+        if "eloket" in {link.key for link in shell.navigation(user)}
+    }
+    assert with_eloket == {"balie", "mw", "teamlead"}

@@ -156,3 +156,18 @@ def test_the_payments_page_imports_camt_and_refuses_a_file_that_is_not_one(clien
     assert "R2" in done.content.decode()  # listed for resolving
     client.force_login(world.agent)
     assert client.get(url).status_code == 403
+
+
+def test_the_admin_preview_shows_the_form_without_sending_anything(client, world) -> None:
+    from onthaal.eloket.services import current_version
+
+    version = current_version(world.attest)
+    client.force_login(world.lead)
+    page = client.get(reverse("admin:eloket_formversion_preview", args=[version.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="f-name"' in html and 'id="f-reason-1"' in html
+    assert "<button" not in html.split('class="stacked"', 1)[1].split("</form>", 1)[0]
+    client.force_login(world.social_worker)
+    refused = client.get(reverse("admin:eloket_formversion_preview", args=[version.pk]))
+    assert refused.status_code in (302, 403, 404)
