@@ -8,7 +8,7 @@ export ONTHAAL_DATA_DIR ?= $(CURDIR)/var
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-postgres lint format bench openapi openapi-check messages messages-check lock clean
+.PHONY: help install demo practice manual test test-postgres lint format bench openapi openapi-check messages messages-check lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,3 +67,9 @@ lock: ## Re-pin the dependencies (requirements/*.txt)
 
 clean: ## Remove .venv and var/
 	rm -rf $(VENV) var
+
+manual: $(STAMP) ## Build the staff manual from the running demo: screenshots, videos, HTML, PDFs (into $(ONTHAAL_DATA_DIR)/manual)
+	$(BIN)/python -m onthaal.help.build --out "$(ONTHAAL_DATA_DIR)/manual" $(MANUAL_ARGS)
+
+practice: $(STAMP) ## Run the practice environment (demo municipality, own data dir, OEFENOMGEVING banner) on http://127.0.0.1:$(PORT)
+	$(BIN)/onthaal practice --port $(PORT)

@@ -1,6 +1,9 @@
 """The ``onthaal`` console command: Django's management commands plus Onthaal's own.
 
 onthaal demo [--port N]           migrate, load the demo, serve and run the worker
+onthaal practice [--reset] [--port N]
+                                  the practice environment: the demo in its own data dir, with
+                                  the "OEFENOMGEVING" banner; --reset starts from a fresh demo
 onthaal serve [--port N] [--workers N]
 onthaal worker
 onthaal upgrade --check           the migrations an upgrade will run, and which lock big tables
@@ -72,6 +75,13 @@ def main(argv: list[str] | None = None) -> None:
         if command == "demo":
             # The demo is a development install: DEBUG on, embedded defaults.
             os.environ.setdefault("DEBUG", "1")
+        elif command == "practice":
+            # Its own data dir and SQLite, never the real database (before settings load).
+            from onthaal.help.practice import environment
+
+            practice_env = environment(os.environ)
+            os.environ.clear()
+            os.environ.update(practice_env)
         args[1] = {"load-demo": "load_demo"}.get(command, command)
         if not command.startswith("-") and command not in ("help", "version"):
             _preflight(command)

@@ -29,6 +29,8 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "mail:inbox": (("mail_clerk", "mail-route"),),
     "mail:item": (("mail_clerk", "mail-route"),),
     "mail:search": (("mail_clerk", "mail-route"),),
+    "eloket:staff-list": (("desk_agent", "eloket-list"),),
+    "eloket:staff-request": (("desk_agent", "eloket-list"),),
     "reporting:dashboard": (("manager", "manager-figures"), ("team_lead", "lead-figures")),
     "reporting:what-if": (("manager", "manager-what-if"),),
     "audit:search": (("auditor", "audit-search"),),
