@@ -276,6 +276,10 @@ def _document(title: str, body: str, lang: str, css: str) -> str:
 
 
 SHEET_LABEL = {"nl": "Instructiefiche", "fr": "Fiche d'instruction"}
+BUILT_LABEL = {
+    "nl": "Schermafbeeldingen gemaakt in de demogemeente Zonnedoorn op {date}.",
+    "fr": "Captures d'écran faites dans la commune de démonstration Zonnedoorn le {date}.",
+}
 VIDEO_LABEL = {"nl": "Video (ondertiteld)", "fr": "Vidéo (sous-titrée en néerlandais)"}
 
 
@@ -334,6 +338,7 @@ def _role_body(
         "<ol class='toc'>",
         *(f'<li><a href="#{t.id}">{html.escape(t.title)}</a></li>' for t in document.tasks),
         "</ol>",
+        f'<p class="built">{BUILT_LABEL[lang].format(date=time.strftime("%Y-%m-%d"))}</p>',
     ]
     for task in document.tasks:
         parts.append(f'<section class="task">{manual.render(task.markdown, shot_url)}')
