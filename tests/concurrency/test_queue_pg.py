@@ -47,6 +47,7 @@ def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
     issue_tickets(queue, 300)
     agents = [open_desk(queue, f"Loadbalie {n}") for n in range(16)]
     served: collections.Counter[int] = collections.Counter()
+    by_desk: collections.Counter[int] = collections.Counter()
     lock = threading.Lock()
 
     def work(n: int) -> None:
@@ -57,6 +58,7 @@ def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
                 return
             with lock:
                 served[ticket.pk] += 1
+                by_desk[desk.pk] += 1
             services.finish(ticket=ticket, desk=desk, actor=agent)
 
     assert run_at_once(16, work) == []
@@ -64,7 +66,12 @@ def test_16_desks_calling_at_once_call_every_ticket_exactly_once(demo):
     assert Ticket.objects.filter(status=Status.DONE).count() == 300
     calls = AuditEvent.objects.filter(object_type="queue.ticket", details__transition="call")
     assert calls.count() == 300
-    assert len({desk for desk, _ in agents}) == 16
+    # Each ticket was served at the desk that called it, and the audit says which: the
+    # tally per desk from the threads equals the tickets' desks and the call events' desks.
+    assert set(by_desk) <= {desk.pk for desk, _ in agents}
+    assert len(by_desk) > 1  # the desks really called side by side
+    assert collections.Counter(Ticket.objects.values_list("desk_id", flat=True)) == by_desk
+    assert collections.Counter(e.details["desk"] for e in calls) == by_desk
     assert audit_selectors.verify().ok
 
 

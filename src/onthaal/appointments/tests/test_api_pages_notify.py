@@ -273,20 +273,59 @@ def test_an_appointment_checks_in_for_a_product_the_kiosk_does_not_offer(client,
     assert list(ticket.products.all()) == [product]
 
 
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens: an SMTP connection to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_outbox_sends_with_ics_and_retries_failures(zonnedoorn, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    """The mail server refuses the connection (a real refused TCP connection): the message
+    stays pending with the error and a later attempt time, is retried once that time comes,
+    is sent exactly once when the server is back, and gives up after MAX_ATTEMPTS."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
     z = zonnedoorn
     booking = services.build_request(
         location=z["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
     )
     appointment, _ = services.book(request=booking, start=WEDNESDAY_9, name="Jan", email="j@x.org")
     notify.confirmation(appointment, "http://x/m")
+    queued = Notification.objects.get()
+    assert notify.send_due() == 0  # the server is down
+    failed = Notification.objects.get()
+    assert failed.status == Notification.State.PENDING and failed.attempts == 1
+    assert "refused" in failed.last_error.lower() or "111" in failed.last_error
+    assert failed.next_attempt_at == queued.next_attempt_at + dt.timedelta(minutes=2)
+    assert notify.send_due() == 0 and Notification.objects.get().attempts == 1  # not yet due
+    z["traveller"].shift(2 * 60)
+    assert notify.send_due() == 0  # due again, and the server is still down
+    assert Notification.objects.get().attempts == 2
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # server back
+    assert notify.send_due() == 0  # the next attempt waits 4 minutes
+    z["traveller"].shift(4 * 60)
     assert notify.send_due() == 1
     assert notify.send_due() == 0  # sent once
-    message = mail.outbox[0]
+    (message,) = mail.outbox
     assert appointment.reference in message.subject
     assert message.attachments[0][0] == "afspraak.ics"
-    assert Notification.objects.get().status == Notification.State.SENT
+    sent = Notification.objects.get()
+    assert (sent.status, sent.attempts, sent.last_error) == (Notification.State.SENT, 3, "")
+    # A server that stays down: the message is given up after MAX_ATTEMPTS, never sent twice.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    notify.resend(sent)
+    Notification.objects.update(attempts=notify.MAX_ATTEMPTS - 1)
+    assert notify.send_due() == 0
+    given_up = Notification.objects.get()
+    assert (given_up.status, given_up.attempts) == (
+        Notification.State.FAILED,
+        notify.MAX_ATTEMPTS,
+    )
+    z["traveller"].shift(24 * 3600)
+    assert notify.send_due() == 0 and len(mail.outbox) == 1
 
 
 def test_reminders_exactly_once_even_when_the_worker_dies_mid_batch(zonnedoorn, settings):

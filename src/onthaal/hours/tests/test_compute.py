@@ -226,6 +226,47 @@ def test_exception_closes_one_channel_with_its_reason():
     assert day.reason == "Opleiding"
 
 
+def test_a_department_exception_closes_that_department_only():
+    monday = dt.date(2027, 2, 1)
+    data = HoursData(
+        rules=(
+            rule(0, "08:30", "12:00", channel=APPOINTMENT),
+            rule(0, "13:00", "16:30", channel=APPOINTMENT, department_id=4),
+        ),
+        exceptions=(DayException(day=monday, reason="Teamdag", department_id=4),),
+    )
+    own = compute.channel_day(data, monday, APPOINTMENT, department_id=4)
+    assert own.intervals == () and own.closed_reason == "Teamdag"
+    for other in (5, None):  # another department and the location itself stay open
+        day = compute.channel_day(data, monday, APPOINTMENT, department_id=other)
+        assert [i.start.astimezone(BRUSSELS).hour for i in day.intervals] == [8]
+        assert day.closed_reason == ""
+    assert compute.day_schedule(data, monday, department_id=4).reason == "Teamdag"
+    assert compute.day_schedule(data, monday, department_id=5).reason == ""
+
+
+def test_a_department_special_hours_replace_that_department_day_only():
+    monday = dt.date(2027, 2, 1)
+    data = HoursData(
+        rules=(rule(0, "08:30", "12:00", channel=APPOINTMENT),),
+        exceptions=(
+            DayException(
+                day=monday,
+                reason="Avondzitting",
+                closed=False,
+                opens=dt.time(17),
+                closes=dt.time(20),
+                channel=APPOINTMENT,
+                department_id=4,
+            ),
+        ),
+    )
+    own = compute.intervals(data, monday, monday, channel=APPOINTMENT, department_id=4)
+    other = compute.intervals(data, monday, monday, channel=APPOINTMENT, department_id=5)
+    assert [i.start.astimezone(BRUSSELS).hour for i in own] == [17]
+    assert [i.start.astimezone(BRUSSELS).hour for i in other] == [8]
+
+
 def test_special_hours_replace_the_day_even_on_a_holiday():
     day = dt.date(2027, 7, 21)
     data = HoursData(

@@ -83,6 +83,30 @@ def test_api_department_hours_and_channel_filter(demo):
     ]
 
 
+def test_api_a_department_closure_closes_that_department_only(demo):
+    """An exception stored for one department (a team day of the Sociale Dienst) closes that
+    department's hours; the location and its other departments stay open that day."""
+    from onthaal.hours.models import OpeningException
+    from onthaal.organisation.models import Department, Location
+
+    OpeningException.objects.create(
+        location=Location.objects.get(slug="sociaal-huis"),
+        department=Department.objects.get(slug="sociale-dienst"),
+        date=dt.date(2027, 2, 1),
+        reason="Teamdag Sociale Dienst",
+    )
+    window = {"location": "sociaal-huis", "from": "2027-02-01", "to": "2027-02-01"}
+    own = _opening_hours(department="sociale-dienst", **window).json()["days"][0]
+    assert (own["closed"], own["reason"], own["intervals"]) == (
+        True,
+        "Teamdag Sociale Dienst",
+        [],
+    )
+    location = _opening_hours(**window).json()["days"][0]
+    assert location["closed"] is False and location["intervals"]
+    assert location["reason"] == ""
+
+
 def test_api_times_carry_the_right_offset_on_both_dst_sundays(demo):
     body = _opening_hours(
         location="administratief-centrum",

@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.test import AsyncClient
 from django.urls import reverse
 
+from onthaal.audit.models import AuditEvent
+from onthaal.core import clock
 from onthaal.devices.tests.factories import enrolled
 from onthaal.queue import broker, services
 from onthaal.queue.models import HandoffNote, Source, Status, Ticket
@@ -71,27 +73,58 @@ def test_anonymous_cannot_issue_tickets(client, zonnedoorn):
     assert Ticket.objects.count() == 0
 
 
+def _rows() -> dict[int, dict[str, Any]]:
+    """Every ticket as its stored field values, to see exactly what an action changed."""
+    return {row["id"]: row for row in Ticket.objects.order_by("pk").values()}
+
+
+def _ticket_events() -> list[tuple[str, str, Any]]:
+    return [
+        (e.object_id, e.details.get("transition", ""), e.details.get("desk"))
+        for e in AuditEvent.objects.filter(object_type="queue.ticket").order_by("pk")
+    ]
+
+
 def test_desk_journey_through_the_api_with_conflicts(client, zonnedoorn):
+    """Call, recall, start and finish through the API: each changes exactly its ticket's
+    status and time, writes exactly one audit event naming the desk, and moves no other
+    ticket."""
     z = zonnedoorn
     agent = z["users"]["balie"]
     services.open_desk(desk=z["balie1"], actor=agent)
     c = api(client, agent)
     assert c.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/").status_code == 204
-    services.issue_ticket(
-        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=agent
-    )
+    for _ in range(2):  # the second visitor must stay where it is through all of this
+        services.issue_ticket(
+            location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=agent
+        )
     called = c.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/")
     assert called.status_code == 200 and called.json()["desk"] == "Balie 1"
     tid = called.json()["id"]
+    other = Ticket.objects.exclude(pk=tid).get()
+    assert other.status == Status.WAITING
     desk = {"desk": z["balie1"].pk}
-    assert (
-        c.post(f"/api/v1/tickets/{tid}/recall/", desk, content_type="application/json").status_code
-        == 200
-    )
-    assert (
-        c.post(f"/api/v1/tickets/{tid}/start/", desk, content_type="application/json").status_code
-        == 200
-    )
+
+    def step(action: str, minutes: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        z["traveller"].shift(minutes * 60)
+        before, events = _rows(), _ticket_events()
+        response = c.post(f"/api/v1/tickets/{tid}/{action}/", desk, content_type="application/json")
+        after = _rows()
+        assert after[other.pk] == before[other.pk], f"{action} moved another ticket"
+        assert _ticket_events() == [*events, (str(tid), action, z["balie1"].pk)]
+        changed = {k: v for k, v in after[tid].items() if before[tid][k] != v}
+        return response, changed, after[tid]
+
+    recalled, changed, row = step("recall", 2)
+    assert recalled.status_code == 200 and recalled.json()["status"] == "called"
+    assert changed == {"recalls": 1, "recalled_at": clock.now()}
+    assert row["status"] == Status.CALLED and row["desk_id"] == z["balie1"].pk
+
+    started, changed, row = step("start", 1)
+    assert started.status_code == 200 and started.json()["status"] == "serving"
+    assert changed == {"status": Status.SERVING, "started_at": clock.now()}
+    assert row["recalls"] == 1
+
     from onthaal.catalogue.models import Product
 
     eid = Product.objects.get(slug="eid-aanvragen")
@@ -101,8 +134,12 @@ def test_desk_journey_through_the_api_with_conflicts(client, zonnedoorn):
         content_type="application/json",
     )
     assert finish.status_code == 200 and finish.json()["status"] == "done"
+    before, events = _rows(), _ticket_events()
     again = c.post(f"/api/v1/tickets/{tid}/finish/", desk, content_type="application/json")
     assert again.status_code == 409 and again.json()["code"] == "invalid_state"
+    assert c.post(f"/api/v1/tickets/{tid}/recall/", desk).status_code == 409
+    assert c.post(f"/api/v1/tickets/{tid}/start/", desk).status_code == 409
+    assert (_rows(), _ticket_events()) == (before, events)  # refusals change nothing
     assert c.post("/api/v1/tickets/999999/start/", desk).status_code == 404
     assert c.post(f"/api/v1/desks/{z['balie2'].pk}/call-next/").status_code == 400
 
@@ -255,22 +292,40 @@ def test_desk_page_flow_and_notes_only_for_the_receiving_department(client, zonn
 
 
 def test_desk_actions_by_form_with_a_double_click(client, zonnedoorn):
+    """Two visitors wait; "call" clicked twice calls the first only. The second click is
+    refused with a message: the other visitor still waits and no second call is audited."""
     z = zonnedoorn
     client.force_login(z["users"]["balie"])
     client.post(reverse("queue:desk-choose"), {"desk": z["balie1"].pk})
-    services.issue_ticket(
-        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=z["users"]["onthaal"]
+    first, second = (
+        services.issue_ticket(
+            location=z["ac"],
+            queue=z["burgerzaken"],
+            source=Source.KIOSK,
+            actor=z["users"]["onthaal"],
+        )
+        for _ in range(2)
     )
     call = reverse("queue:desk-action", args=[z["balie1"].pk, "call"])
     client.post(call)
-    client.post(call)  # the second click is refused with a message, nothing changes
-    ticket = Ticket.objects.get()
-    assert ticket.status == Status.CALLED
+    before = _rows()
+    refused = client.post(call, follow=True)  # the second click
+    assert refused.status_code == 200
+    assert f"Rond eerst ticket {first.code} af." in refused.content.decode()
+    assert _rows() == before
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.desk_id) == (Status.CALLED, z["balie1"].pk)
+    assert (second.status, second.desk_id) == (Status.WAITING, None)
+    calls = [e for e in _ticket_events() if e[1] == "call"]
+    assert calls == [(str(first.pk), "call", z["balie1"].pk)]
     finish = reverse("queue:desk-action", args=[z["balie1"].pk, "finish"])
     product = z["burgerzaken"].products.first()
-    response = client.post(finish, {"ticket": ticket.pk, f"qty-{product.pk}": "1"}, follow=True)
+    response = client.post(finish, {"ticket": first.pk, f"qty-{product.pk}": "1"}, follow=True)
     assert response.status_code == 200
-    assert Ticket.objects.get().status == Status.DONE
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.DONE, Status.WAITING)
 
 
 def test_reception_and_lead_pages(client, zonnedoorn):
