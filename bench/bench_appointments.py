@@ -1,22 +1,16 @@
 """Appointments: availability for 8 weeks x 10 desks with 5,000 existing appointments (p50/p95
-and the number of SQL queries, which must not grow with the data), and booking throughput
-under contention over HTTP with 2 app processes (200 clients, 20 places). Each client first
-fetches and solves its proof-of-work challenge, as a citizen's browser does; only the POST is
-measured (solving is the client's cost, by design)."""
+and the number of SQL queries, which must not grow with the data). Booking under contention
+(200 clients on 20 places over HTTP) is ``bench_rush``."""
 
 from __future__ import annotations
 
 import datetime as dt
-import http.client
-import json
-import statistics
-import threading
 import time
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench.bench_queue import _pct, _server
+from bench.bench_queue import _pct
 
 RUNS = 30
 DESKS = 10
@@ -98,89 +92,6 @@ def _availability(booking: object) -> None:
     )
 
 
-def _contention(port: int) -> None:
-    from onthaal.appointments import proof, services
-    from onthaal.catalogue.models import Product
-    from onthaal.core import clock
-    from onthaal.organisation.models import Location
-
-    location = Location.objects.get(slug="administratief-centrum")
-    booking = services.build_request(
-        location=location, products=[Product.objects.get(slug="reispas-afhalen")]
-    )
-    # The first free slots a fortnight ahead: 20 places (slots x desks).
-    day = clock.today() + dt.timedelta(days=14)
-    places = []
-    for slot in services.availability(booking, day, day + dt.timedelta(days=7)):
-        for _ in slot.resource_ids:
-            if len(places) < 20:
-                places.append(slot.start)
-    times = sorted(set(places))
-    connection.close()
-    results: list[tuple[int, float]] = []
-    lock = threading.Lock()
-    clients = 200
-    barrier = threading.Barrier(clients + 1)
-
-    def client(n: int) -> None:
-        fetch = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        fetch.request("GET", "/api/v1/appointments/challenge/")
-        challenge = json.loads(fetch.getresponse().read())
-        fetch.close()  # solving takes longer than the server keeps an idle connection
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        body = json.dumps(
-            {
-                "product": ["reispas-afhalen"],
-                "location": "administratief-centrum",
-                "start": times[n % len(times)].astimezone(clock.BRUSSELS).isoformat(),
-                "name": f"Client {n}",
-                "email": f"client{n}@example.org",
-                "altcha": proof.solve(challenge),
-            }
-        )
-        barrier.wait()
-        t0 = time.perf_counter()
-        conn.request(
-            "POST", "/api/v1/appointments/", body=body, headers={"Content-Type": "application/json"}
-        )
-        status = conn.getresponse().status
-        with lock:
-            results.append((status, time.perf_counter() - t0))
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    statuses = statistics.multimode([s for s, _ in results])
-    created = sum(1 for s, _ in results if s == 201)
-    conflicts = sum(1 for s, _ in results if s == 409)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT count(*) FROM appointments_appointment a JOIN appointments_appointment b
-               ON a.desk_id = b.desk_id AND a.id < b.id AND a.start < b."end" AND b.start < a."end"
-               WHERE a.status = 'booked' AND b.status = 'booked'"""
-        )
-        overlaps = cursor.fetchone()[0]
-    latencies = [d for _, d in results]
-    print(
-        f"booking under contention, {clients} clients on {len(places)} places, 2 app processes: "
-        f"{created} booked, {conflicts} x 409, other {len(results) - created - conflicts} "
-        f"(most common {statuses}); {overlaps} overlapping rows; "
-        f"{len(results) / elapsed:.0f} req/s, p95 {_pct(latencies, 0.95) * 1000:.0f} ms"
-    )
-
-
 def main() -> None:
     booking, _rows = _setup()
     _availability(booking)
-    if connection.vendor != "postgresql":
-        print("booking under contention is measured on PostgreSQL (set DATABASE_URL)")
-        return
-    connection.close()
-    with _server("redis://127.0.0.1:6379/0") as port:
-        _contention(port)

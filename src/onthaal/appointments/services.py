@@ -479,6 +479,8 @@ def _book(
         raise DomainError(_("The booking is not valid."), fields=errors)
     now = clock.now()
     _not_past(start, now)
+    if _surely_taken([d.pk for d in _desks(request)], start, start + request.duration, now):
+        raise _taken()  # a rush on a full time: answered before any lock or computation
     policy = policy_for(request.department)
     override = bool(override_reason) and actor is not None
     if not hold and not override:
@@ -562,6 +564,33 @@ def _not_past(start: dt.datetime, now: dt.datetime) -> None:
         )
 
 
+def _surely_taken(
+    desk_ids: Sequence[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    exclude: int | None = None,
+) -> bool:
+    """True when every desk that could take ``start`` to ``end`` already has an active
+    appointment (or a live hold) overlapping it: then no computation can find a desk, and the
+    booking is refused at once. One indexed query; it never refuses a time that is free (a
+    desk it counts as busy is busy whatever its schedule), so the slot engine still decides
+    every other case. This is what keeps a booking rush fast: of 200 citizens on 20 places,
+    180 are answered by this query, not by a day's slot computation (``bench/bench_rush.py``)."""
+    if not desk_ids:
+        return False
+    busy = (
+        Appointment.objects.filter(
+            desk_id__in=desk_ids, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
+        )
+        .exclude(status=Status.HELD, hold_expires_at__lt=now)
+        .exclude(pk=exclude)
+        .values_list("desk_id", flat=True)
+        .distinct()
+    )
+    return len(set(busy)) >= len(set(desk_ids))
+
+
 def _free_desk(
     request: Request,
     start: dt.datetime,
@@ -578,6 +607,8 @@ def _free_desk(
     the way, which the exclusion constraint still counts."""
     _lock_day(request.department.pk, start.astimezone(clock.BRUSSELS).date())
     desks = _desks(request)
+    if _surely_taken([d.pk for d in desks], start, end, now, exclude):
+        raise _taken()  # the bookings before ours in the lock took every desk: no computation
     resources = desk_resources(
         desks,
         start - rules.buffer,

@@ -132,7 +132,7 @@ def test_a_booking_into_an_absence_is_refused_as_taken_and_writes_nothing(zonned
     assert [local(s.start) for s in following] == ["Wed 09:30", "Wed 09:40", "Wed 09:50"]
 
 
-def test_the_api_answers_409_with_the_next_free_slots_in_an_absence(client, zonnedoorn):
+def test_the_api_answers_409_with_a_link_to_the_next_free_slots_in_an_absence(client, zonnedoorn):
     z = zonnedoorn
     for n in (1, 2, 3, 4):
         absent(balie(z, n), WEDNESDAY_9, WEDNESDAY_9 + dt.timedelta(minutes=20))
@@ -152,7 +152,9 @@ def test_the_api_answers_409_with_the_next_free_slots_in_an_absence(client, zonn
 
     assert response.status_code == 409, response.content
     assert response.json()["code"] == "slot_taken"
-    assert response.json()["next_slots"][0]["start"] == "2027-03-24T09:20:00+01:00"
+    following = client.get(response.json()["next_slots_url"]).json()["slots"]
+    later = [s["start"] for s in following if s["start"] >= "2027-03-24T09:00"]
+    assert later[0] == "2027-03-24T09:20:00+01:00"
     assert not Appointment.objects.exists()
 
 
@@ -299,3 +301,54 @@ def test_without_short_appointments_a_pick_up_follows_the_normal_rules(zonnedoor
     found = services.availability(pick_up(zonnedoorn), TUESDAY, TUESDAY)
     assert all(local(s.start) >= "Tue 12:00" for s in found)
     assert all(s.start.minute % 10 == 0 for s in found)
+
+
+def _book_every_desk_at(z: dict[str, Any], start: dt.datetime) -> int:
+    """Book ``start`` until no desk is left; the number of bookings made."""
+    made = 0
+    while True:
+        try:
+            services.book(request=request(z), start=start, name="Jan", email=f"j{made}@x.org")
+        except Conflict:
+            return made
+        made += 1
+
+
+def test_a_full_time_is_refused_before_any_lock_or_slot_computation(zonnedoorn, monkeypatch):
+    """A booking rush: once every desk has the time, the next citizen is answered by one
+    query, before the day's lock and without computing the day's slots."""
+    z = zonnedoorn
+    made = _book_every_desk_at(z, WEDNESDAY_9)
+    assert made == len(services._desks(request(z))) > 1
+
+    def not_computed(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a full time was computed")
+
+    monkeypatch.setattr(services.slotting, "slots", not_computed)
+    monkeypatch.setattr(services, "_lock_day", not_computed)
+    late = request(z)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(Conflict) as taken:
+        services.book(request=late, start=WEDNESDAY_9, name="Late", email="l@x.org")
+    assert taken.value.code == "slot_taken"
+    assert len(queries.captured_queries) <= 3  # the desks and who is busy at that time
+    assert Appointment.objects.count() == made
+
+
+def test_the_quick_refusal_never_refuses_a_time_the_agenda_offers(zonnedoorn):
+    """The quick check only says "taken" when every desk is busy: for every slot of a day
+    that is partly booked, held and with an expired hold, it lets the booking through."""
+    z = zonnedoorn
+    req = request(z)
+    desks = [d.pk for d in services._desks(req)]
+    _book_every_desk_at(z, WEDNESDAY_9)
+    services.book(request=req, start=WEDNESDAY_9.replace(hour=10), name="A", email="a@x.org")
+    services.hold(request=req, start=WEDNESDAY_9.replace(hour=11), client=services.client_key("x"))
+    Appointment.objects.filter(status="held").update(
+        hold_expires_at=dt.datetime(2027, 3, 23, 9, 0, tzinfo=BRUSSELS)  # expired an hour ago
+    )
+    now = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
+    offered = services.availability(req, WEDNESDAY_9.date(), WEDNESDAY_9.date())
+    assert offered
+    assert not any(services._surely_taken(desks, s.start, s.end, now) for s in offered)
+    assert services._surely_taken(desks, WEDNESDAY_9, WEDNESDAY_9 + req.duration, now)
+    assert WEDNESDAY_9 not in {s.start for s in offered}
