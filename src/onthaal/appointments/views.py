@@ -58,7 +58,7 @@ def _is_staff(request: HttpRequest) -> bool:
 def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, Any]]:
     data = request.GET if request.method == "GET" else request.POST
     slugs = data.getlist("product")[: api.MAX_PRODUCTS]
-    products = list(Product.objects.filter(slug__in=slugs))
+    products = list(Product.objects.filter(slug__in=slugs).select_related("department"))
     persons_text = data.get("persons", "1")
     persons = natural(persons_text) or 0
     offered = Location.objects.filter(
@@ -91,12 +91,34 @@ def _booking(request: HttpRequest) -> tuple[services.Request | None, dict[str, A
         return None, context
 
 
+def _by_department(products: list[Product], persons: int) -> list[tuple[Any, list[Product], str]]:
+    """The chosen products per department, each with the query that books them alone."""
+    grouped: dict[Any, list[Product]] = {}
+    for product in products:
+        grouped.setdefault(product.department, []).append(product)
+    return [
+        (
+            department,
+            chosen,
+            urlencode([("product", p.slug) for p in chosen] + [("persons", str(persons or 1))]),
+        )
+        for department, chosen in grouped.items()
+    ]
+
+
 def choose(request: HttpRequest) -> HttpResponse:
     """Location, day and time on one page (each a plain link: works without JavaScript)."""
     booking, context = _booking(request)
     if not context["products"]:
         messages.error(request, _("Choose what you come for."))
         return redirect("appointments:start")
+    split = _by_department(context["products"], context["persons"])
+    if len(split) > 1:
+        # One appointment is with one department: offer one booking per department instead
+        # of two contradictory errors (no location offers both, and one department at a time).
+        context.update({"split": split, "errors": {}, "locations": [], "location": None})
+        context.update(_moving(request, context))
+        return render(request, "appointments/choose.html", context)
     if booking is not None:
         today = clock.today()
         found = services.availability(

@@ -204,6 +204,27 @@ class AuditText:
         return " ".join(str(e.details) for e in AuditEvent.objects.all())
 
 
+def test_products_of_two_departments_lead_to_one_booking_per_department(client, zonnedoorn):
+    """Not a dead end with two contradictory messages: the page says why, once, and offers
+    to book each department's products on their own; each link leads to free times."""
+    query = "product=eid-aanvragen&product=omgevingsvergunning-info&persons=1"
+    page = client.get(reverse("appointments:choose") + "?" + query)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Maak één afspraak per dienst" in text
+    assert "één dienst tegelijk" not in text and "role=\"alert\"" not in text
+    split = page.context["split"]
+    assert [(d.slug, [p.slug for p in chosen]) for d, chosen, _ in split] == [
+        ("burgerzaken", ["eid-aanvragen"]),
+        ("omgeving", ["omgevingsvergunning-info"]),
+    ]
+    for _department, _chosen, alone in split:
+        assert f'href="?{alone.replace("&", "&amp;")}"' in text
+        followed = client.get(reverse("appointments:choose") + "?" + alone + "&day=2027-03-24")
+        assert followed.status_code == 200 and not followed.context.get("errors")
+        assert followed.context["times"], alone
+
+
 def test_ics_parses_and_shows_nine_oclock_on_the_dst_sundays(client, zonnedoorn):
     from onthaal.hours.models import HoursChannel, OpeningException
 
