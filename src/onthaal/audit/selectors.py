@@ -7,14 +7,28 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from django.db import connections, router, transaction
-from django.db.models import QuerySet
+from django.db import connection, connections, router, transaction
+from django.db.models import Q, QuerySet
 
 from onthaal.accounts import access
 from onthaal.audit import chain
 from onthaal.audit.models import Action, AuditEvent
 from onthaal.audit.services import CHAINS, record_event
 from onthaal.core.clock import BRUSSELS
+
+
+def _names_object(object_id: str) -> Q:
+    """The events about ``object_id``: those of the object itself, and the reads that showed
+    it among others (a list, a search hit list, an export name their items in
+    ``details["items"]`` by number and ``details["ids"]`` by id): "who saw item X" finds both,
+    by the item's register number or by its id. (A register number repeats across
+    organisations; the id is unique.)"""
+    if connection.vendor == "postgresql":  # jsonb containment
+        listed = Q(details__items__contains=[object_id]) | Q(details__ids__contains=[object_id])
+    else:  # SQLite has no JSON containment: the list's JSON text holds the quoted value
+        quoted = json.dumps(object_id)
+        listed = Q(details__items__icontains=quoted) | Q(details__ids__icontains=quoted)
+    return Q(object_id=object_id) | Q(details__id=object_id) | listed
 
 
 def search_events(
@@ -32,7 +46,7 @@ def search_events(
     if object_type:
         events = events.filter(object_type=object_type)
     if object_id:
-        events = events.filter(object_id=object_id)
+        events = events.filter(_names_object(object_id))
     if actor_name:
         events = events.filter(actor_label=actor_name)
     if action:

@@ -327,3 +327,38 @@ def test_unknown_and_malformed_ids_are_404_and_recorded(client, world):
         assert client.get(reverse("mail:item", args=[value])).status_code == 404
         assert client.get(reverse("api-mail-item", args=[value])).status_code == 404
     assert AuditEvent.objects.filter(action="permission_denied").count() == 6
+
+
+def test_who_saw_item_x_finds_the_lists_searches_and_exports_that_showed_it(client, world, items):
+    """The auditor's page, searching by a register number, finds the detail view and every
+    list, search and export whose hits named the item, and nothing that did not show it."""
+    letter, ocmw = items["letter"], items["ocmw"]
+    client.force_login(world.lead)
+    assert client.get(reverse("mail:search"), {"q": "Kerkstraat"}).status_code == 200
+    assert client.get(reverse("mail:item", args=[letter.public_id])).status_code == 200
+    assert client.get(reverse("mail:export")).status_code == 200
+    assert client.get(reverse("api-mail"), {"q": "Verhuis"}).status_code == 200
+    client.force_login(world.auditor)
+    page = client.get(reverse("audit:search"), {"object_id": letter.register_number})
+    assert page.status_code == 200
+    shown = {(e.action, e.actor_label) for e in page.context["page"].object_list}
+    registered = ("create", world.clerk.username)
+    assert shown == {registered, ("view", "lead"), ("search", "lead"), ("export", "lead")}
+    found = list(page.context["page"].object_list)
+    assert sum(1 for e in found if e.action == "search") == 2  # the page's and the API's
+    assert all(
+        e.object_id == letter.register_number
+        or letter.register_number in e.details.get("items", [])
+        for e in found
+    )
+    # By id the same events but the OCMW's registration: a register number repeats in each
+    # organisation's own register, the id does not.
+    by_id = client.get(reverse("audit:search"), {"object_id": str(letter.public_id)})
+    ocmw_own = {e.pk for e in found if e.details.get("id") == str(ocmw.public_id)}
+    assert len(ocmw_own) == 1
+    assert {e.pk for e in by_id.context["page"].object_list} == {e.pk for e in found} - ocmw_own
+    # The OCMW item was in none of the lead's hit lists: only its own registration.
+    other = client.get(reverse("audit:search"), {"object_id": str(ocmw.public_id)})
+    assert [(e.action, e.object_id) for e in other.context["page"].object_list] == [
+        ("create", ocmw.register_number)
+    ]
