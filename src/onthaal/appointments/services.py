@@ -579,16 +579,13 @@ def _surely_taken(
     180 are answered by this query, not by a day's slot computation (``bench/bench_rush.py``)."""
     if not desk_ids:
         return False
-    busy = (
-        Appointment.objects.filter(
-            desk_id__in=desk_ids, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
-        )
-        .exclude(status=Status.HELD, hold_expires_at__lt=now)
-        .exclude(pk=exclude)
-        .values_list("desk_id", flat=True)
-        .distinct()
-    )
-    return len(set(busy)) >= len(set(desk_ids))
+    active = Appointment.objects.filter(
+        desk_id__in=desk_ids, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
+    ).exclude(status=Status.HELD, hold_expires_at__lt=now)
+    if exclude is not None:
+        active = active.exclude(pk=exclude)
+    busy = set(active.values_list("desk_id", flat=True).distinct())
+    return len(busy) >= len(set(desk_ids))
 
 
 def _free_desk(
