@@ -29,11 +29,15 @@ def main() -> int:
             print(f"  - {msgid!r}")  # noqa: T201
         failures += len(missing) + len(fuzzy)
         mo_path = po_path.with_suffix(".mo")
-        compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path))} if mo_path.exists() else {}
+        compiled = (
+            {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo_path))}
+            if mo_path.exists()
+            else {}
+        )
         stale = [
             e.msgid
             for e in po.translated_entries()
-            if not e.msgid_plural and compiled.get(e.msgid) != e.msgstr
+            if not e.msgid_plural and compiled.get((e.msgctxt, e.msgid)) != e.msgstr
         ]
         if stale:
             print(f"{lang}: {mo_path.name} is stale ({len(stale)} messages); run make messages")  # noqa: T201

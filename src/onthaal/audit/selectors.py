@@ -31,17 +31,17 @@ def _names_object(object_id: str) -> Q:
     return Q(object_id=object_id) | Q(details__id=object_id) | listed
 
 
-def search_events(
+def _events(
     *,
-    actor: Any,
     object_type: str = "",
     object_id: str = "",
     actor_name: str = "",
     action: str = "",
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> QuerySet[AuditEvent]:
-    access.require(actor, "audit.view", object_type="audit_event")
+) -> tuple[QuerySet[AuditEvent], dict[str, str]]:
+    """The events that match, newest first, and the filters as the reading's event names
+    them."""
     events = AuditEvent.objects.all().order_by("-pk")
     if object_type:
         events = events.filter(object_type=object_type)
@@ -68,10 +68,35 @@ def search_events(
         }.items()
         if v
     }
+    return events, filters
+
+
+def search_events(*, actor: Any, **criteria: Any) -> QuerySet[AuditEvent]:
+    """The auditor's search (``_events``' criteria): itself a ``search`` event."""
+    access.require(actor, "audit.view", object_type="audit_event")
+    events, filters = _events(**criteria)
     record_event(
         action=Action.SEARCH, actor=actor, object_type="audit_event", details={"filters": filters}
     )
     return events
+
+
+MAX_EXPORT = 10_000
+
+
+def export_events(*, actor: Any, **criteria: Any) -> list[AuditEvent]:
+    """The events of a search, at most ``MAX_EXPORT``, for a CSV file: one ``export`` event
+    with the filters and the number of rows."""
+    access.require(actor, "audit.view", object_type="audit_event")
+    events, filters = _events(**criteria)
+    rows = list(events[:MAX_EXPORT])
+    record_event(
+        action=Action.EXPORT,
+        actor=actor,
+        object_type="audit_event",
+        details={"filters": filters, "rows": len(rows)},
+    )
+    return rows
 
 
 ROW_FIELDS = ("pk", "hash", "chain", *chain.CHAINED_FIELDS)

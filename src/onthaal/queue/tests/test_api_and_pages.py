@@ -284,8 +284,18 @@ def test_desk_page_flow_and_notes_only_for_the_receiving_department(client, zonn
     z = zonnedoorn
     ticket = _handed_off(z)
     client.force_login(z["users"]["mw"])
-    page = client.get(reverse("queue:desk", args=[z["room1"].pk])).content.decode()
+    response = client.get(reverse("queue:desk", args=[z["room1"].pk]))
+    page = response.content.decode()
     assert ticket.code in page and NOTE in page
+    reads = AuditEvent.objects.filter(object_type="queue.handoffnote", action="view")
+    assert reads.count() == 1  # one read of the note, one event
+    # The live refresh of the same visitor re-reads nothing: still one event.
+    version = response.context["current_version"]
+    refresh = client.get(
+        reverse("queue:desk", args=[z["room1"].pk]), {"fragment": "1", "v_current": version}
+    )
+    assert refresh.status_code == 200 and NOTE not in refresh.content.decode()
+    assert reads.count() == 1
     client.force_login(z["users"]["balie"])
     assert client.get(reverse("queue:desk", args=[z["room1"].pk])).status_code == 403
     assert HandoffNote.objects.count() == 1
