@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def main() -> None:
     connection.close()
     p95s: list[float] = []
     right = True
-    with _server("redis://127.0.0.1:6379/0") as port:
+    with _server(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")) as port:
         for run in range(1, RUNS + 1):
             statuses, latencies, booked, overlaps = _run(port, starts)
             p95 = _pct(latencies, 0.95) * 1000
