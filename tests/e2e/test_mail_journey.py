@@ -119,8 +119,11 @@ def test_clerk_registers_and_routes_handler_answers_auditor_sees_the_reads(
     login(auditor, base, "auditor")
     auditor.goto(base + f"/staff/audit/?object_id={number}&action=view")
     rows = auditor.locator("table tbody tr")
-    readers = {rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())}
-    assert any("post" in r for r in readers) and any("balie" in r for r in readers), readers
+    readers = {rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())}
+    assert any("Paula Post" in r for r in readers), readers  # names, not user names
+    assert any("Bart Balie" in r for r in readers), readers
+    said = {rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())}
+    assert any(f"Bart Balie las poststuk {number}" in s for s in said), said
     _accessible(auditor, "mail-audit-reads")
 
 
