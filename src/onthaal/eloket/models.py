@@ -301,11 +301,21 @@ class Request(models.Model):
                 condition=Q(status__in=["closed", "rejected"]) | Q(finished_at__isnull=True),
                 name="eloket_request_finished_only_final",
             ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["closed", "rejected"]) | Q(finished_at__isnull=False),
+                name="eloket_request_final_is_finished",
+            ),
         ]
         indexes = [
             models.Index(fields=["department", "status", "due_on"], name="eloket_request_work"),
             models.Index(fields=["assignee", "status"], name="eloket_request_assignee"),
             models.Index(fields=["finished_at"], name="eloket_request_finished"),
+            # The work list: the open requests of a department by due date.
+            models.Index(
+                fields=["department", "due_on", "id"],
+                condition=Q(finished_at__isnull=True),
+                name="eloket_request_open_due",
+            ),
         ]
 
     def __str__(self) -> str:
