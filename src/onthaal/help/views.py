@@ -4,12 +4,14 @@ search over every task (on the server, no script), the release notes, and the fi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -167,15 +169,36 @@ def release_notes(request: HttpRequest) -> HttpResponse:
     return render(request, "help/release_notes.html", {"body": body})
 
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
 @login_required
-def built_file(request: HttpRequest, path: str) -> FileResponse:
-    """A file of the built manual. Only the kinds above, only under the build directory."""
+def built_file(request: HttpRequest, path: str) -> HttpResponseBase:
+    """A file of the built manual. Only the kinds above, only under the build directory.
+    One byte range (``Range: bytes=a-b``) is answered with 206: a video can be sought."""
     root = Path(settings.MANUAL_BUILD_DIR).resolve()
     target = (root / path).resolve()
     content_type = SERVED.get(target.suffix)
     if content_type is None or not target.is_relative_to(root) or not target.is_file():
         raise Http404
+    size = target.stat().st_size
+    asked = _RANGE.match(request.headers.get("Range", "").strip())
+    if asked and any(asked.groups()):
+        first, last = asked.groups()
+        start = int(first) if first else max(0, size - int(last))
+        end = min(int(last), size - 1) if first and last else size - 1
+        if start > end:
+            refused = HttpResponse(status=416)
+            refused["Content-Range"] = f"bytes */{size}"
+            return refused
+        with target.open("rb") as stream:
+            stream.seek(start)
+            part = HttpResponse(stream.read(end - start + 1), status=206, content_type=content_type)
+        part["Content-Range"] = f"bytes {start}-{end}/{size}"
+        part["Accept-Ranges"] = "bytes"
+        return part
     response = FileResponse(target.open("rb"), content_type=content_type)
+    response["Accept-Ranges"] = "bytes"
     if target.suffix == ".pdf":
         response["Content-Disposition"] = f'inline; filename="{target.name}"'
     return response

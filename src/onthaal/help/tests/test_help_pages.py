@@ -107,6 +107,18 @@ def test_built_files_are_served_and_nothing_outside_the_build(demo, client, sett
     assert client.get("/staff/help/files/../secret.png").status_code == 404
     assert client.get("/staff/help/files/shots/%2e%2e/%2e%2e/secret.png").status_code == 404
     assert client.get("/staff/help/files/notes.txt").status_code == 404
+    # A video is served in parts, so that a player can seek in it.
+    (tmp_path / "manual" / "videos").mkdir()
+    (tmp_path / "manual" / "videos" / "desk-serve.webm").write_bytes(bytes(range(100)))
+    whole = client.get("/staff/help/files/videos/desk-serve.webm")
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+    part = client.get("/staff/help/files/videos/desk-serve.webm", HTTP_RANGE="bytes=10-19")
+    assert part.status_code == 206 and part.content == bytes(range(10, 20))
+    assert part["Content-Range"] == "bytes 10-19/100"
+    tail = client.get("/staff/help/files/videos/desk-serve.webm", HTTP_RANGE="bytes=95-")
+    assert tail.content == bytes(range(95, 100)) and tail["Content-Range"] == "bytes 95-99/100"
+    late = client.get("/staff/help/files/videos/desk-serve.webm", HTTP_RANGE="bytes=200-")
+    assert late.status_code == 416 and late["Content-Range"] == "bytes */100"
     # The page shows the screenshot that was built and leaves out those that were not.
     html = client.get("/staff/help/desk-agent/").content.decode()
     assert 'src="/staff/help/files/shots/desk-serve-1.png"' in html
