@@ -38,6 +38,7 @@ from bench.stats import line, timed
 VISITS = int(os.environ.get("BENCH_REPORTING_VISITS", "2000000"))
 BUILDINGS = 8  # extra buildings, besides the Administratief Centrum and the Sociaal Huis
 HTTP_RUNS = 10
+HTTP_ROUNDS = 3
 LOCAL_RUNS = 3
 NEW_VISITS = 10_000
 COPY_OFFSET = 10_000_000  # origin ids of copy c: c * COPY_OFFSET + the template's id
@@ -132,8 +133,10 @@ def _generate(template_size: int, locations: list[int]) -> int:
         rollup_rows = statements.rebuild_rollups(HourlyRollup)
         daily_rows = statements.rebuild_rollups(DailyRollup)
         cursor.execute("ANALYZE reporting_visit")
-        cursor.execute("ANALYZE reporting_hourlyrollup")
-        cursor.execute("ANALYZE reporting_dailyrollup")
+        # As autovacuum does after a load: the visibility map lets the heat map and the
+        # advice read the hourly rollup's covering index alone.
+        cursor.execute("VACUUM ANALYZE reporting_hourlyrollup")
+        cursor.execute("VACUUM ANALYZE reporting_dailyrollup")
         cursor.execute("SELECT count(*) FROM reporting_visit")
         total = int(cursor.fetchone()[0])
     print(
@@ -304,22 +307,35 @@ def main() -> None:
             f"(median of {LOCAL_RUNS})"
         )
 
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     client = Client()
     client.force_login(manager)
+    # A manager must sign in with a second step: the session is one that gave its code.
+    device = TOTPDevice.objects.create(user=manager, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     cookie = client.cookies["sessionid"].value
     connection.close()
     with _server(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")) as port:
         for name, url, _compute in requests:
             get = _http(port, url, cookie)
             get()  # warm the app process
-            durations = []
-            for _ in range(HTTP_RUNS):
-                t0 = time.perf_counter()
-                get()
-                durations.append(time.perf_counter() - t0)
+            p50s, p95s = [], []
+            for _round in range(HTTP_ROUNDS):
+                durations = []
+                for _ in range(HTTP_RUNS):
+                    t0 = time.perf_counter()
+                    get()
+                    durations.append(time.perf_counter() - t0)
+                p50s.append(statistics.median(durations) * 1000)
+                p95s.append(_pct(durations, 0.95) * 1000)
             print(
-                f"{name}, HTTP, {VISITS:,} visits: p50 {statistics.median(durations) * 1000:.0f} ms, "
-                f"p95 {_pct(durations, 0.95) * 1000:.0f} ms (n={HTTP_RUNS}) "
+                f"{name}, HTTP, {VISITS:,} visits: p50 {statistics.median(p50s):.0f} ms, "
+                f"p95 {statistics.median(p95s):.0f} ms (medians of {HTTP_ROUNDS} rounds of "
+                f"{HTTP_RUNS}; p95 per round {', '.join(f'{p:.0f}' for p in p95s)}) "
                 f"[goal p95 < {300 if VISITS <= 2_000_000 else 1000} ms]"
             )
     _refresh(template)
