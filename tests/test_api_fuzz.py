@@ -44,6 +44,7 @@ def _operations() -> dict[str, Any]:
 ROLE_BY_PATH = [
     ("/api/v1/mail", "post"),
     ("/api/v1/reports", "manager"),
+    ("/api/v1/staffing", "teamlead"),
     ("/api/v1/tickets/ POST", "onthaal"),
 ]
 
@@ -289,6 +290,31 @@ def _journeys(calls: Calls, ops: dict[str, Any], z: dict[str, Any], token: Calla
         "GET /api/v1/reports/erlang-c/",
         "manager",
         query={"arrivals_per_hour": 20, "service_minutes": 6},
+    )
+
+    # Staff planning (a team lead): coverage, an absence, a proposed roster.
+    week = dt.date(2027, 3, 29)
+    call(
+        "GET /api/v1/staffing/coverage/",
+        "teamlead",
+        query={"location": z["ac"].slug, "from": week.isoformat(), "to": week.isoformat()},
+    )
+    call(
+        "POST /api/v1/staffing/absences/",
+        "teamlead",
+        media_type="application/json",
+        body={
+            "user": "sofie",
+            "kind": "training",
+            "start": "2027-03-30T09:00:00+02:00",
+            "end": "2027-03-30T12:00:00+02:00",
+        },
+    )
+    call(
+        "POST /api/v1/staffing/rosters/propose/",
+        "teamlead",
+        media_type="application/json",
+        body={"location": z["ac"].slug, "week": week.isoformat()},
     )
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/mail/", include("onthaal.mail.urls")),
     path("staff/reports/", include("onthaal.reporting.urls")),
     path("staff/help/", include("onthaal.help.urls")),
+    path("staff/planning/", include("onthaal.staffing.urls")),
     path("survey/", include("onthaal.reporting.survey_urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="hours:index", permanent=False), name="home"),

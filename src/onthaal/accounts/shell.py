@@ -50,6 +50,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("mail", _("Mail"), "mail:inbox", ("mail.view",), also=_granted_mail),
     Entry("eloket", _("E-loket"), "eloket:staff-list", ("eloket.view",)),
     Entry("reports", _("Figures"), "reporting:dashboard", ("reporting.view",)),
+    Entry("planning", _("Staff planning"), "staffing:board", ("staffing.plan",), per_location=True),
+    Entry("my-week", _("My week"), "staffing:mine", ("staffing.own",)),
     Entry("audit", _("Audit log"), "audit:search", ("audit.view",)),
     Entry("admin", _("Administration"), "admin:index", ADMIN_CAPABILITIES),
 )

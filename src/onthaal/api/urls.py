@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("onthaal.mail.api_urls")),
     path("", include("onthaal.eloket.api_urls")),
     path("", include("onthaal.reporting.api_urls")),
+    path("", include("onthaal.staffing.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

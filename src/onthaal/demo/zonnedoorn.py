@@ -383,6 +383,9 @@ def load() -> bool:
     from onthaal.eloket.demo import load_demo_eloket
 
     load_demo_eloket()
+    from onthaal.staffing.demo import load_demo_staff
+
+    load_demo_staff()
     record_event(
         action=Action.CREATE,
         object_type="demo",

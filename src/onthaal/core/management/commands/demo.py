@@ -35,6 +35,13 @@ class Command(BaseCommand):
         self.stdout.write("Database ready: {}".format(settings.DATABASES["default"]["NAME"]))
         call_command("load_demo", base_url=f"http://127.0.0.1:{port}")
         from onthaal.reporting.demo import load_demo_history
+        from onthaal.staffing.demo import publish_demo_rosters
+
+        planned = publish_demo_rosters()
+        self.stdout.write(
+            "Staff planning: {rosters} rosters published; tomorrow's sick day moved {moved} "
+            "appointments and asked {notified} citizens to pick another time.".format(**planned)
+        )
 
         if no_serve:  # prepare only: the history loads when the demo is served
             return
@@ -63,6 +70,8 @@ class Command(BaseCommand):
             f"  {base}/admin/                              configuration (admin, teamlead)\n"
             f"  {base}/staff/audit/                        audit log (auditor)\n"
             f"  {base}/staff/reports/                      figures and advice (manager, teamlead)\n"
+            f"  {base}/staff/planning/administratief-centrum/ staff planning (teamlead)\n"
+            f"  {base}/staff/planning/mine/                my week (every staff member, e.g. sofie)\n"
             f"  {base}/api/v1/docs/                        API documentation\n"
         )
         try:

@@ -1,0 +1,95 @@
+"""Balance in figures: per person the telework share against the policy, front-desk hours
+and evening shifts over the last quarter; per department the share of open hours covered,
+the hours with one person alone and the requests refused because of coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from onthaal.organisation.models import Location
+from onthaal.staffing import selectors
+from onthaal.staffing.models import (
+    FRONT_PLACES,
+    Place,
+    RequestStatus,
+    Roster,
+    RosterAssignment,
+    StaffRequest,
+)
+from onthaal.staffing.regime import EVENING, SHIFTS
+
+QUARTER = dt.timedelta(weeks=13)
+
+
+@dataclass
+class PersonFigures:
+    name: str
+    telework_days: int
+    telework_max: int
+    front_hours: float
+    evenings: int
+
+
+@dataclass
+class DepartmentFigures:
+    name: str
+    covered_share: float | None
+    alone_hours: int
+    refused_for_coverage: int
+
+
+def _hours(start: dt.time, end: dt.time) -> float:
+    return (
+        dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
+    ).seconds / 3600
+
+
+def figures(location: Location, monday: dt.date) -> dict[str, Any]:
+    since = monday - QUARTER
+    people = selectors.profiles_at(location)
+    rows = list(
+        RosterAssignment.objects.filter(
+            roster__status=Roster.Status.PUBLISHED,
+            roster__location=location,
+            day__gte=since,
+            day__lte=monday + dt.timedelta(days=6),
+        ).values_list("user_id", "day", "start", "end", "place")
+    )
+    persons = []
+    for profile in people:
+        mine = [r for r in rows if r[0] == profile.user_id]
+        week = [r for r in mine if r[1] >= monday]
+        persons.append(
+            PersonFigures(
+                name=str(profile),
+                telework_days=len({r[1] for r in week if r[4] == Place.TELEWORK}),
+                telework_max=profile.telework_max_days,
+                front_hours=round(sum(_hours(r[2], r[3]) for r in mine if r[4] in FRONT_PLACES), 1),
+                evenings=sum(
+                    1 for r in mine if r[4] in FRONT_PLACES and r[2] >= SHIFTS[EVENING][0]
+                ),
+            )
+        )
+    coverage = selectors.board(location, monday, monday + dt.timedelta(days=5))
+    departments = []
+    for department in coverage.departments:
+        cells = [c for c in coverage.cells if c.department == department.pk and c.needed]
+        refused = StaffRequest.objects.filter(
+            status=RequestStatus.REFUSED,
+            gap=True,
+            user__staff_profile__department=department,
+            decided_at__date__gte=since,
+        ).count()
+        departments.append(
+            DepartmentFigures(
+                name=department.name,
+                covered_share=(sum(1 for c in cells if c.planned >= c.needed) / len(cells))
+                if cells
+                else None,
+                alone_hours=sum(1 for c in cells if c.planned == 1),
+                refused_for_coverage=refused,
+            )
+        )
+    return {"people": persons, "departments": departments}

@@ -1,0 +1,373 @@
+"""Staff planning pages: the coverage board of a location's week with the requests, the
+proposed roster and the balance figures (team leads); one's own week, requests and the private
+iCal feed (every staff member); the CSV import (team leads)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onthaal.accounts import access
+from onthaal.core import clock
+from onthaal.core.errors import DomainError
+from onthaal.organisation.models import Location
+from onthaal.staffing import balance, feed, importing, proposal, selectors, services
+from onthaal.staffing.models import (
+    AbsenceKind,
+    FeedToken,
+    Place,
+    RequestStatus,
+    Roster,
+    RosterAssignment,
+    StaffProfile,
+    StaffRequest,
+    hash_feed_token,
+)
+from onthaal.staffing.regime import SHIFTS
+
+STATE_WORDS = {
+    "gap": lambda c: _("%(n)s short") % {"n": c.gap},
+    "surplus": lambda c: _("%(n)s extra") % {"n": -c.gap},
+    "ok": lambda c: _("covered"),
+    "closed": lambda c: "",
+}
+
+
+def _monday(request: HttpRequest) -> dt.date:
+    text = request.GET.get("week") or request.POST.get("week") or ""
+    try:
+        day = dt.date.fromisoformat(text) if text else clock.today()
+    except ValueError:
+        day = clock.today()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _lead(request: HttpRequest) -> None:
+    access.require(request.user, "staffing.plan", object_type="staffing.board")
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    _lead(request)
+    first = Location.objects.order_by("name").first()
+    if first is None:
+        raise Http404
+    return redirect("staffing:board", slug=first.slug)
+
+
+def _grid(board: selectors.Board) -> list[dict[str, Any]]:
+    """Per department: the hours as rows, the days as columns, each cell with its words."""
+    days = [board.first + dt.timedelta(days=n) for n in range((board.last - board.first).days + 1)]
+    by_key = {(c.day, c.hour, c.department): c for c in board.cells}
+    out = []
+    for department in board.departments:
+        hours = sorted({c.hour for c in board.cells if c.department == department.pk})
+        rows = []
+        for hour in hours:
+            cells = []
+            for day in days:
+                cell = by_key.get((day, hour, department.pk))
+                cells.append(
+                    {
+                        "cell": cell,
+                        "state": cell.state if cell else "closed",
+                        "words": STATE_WORDS[cell.state](cell) if cell else "",
+                    }
+                )
+            rows.append({"hour": hour, "cells": cells})
+        out.append({"department": department, "days": days, "rows": rows})
+    return out
+
+
+@login_required
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    _lead(request)
+    location = get_object_or_404(Location, slug=slug)
+    monday = _monday(request)
+    last = monday + dt.timedelta(days=5)
+    coverage = selectors.board(location, monday, last)
+    roster = Roster.objects.filter(location=location, week=monday).first()
+    assignments = (
+        list(
+            roster.assignments.select_related("user", "desk", "department").order_by(
+                "day", "start", "user__last_name"
+            )
+        )
+        if roster
+        else []
+    )
+    pending = [
+        {
+            "request": r,
+            "gaps": [services.describe_gap(c) for c in services.impact(r.user, r.start, r.end)],
+        }
+        for r in StaffRequest.objects.filter(
+            status=RequestStatus.PENDING, user__staff_profile__isnull=False
+        ).select_related("user")
+        if location in selectors.user_locations(r.user)
+    ]
+    context = {
+        "location": location,
+        "locations": Location.objects.order_by("name"),
+        "monday": monday,
+        "previous": monday - dt.timedelta(days=7),
+        "next": monday + dt.timedelta(days=7),
+        "grid": _grid(coverage),
+        "gaps": [services.describe_gap(c) for c in coverage.gaps],
+        "source": coverage.source,
+        "rostered": bool(coverage.rostered),
+        "roster": roster,
+        "assignments": assignments,
+        "places": Place.choices,
+        "desks": location.desks.filter(active=True).order_by("name"),
+        "pending": pending,
+        "kinds": AbsenceKind.choices,
+        "people": selectors.profiles_at(location),
+        "balance": balance.figures(location, monday),
+    }
+    return render(request, "staffing/board.html", context)
+
+
+def _back(location: Location, monday: dt.date) -> HttpResponse:
+    return redirect(reverse("staffing:board", args=[location.slug]) + f"?week={monday.isoformat()}")
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _lead(request)
+    location = get_object_or_404(Location, slug=slug)
+    staff_request = get_object_or_404(StaffRequest, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.request_decide(
+            actor=request.user,
+            request=staff_request,
+            approve=approve,
+            accept_gap=request.POST.get("accept_gap") == "1",
+        )
+    except services.GapWarning as warning:
+        messages.warning(
+            request,
+            _("Not approved yet: it would open a gap (%(where)s). Tick the box to approve anyway.")
+            % {"where": "; ".join(warning.fields["coverage"])},
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Request approved.") if approve else _("Request refused."))
+    return _back(location, _monday(request))
+
+
+@login_required
+@require_POST
+def absence(request: HttpRequest, slug: str) -> HttpResponse:
+    _lead(request)
+    location = get_object_or_404(Location, slug=slug)
+    user = (
+        get_user_model().objects.filter(pk=request.POST.get("user", "0") or 0).first()
+        if (request.POST.get("user", "").isdigit())
+        else None
+    )
+
+    def moment(name: str) -> dt.datetime | None:
+        try:
+            value = dt.datetime.fromisoformat(request.POST.get(name, ""))
+        except ValueError:
+            return None
+        return value.replace(tzinfo=clock.BRUSSELS) if value.tzinfo is None else value
+
+    try:
+        result = services.register_absence(
+            actor=request.user,
+            user=user,
+            kind=request.POST.get("kind", ""),
+            start=moment("start"),
+            end=moment("end"),
+            note=request.POST.get("note", ""),
+            site=request.build_absolute_uri("/").rstrip("/"),
+        )
+    except DomainError as error:
+        messages.error(
+            request, "; ".join([error.message, *(str(m) for v in error.fields.values() for m in v)])
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Absence registered. Appointments moved to a colleague: %(moved)s; citizens asked to pick another time: %(notified)s."
+            )
+            % {
+                "moved": ", ".join(a.reference for a in result.moved) or "0",
+                "notified": ", ".join(a.reference for a in result.notified) or "0",
+            },
+        )
+    return _back(location, _monday(request))
+
+
+@login_required
+@require_POST
+def propose(request: HttpRequest, slug: str) -> HttpResponse:
+    _lead(request)
+    location = get_object_or_404(Location, slug=slug)
+    monday = _monday(request)
+    try:
+        result = proposal.propose(actor=request.user, location=location, week=monday)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Roster proposed in %(s)s s: %(unmet)s unmet constraints; telework wishes honoured: %(ok)s of %(all)s."
+            )
+            % {
+                "s": f"{result.seconds:.1f}",
+                "unmet": len(result.roster.unmet),
+                "ok": result.proposal.wishes_honoured,
+                "all": result.proposal.wishes,
+            },
+        )
+    return _back(location, monday)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, slug: str) -> HttpResponse:
+    _lead(request)
+    location = get_object_or_404(Location, slug=slug)
+    monday = _monday(request)
+    roster = get_object_or_404(Roster, location=location, week=monday)
+    try:
+        services.roster_publish(actor=request.user, roster=roster)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Roster published."))
+    return _back(location, monday)
+
+
+@login_required
+@require_POST
+def assignment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _lead(request)
+    location = get_object_or_404(Location, slug=slug)
+    row = get_object_or_404(RosterAssignment, pk=pk, roster__location=location)
+    desk = request.POST.get("desk", "")
+    try:
+        services.assignment_change(
+            actor=request.user,
+            assignment=row,
+            place=request.POST.get("place", ""),
+            desk_id=int(desk) if desk.isdigit() and len(desk) < 10 else None,
+        )
+    except DomainError as error:
+        messages.error(
+            request, "; ".join([error.message, *(str(m) for v in error.fields.values() for m in v)])
+        )
+    else:
+        messages.success(request, _("Assignment changed."))
+    return _back(location, row.roster.week)
+
+
+@login_required
+def import_view(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, "staffing.plan", object_type="staffing.import")
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        what = request.POST.get("what", "people")
+        if upload is None or upload.size is None or upload.size > 2 * 1024 * 1024:
+            messages.error(request, _("Choose a CSV file of at most 2 MB."))
+        else:
+            try:
+                data = upload.read()
+                if what == "absences":
+                    report = importing.import_absences(
+                        actor=request.user,
+                        data=data,
+                        site=request.build_absolute_uri("/").rstrip("/"),
+                    )
+                else:
+                    report = importing.import_people(actor=request.user, data=data)
+            except DomainError as error:
+                messages.error(
+                    request,
+                    "; ".join([error.message, *(str(m) for v in error.fields.values() for m in v)]),
+                )
+    return render(request, "staffing/import.html", {"report": report})
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    # Anyone with a staff profile (imported people too) or a staff role sees their own week.
+    if not StaffProfile.objects.filter(user_id=request.user.pk or 0).exists():
+        access.require(request.user, "staffing.own", object_type="staffing.week")
+    monday = _monday(request)
+    if request.method == "POST":
+        if request.POST.get("action") == "feed":
+            token = services.feed_token_create(user=request.user)
+            request.session["staffing_feed"] = request.build_absolute_uri(
+                reverse("staffing:feed", args=[token])
+            )
+            return redirect(reverse("staffing:mine") + f"?week={monday.isoformat()}")
+
+        def moment(name: str) -> dt.datetime | None:
+            try:
+                value = dt.datetime.fromisoformat(request.POST.get(name, ""))
+            except ValueError:
+                return None
+            return value.replace(tzinfo=clock.BRUSSELS) if value.tzinfo is None else value
+
+        try:
+            services.request_create(
+                actor=request.user,
+                kind=request.POST.get("kind", ""),
+                start=moment("start"),
+                end=moment("end"),
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as error:
+            messages.error(
+                request,
+                "; ".join([error.message, *(str(m) for v in error.fields.values() for m in v)]),
+            )
+        else:
+            messages.success(request, _("Request sent to your team lead."))
+        return redirect(reverse("staffing:mine") + f"?week={monday.isoformat()}")
+    days = [monday + dt.timedelta(days=n) for n in range(6)]
+    user: Any = request.user
+    rows = selectors.week_of(user, monday)
+    context = {
+        "monday": monday,
+        "previous": monday - dt.timedelta(days=7),
+        "next": monday + dt.timedelta(days=7),
+        "days": [{"day": d, "rows": [r for r in rows if r.day == d]} for d in days],
+        "requests": StaffRequest.objects.filter(user=user).order_by("-created_at")[:10],
+        "feed_url": request.session.pop("staffing_feed", ""),
+        "has_feed": FeedToken.objects.filter(user=user).exists(),
+        "shifts": SHIFTS,
+    }
+    return render(request, "staffing/mine.html", context)
+
+
+def feed_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The private iCal feed: the token is the key (only its hash is stored)."""
+    found = (
+        FeedToken.objects.filter(token_hash=hash_feed_token(token[:100]))
+        .select_related("user")
+        .first()
+    )
+    if found is None or not found.user.is_active:
+        raise Http404
+    body = feed.ical(found.user, clock.today())
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
