@@ -214,8 +214,8 @@ class Unmet(serializers.Serializer[Any]):
 class AssignmentOut(serializers.Serializer[Any]):
     user = serializers.CharField()
     day = serializers.DateField()
-    start = serializers.TimeField()
-    end = serializers.TimeField()
+    start = serializers.CharField(help_text="Local wall-clock time (Europe/Brussels), HH:MM.")
+    end = serializers.CharField(help_text="Local wall-clock time (Europe/Brussels), HH:MM.")
     place = serializers.CharField()
     desk = serializers.IntegerField(allow_null=True)
     department = serializers.IntegerField(allow_null=True)
@@ -270,8 +270,8 @@ class ProposeView(APIView):
                     {
                         "user": r.user.get_username(),
                         "day": r.day,
-                        "start": r.start,
-                        "end": r.end,
+                        "start": r.start.strftime("%H:%M"),
+                        "end": r.end.strftime("%H:%M"),
                         "place": r.place,
                         "desk": r.desk_id,
                         "department": r.department_id,

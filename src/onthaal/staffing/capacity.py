@@ -14,6 +14,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection
+from django.db.models import CharField
+from django.db.models.functions import Cast
+
 from onthaal.core import clock
 from onthaal.hours.compute import to_instant
 from onthaal.staffing.models import Absence, Place, Roster, RosterAssignment, StaffProfile
@@ -68,15 +72,27 @@ def staffed_spans(
         for n in range(7)
         if first <= monday + dt.timedelta(days=n) <= last
     }
-    rows = list(
+    query = (
         RosterAssignment.objects.filter(
             roster_id__in=weeks.values(),
             place=Place.DESK,
             desk__in=[d.pk for d in desks],
             day__gte=first,
             day__lte=last,
-        ).values_list("user_id", "desk_id", "day", "start", "end")
+        )
+        .annotate(
+            day_text=Cast("day", CharField()),
+            start_text=Cast("start", CharField()),
+            end_text=Cast("end", CharField()),
+        )
+        .values_list("user_id", "desk_id", "day_text", "start_text", "end_text")
     )
+    # Fetched at once and parsed by fromisoformat (C), as ``appointments.services._busy`` does:
+    # several times faster than the ORM's per-row converters for the rows of eight weeks.
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     users = {r[0] for r in rows}
     wanted = set(product_ids)
     if wanted and users:
@@ -95,11 +111,21 @@ def staffed_spans(
         ).values_list("user_id", "start", "end"):
             absent.setdefault(user_id, []).append((gone_from, gone_until))
     spans: dict[int, list[Span]] = {d.pk: [] for d in desks}
-    for user_id, desk_id, day, a_start, a_end in rows:
-        if user_id not in trained or day not in days:
+    instants: dict[tuple[str, str], dt.datetime] = {}
+
+    def instant(day: str, wall: str) -> dt.datetime:
+        found = instants.get((day, wall))
+        if found is None:
+            found = to_instant(dt.date.fromisoformat(day), dt.time.fromisoformat(wall), local)
+            instants[(day, wall)] = found
+        return found
+
+    for user_id, desk_id, day_text, start_text, end_text in rows:
+        if user_id not in trained or dt.date.fromisoformat(day_text) not in days:
             continue
-        span = (to_instant(day, a_start, local), to_instant(day, a_end, local))
-        spans[desk_id] += _subtract(span, absent.get(user_id, ()))
+        span = (instant(day_text, start_text), instant(day_text, end_text))
+        holes = absent.get(user_id)
+        spans[desk_id] += _subtract(span, holes) if holes else [span]
     return days, spans
 
 
