@@ -262,7 +262,7 @@ def submit_request(
     if idempotency_key:
         earlier = Request.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
-            return earlier, status_token(earlier.reference)
+            return _same_sender(earlier, email, client)
     specs = field_specs(version)
     file_counts: dict[str, int] = {}
     for upload in uploads:
@@ -371,8 +371,16 @@ def submit_request(
         )
         if earlier is None:
             raise
-        return earlier, status_token(earlier.reference)
+        return _same_sender(earlier, email, client)
     return request, status_token(reference)
+
+
+def _same_sender(earlier: Request, email: str, client: str) -> tuple[Request, str]:
+    """The request filed first with this key, for the same e-mail address from the same
+    client; anyone else who presents the key gets a refusal, never that request's link."""
+    if earlier.email.lower() != (email or "").strip().lower() or earlier.client_key != client[:64]:
+        raise Conflict(_("This key was already used."), code="idempotency_key_used")
+    return earlier, status_token(earlier.reference)
 
 
 def by_token(reference: str, token: str) -> Request:

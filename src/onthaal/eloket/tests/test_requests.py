@@ -64,6 +64,20 @@ def test_the_same_key_twice_files_one_request_and_uses_one_number(world) -> None
     assert MailItem.objects.count() == 1
 
 
+def test_a_key_presented_by_someone_else_never_returns_the_first_request(world) -> None:
+    first, _token = file_parking(world, key="guessable")
+    with pytest.raises(Conflict) as caught:
+        services.submit_request(
+            product=world.parking,
+            answers={"plate": "9"},
+            email="other@example.org",
+            uploads=[services.Upload("registration", "x.pdf", text_pdf("x"))],
+            idempotency_key="guessable",
+        )
+    assert first.reference not in caught.value.message
+    assert Request.objects.count() == 1
+
+
 def refused(call):  # type: ignore[no-untyped-def]
     items, requests = MailItem.objects.count(), Request.objects.count()
     with pytest.raises(DomainError) as caught:
