@@ -124,11 +124,12 @@ def _registrations(departments: list, letter: object, lead: object) -> None:
 INSERT_PG = """
 INSERT INTO mail_mailitem (public_id, organisation_id, direction, year, sequence,
     register_number, channel, received_on, subject, document_type_id, department_id,
-    routing_note, due_date, status, confidential, registered_at, search_vector)
+    routing_note, due_date, status, handler_id, confidential, registered_at, search_vector)
 SELECT gen_random_uuid(), d.organisation_id, 'in', 2020 + i %% 5, 100000 + i,
        'IN-' || (2020 + i %% 5) || '-' || (100000 + i), 'post', DATE '2024-01-01' + i %% 700,
        s.subject, %(type)s, d.id, '', DATE '2024-02-01' + i %% 700,
        (ARRAY['registered','assigned','in_progress','closed','closed'])[1 + i %% 5],
+       CASE WHEN i %% 5 = 0 THEN NULL ELSE %(handler)s END,
        d.confidential, TIMESTAMPTZ '2024-01-01' + (i %% 700) * INTERVAL '1 day',
        setweight(to_tsvector('onthaal_dutch', s.subject), 'A')
   FROM generate_series(%(first)s, %(last)s) AS i
@@ -142,7 +143,7 @@ SELECT gen_random_uuid(), d.organisation_id, 'in', 2020 + i %% 5, 100000 + i,
 """
 
 
-def _generate(count: int, departments: list, letter: object) -> None:
+def _generate(count: int, departments: list, letter: object, handler: object) -> None:
     from django.db import connection
 
     from onthaal.mail.models import MailItem
@@ -156,6 +157,7 @@ def _generate(count: int, departments: list, letter: object) -> None:
                     INSERT_PG,
                     {
                         "type": letter.pk,
+                        "handler": handler.pk,  # type: ignore[attr-defined]
                         "first": first,
                         "last": min(count, first + 99_999),
                         "departments": ids,
@@ -187,6 +189,7 @@ def _generate(count: int, departments: list, letter: object) -> None:
                     document_type=letter,
                     department=department,
                     status="closed",
+                    handler=handler,
                     confidential=department.confidential,
                     registered_at=clock.now() - dt.timedelta(days=i % 700),
                 )
@@ -242,6 +245,6 @@ def main() -> None:
     departments, letter, lead = _setup()
     _registrations(departments, letter, lead)
     default = 1_000_000 if connection.vendor == "postgresql" else 100_000
-    _generate(int(os.environ.get("BENCH_MAIL_ITEMS", default)), departments, letter)
+    _generate(int(os.environ.get("BENCH_MAIL_ITEMS", default)), departments, letter, lead)
     _search(lead)
     _ocr()
