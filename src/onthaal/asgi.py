@@ -12,6 +12,9 @@
   between the event loop and a thread several times per request (a new thread per request,
   around a synchronous middleware chain): measured in ADR 0005, this halves the fixed cost of
   a request.
+* ``GET /api/v1/locations/{id}/display/`` and ``GET /ticket/{status id}/status.json``, what
+  screens and phones poll, are answered from the cache in the event loop while the location has
+  not changed (``onthaal.queue.public_reads``), and go to Django otherwise.
 """
 
 import os
@@ -43,19 +46,25 @@ TICKET_EVENTS_PATH = re.compile(r"^/ticket/([A-Za-z0-9_-]{1,32})/events/$")
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and scope.get("method") == "GET":
-        if scope.get("path") in PROBE_PATHS:  # health and metrics, outside Django
+        path = scope.get("path", "")
+        if path in PROBE_PATHS:  # health and metrics, outside Django
             await asgi_probe(scope, receive, send)
             return
-        match = EVENTS_PATH.match(scope.get("path", ""))
+        match = EVENTS_PATH.match(path)
         if match:
             from onthaal.queue.live import asgi_events
 
             await asgi_events(scope, receive, send, int(match.group(1)))
             return
-        match = TICKET_EVENTS_PATH.match(scope.get("path", ""))
+        match = TICKET_EVENTS_PATH.match(path)
         if match:
             from onthaal.queue.live import asgi_ticket_events
 
             await asgi_ticket_events(scope, receive, send, match.group(1))
+            return
+        if path.endswith(("/display/", "/status.json")):
+            from onthaal.queue.public_reads import respond
+
+            await respond(scope, receive, send, django_application)
             return
     await django_application(scope, receive, send)  # type: ignore[arg-type]

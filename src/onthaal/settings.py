@@ -238,8 +238,27 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_PREFIX": ONTHAAL_INSTALL_PREFIX,
+            # The screens' and phones' reads are kept here too (ONTHAAL_READ_CACHE).
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         },
     }
+
+# ONTHAAL_READ_CACHE: where what screens, phones and kiosks read is cached, invalidated by the
+# writes that change it (onthaal.queue.snapshots, ADR 0013): "shared" (the cache above, with
+# REDIS_URL), "process" (this process's memory), or "off". Default: "shared" with REDIS_URL;
+# "process" on SQLite served by one app process (the embedded default; ``onthaal serve``
+# sets ONTHAAL_APP_PROCESSES to its --workers); else "off": several app processes without
+# Redis would not see each other's invalidations.
+_APP_PROCESSES = int(os.environ.get("ONTHAAL_APP_PROCESSES", "1") or "1")
+ONTHAAL_READ_CACHE = os.environ.get("ONTHAAL_READ_CACHE", "") or (
+    "shared"
+    if REDIS_URL
+    else "process"
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and _APP_PROCESSES == 1
+    else "off"
+)
+if ONTHAAL_READ_CACHE not in ("shared", "process", "off"):
+    raise ImproperlyConfigured("ONTHAAL_READ_CACHE must be shared, process or off.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

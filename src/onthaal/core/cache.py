@@ -180,6 +180,10 @@ class FailoverCache(BaseCache):
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
         return self._run("get", key, default, version)
 
+    def get_many(self, keys: Any, version: Any = None) -> dict[Any, Any]:
+        """One round trip (MGET) rather than one per key."""
+        return dict(self._run("get_many", keys, version))
+
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> None:

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 
 from onthaal.operations import metrics
+from onthaal.queue import snapshots
 
 log = logging.getLogger(__name__)
 
@@ -297,5 +298,16 @@ def relay_kept() -> int:
 
 
 def publish(location_id: int, event: dict[str, Any]) -> None:
-    """Publish ``event`` to the location's listeners once the current transaction commits."""
-    transaction.on_commit(lambda: publish_now(location_id, event))
+    """Publish ``event`` to the location's listeners once the current transaction commits.
+
+    What the location's readers cache (``snapshots``) gets a new version first, so a screen
+    that reads the state on this event, or any read after the write's response, reads it
+    anew; and once more now, for readers inside this transaction (see ``snapshots``)."""
+    if transaction.get_connection().in_atomic_block:
+        snapshots.bump(location_id)
+
+    def after_commit() -> None:
+        snapshots.bump(location_id)
+        publish_now(location_id, event)
+
+    transaction.on_commit(after_commit)

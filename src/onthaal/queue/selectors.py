@@ -14,6 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
@@ -24,7 +25,7 @@ from onthaal.core import clock
 from onthaal.core.sql import is_key, split
 from onthaal.hours.selectors import closures
 from onthaal.organisation.models import Desk, Location
-from onthaal.queue import estimate, routing
+from onthaal.queue import estimate, routing, snapshots
 from onthaal.queue.models import (
     CLOSED_STATUSES,
     Announcement,
@@ -66,7 +67,14 @@ def display_state(location: Location) -> dict[str, Any]:
     """What a waiting-room screen shows: the latest called numbers with their desk, per queue
     the number waiting and the expected wait of a new arrival, and the announcements (the
     team lead's and the coming closures). Public: numbers and desks only — never a name, nor a
-    ticket's private status id (``public_id``, the key to its status page and "warn me")."""
+    ticket's private status id (``public_id``, the key to its status page and "warn me").
+    From the cache while no write changed the location (``snapshots``)."""
+    return snapshots.read(
+        location.pk, f"display:{get_language()}", lambda: _display_state(location)
+    )
+
+
+def _display_state(location: Location) -> dict[str, Any]:
     today = clock.today()
     called = (
         Ticket.objects.filter(location=location, service_day=today, called_at__isnull=False)
@@ -175,7 +183,15 @@ def ticket_status(ticket: Ticket) -> TicketStatus:
 
 def ticket_public_state(ticket: Ticket) -> dict[str, Any]:
     """What the ticket's own status page and stream say: its status, position, expected wait
-    and the desk it is called to. Only this ticket's; never a name."""
+    and the desk it is called to. Only this ticket's; never a name. From the cache while no
+    write changed the ticket's location (``snapshots``)."""
+    snapshots.remember_place(ticket.public_id, ticket.location_id)
+    return snapshots.read(
+        ticket.location_id, f"ticket:{ticket.public_id}", lambda: _ticket_public_state(ticket)
+    )
+
+
+def _ticket_public_state(ticket: Ticket) -> dict[str, Any]:
     status = ticket_status(ticket)
     return {
         "code": ticket.code,

@@ -41,7 +41,7 @@ from onthaal.core.errors import AccessDenied, Conflict, DomainError, NotFound
 from onthaal.devices.models import Device
 from onthaal.devices.selectors import request_device
 from onthaal.organisation.models import Desk, Location
-from onthaal.queue import alerts, live, selectors, services
+from onthaal.queue import alerts, live, selectors, services, snapshots
 from onthaal.queue.models import Announcement, DeskSession, Queue, Source, Status, Ticket
 
 
@@ -127,16 +127,23 @@ def _kiosk_error(request: HttpRequest, location: Location, error: DomainError) -
     return redirect("queue:kiosk", slug=location.slug)
 
 
+def _kiosk_queues(location: Location) -> list[Queue]:
+    return list(
+        Queue.objects.filter(location=location, active=True)
+        .select_related("department")
+        .prefetch_related("products")
+    )
+
+
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     device = _kiosk_device(request, location)
     if isinstance(device, HttpResponse):
         return device
-    queues = list(
-        Queue.objects.filter(location=location, active=True)
-        .select_related("department")
-        .prefetch_related("products")
-    )
+    if request.method == "GET":  # what the kiosk offers, from the cache (``snapshots``)
+        queues = snapshots.read(location.pk, "kiosk-queues", lambda: _kiosk_queues(location))
+    else:
+        queues = _kiosk_queues(location)
     if request.method == "POST":
         key = _submission_key(request)
         try:

@@ -20,6 +20,7 @@ from onthaal.core.errors import DomainError
 from onthaal.hours import compute as hours_compute
 from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Location
+from onthaal.queue import snapshots
 from onthaal.queue.models import Queue, Source, Status, Ticket, TicketCounter
 from onthaal.queue.services.shared import live, record
 from onthaal.queue.statements import (
@@ -32,9 +33,14 @@ from onthaal.queue.statements import (
 
 
 def walk_in_hours(location: Location) -> hours_compute.HoursData:
-    """The location's hours for the coming month: what ``walk_in_status`` needs (2 queries)."""
+    """The location's hours for the coming month: what ``walk_in_status`` needs (2 queries,
+    or none while cached: ``snapshots``; an opening-hours change shows within its TTL)."""
     today = clock.today()
-    return hours_data(location, today, today + dt.timedelta(days=31))
+    return snapshots.read(
+        location.pk,
+        f"walk-in-hours:{today.isoformat()}",
+        lambda: hours_data(location, today, today + dt.timedelta(days=31)),
+    )
 
 
 def walk_in_status(

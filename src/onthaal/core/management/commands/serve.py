@@ -31,6 +31,9 @@ class Command(BaseCommand):
     ) -> None:
         import uvicorn
 
+        # How many app processes serve this install: one process's memory is no shared
+        # cache for several (settings.ONTHAAL_READ_CACHE).
+        os.environ["ONTHAAL_APP_PROCESSES"] = str(workers)
         if workers > 1:
             # The workers share one listening socket. By default the event loop of the first
             # to wake accepts every connection waiting; with this (libuv, under uvloop) each
