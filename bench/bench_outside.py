@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = 8
+# BENCH_FIGURES=create,call: only those (to compare two versions quickly); default all.
+FIGURES = os.environ.get("BENCH_FIGURES", "") or "hello,create,call,cycle,display,display_busy"
 
 # FQM (Flask, gunicorn -w 2, SQLite, its Redis cache), measured from outside on the same kind of
 # 2-core machine (issue #18): median and range.
@@ -138,6 +140,7 @@ def _top_up(setup: dict[str, Any], wanted: int) -> None:
             products=[],
             source=Source.RECEPTION,
             actor=setup["reception_user"],
+            check_hours=False,
         )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # as autovacuum would have (see bench_queue)
@@ -155,21 +158,25 @@ def _round(port: int, hello: int, setup: dict[str, Any]) -> dict[str, dict[str, 
     }
     display = {"kind": "get", "path": f"/api/v1/locations/{queue.location_id}/display/"}
     out: dict[str, dict[str, Any]] = {}
-    out["hello"] = _load(hello, [{"kind": "get", "path": "/", "connections": CONNECTIONS}])[0]
-    out["create"] = _load(port, [{**create, "connections": CONNECTIONS}])[0]
-    out["display"] = _load(port, [{**display, "connections": 16}])[0]
-    busy = _load(port, [{**display, "connections": 16}, {**create, "connections": 2}])
-    out["display_busy"], out["create_c2"] = busy
-    expected = max(out["create"]["rate"], 50) * SECONDS * 1.5
-    _top_up(setup, int(expected))
-    out["call"] = _load(
-        port, [{"kind": "call", "connections": CONNECTIONS, "desks": setup["agents"]}]
-    )[0]
-    _top_up(setup, int(expected / 2))
-    cycle_desks = [desks[0] for desks in setup["agents"]]
-    out["cycle"] = _load(
-        port, [{"kind": "cycle", "connections": CONNECTIONS, "desks": cycle_desks}]
-    )[0]
+    if "hello" in FIGURES:
+        out["hello"] = _load(hello, [{"kind": "get", "path": "/", "connections": CONNECTIONS}])[0]
+    if "create" in FIGURES:
+        out["create"] = _load(port, [{**create, "connections": CONNECTIONS}])[0]
+    if "display" in FIGURES:
+        out["display"] = _load(port, [{**display, "connections": 16}])[0]
+    if "display_busy" in FIGURES:
+        busy = _load(port, [{**display, "connections": 16}, {**create, "connections": 2}])
+        out["display_busy"], out["create_c2"] = busy
+    expected = max(out.get("create", {}).get("rate", 0), 100) * SECONDS * 1.5
+    if "call" in FIGURES:
+        _top_up(setup, int(expected))
+        group = {"kind": "call", "connections": CONNECTIONS, "desks": setup["agents"]}
+        out["call"] = _load(port, [group])[0]
+    if "cycle" in FIGURES:
+        _top_up(setup, int(expected / 2))
+        cycle_desks = [desks[0] for desks in setup["agents"]]
+        group = {"kind": "cycle", "connections": CONNECTIONS, "desks": cycle_desks}
+        out["cycle"] = _load(port, [group])[0]
     return out
 
 
@@ -185,8 +192,10 @@ LABELS = {
 
 
 def _report(rounds: list[dict[str, dict[str, Any]]]) -> None:
-    hello = statistics.median(r["hello"]["rate"] for r in rounds)
+    hello = statistics.median(r["hello"]["rate"] for r in rounds) if "hello" in FIGURES else 0
     for key, label in LABELS.items():
+        if key not in rounds[0]:
+            continue
         results = [r[key] for r in rounds]
         rates = [x["rate"] for x in results]
         rate = statistics.median(rates)
@@ -196,7 +205,7 @@ def _report(rounds: list[dict[str, dict[str, Any]]]) -> None:
             f"{label}: {rate:,.0f} req/s (median of {len(rates)}, {min(rates):,.0f}-"
             f"{max(rates):,.0f}), p50 {p50:.1f} ms, p99 {p99:.1f} ms"
         )
-        if key != "hello":
+        if key != "hello" and hello:
             line += f"; {rate / hello:.0%} of hello"
         if key in FQM:
             ref, spread = FQM[key]
@@ -235,6 +244,14 @@ def main() -> None:
     env = _env(redis_url)
     serve = [sys.executable, "-m", "onthaal.cli", "serve", "--port", str(port)]
     serve += ["--workers", workers]
+    measure = os.environ.get("BENCH_MEASURE", "")
+    if measure:  # the same server, each Django request measured inside (bench/measured_asgi.py)
+        Path(measure).mkdir(parents=True, exist_ok=True)
+        serve = [sys.executable, "-m", "uvicorn", "bench.measured_asgi:application", "--port"]
+        serve += [str(port), "--workers", workers, "--lifespan", "off", "--no-access-log"]
+        env = {**env, "ONTHAAL_APP_PROCESSES": workers}
+        if workers != "1":
+            env["UV_TCP_SINGLE_ACCEPT"] = "1"
     hello = [sys.executable, "-m", "uvicorn", "bench.hello_asgi:application", "--port"]
     hello += [str(hello_port), "--workers", workers, "--lifespan", "off", "--no-access-log"]
     hello += ["--log-level", "warning"]
@@ -249,3 +266,31 @@ def main() -> None:
             print(f"round {n + 1}: load average before {load}", flush=True)
             rounds.append(_round(port, hello_port, setup))
     _report(rounds)
+    if measure:
+        _inside(Path(measure))
+
+
+def _inside(where: Path) -> None:
+    """What bench/measured_asgi.py saw inside the app processes, per request."""
+    import pstats
+
+    totals: dict[str, dict[str, float]] = {}
+    for path in where.glob("*.json"):
+        for kind, t in json.loads(path.read_text()).items():
+            into = totals.setdefault(kind, dict.fromkeys(t, 0.0))
+            for k, v in t.items():
+                into[k] += v
+    print("inside the app processes, per Django request (ms):")
+    for kind, t in sorted(totals.items()):
+        n = t["n"] or 1
+        wall, cpu, db = (t[k] / n * 1000 for k in ("wall", "cpu", "db"))
+        print(
+            f"  {kind}: {int(t['n'])} requests; wall {wall:.2f}, CPU of the thread {cpu:.2f}, "
+            f"in database statements {db:.2f} ({t['statements'] / n:.1f} statements), "
+            f"not running (database server, locks, the GIL) {max(0.0, wall - cpu):.2f}"
+        )
+    profiles = [str(p) for p in where.glob("*.prof")]
+    if profiles:
+        print("cProfile of the request threads, by own time (top 20):")
+        stats = pstats.Stats(*profiles, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(20)

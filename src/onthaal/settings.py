@@ -223,6 +223,12 @@ def _install_prefix(database: Mapping[str, object]) -> str:
 ONTHAAL_INSTALL_PREFIX = os.environ.get("ONTHAAL_INSTALL_PREFIX", "") or _install_prefix(
     DATABASES["default"]
 )
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if _SQLITE and os.environ.get("SQLITE_WRITER_QUEUE", "1") == "1":
+    # Django's SQLite backend, with the app process's writers queued before BEGIN IMMEDIATE
+    # rather than polling SQLite's lock (ADR 0013). SQLITE_WRITER_QUEUE=0: Django's own (to
+    # measure the difference).
+    DATABASES["default"]["ENGINE"] = "onthaal.core.sqlite"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -251,11 +257,7 @@ else:
 # Redis would not see each other's invalidations.
 _APP_PROCESSES = int(os.environ.get("ONTHAAL_APP_PROCESSES", "1") or "1")
 ONTHAAL_READ_CACHE = os.environ.get("ONTHAAL_READ_CACHE", "") or (
-    "shared"
-    if REDIS_URL
-    else "process"
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and _APP_PROCESSES == 1
-    else "off"
+    "shared" if REDIS_URL else "process" if _SQLITE and _APP_PROCESSES == 1 else "off"
 )
 if ONTHAAL_READ_CACHE not in ("shared", "process", "off"):
     raise ImproperlyConfigured("ONTHAAL_READ_CACHE must be shared, process or off.")

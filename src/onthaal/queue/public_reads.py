@@ -17,6 +17,7 @@ once its status was read through Django (``snapshots.remember_place``).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -79,7 +80,7 @@ def _request_id(scope: dict[str, Any]) -> bytes:
 
 
 async def _send_kept(
-    send: Any, scope: dict[str, Any], status: int, headers: list, body: bytes
+    send: Any, scope: dict[str, Any], status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
     await send(
         {
@@ -123,36 +124,62 @@ async def respond(scope: dict[str, Any], receive: Any, send: Any, django: Any) -
             await _send_kept(send, scope, status, headers, body)
             return
         if version is None:
-            made = uuid.uuid4().hex
-            version = made if store.add(vkey, made, timeout=None) else store.get(vkey)
+            token = uuid.uuid4().hex
+            version = token if store.add(vkey, token, timeout=None) else store.get(vkey)
     except shared_cache._unavailable() as error:
         shared_cache.health.failed(error)
         await django(scope, receive, send)
         return
+    flight = (rkey, version)
+    waiting = _in_flight.get(flight)
+    if waiting is not None:  # the same answer is being made: wait for it
+        kept = await asyncio.shield(waiting)
+        if kept is not None:
+            await _send_kept(send, scope, *kept)
+            return
+        await django(scope, receive, send)
+        return
+    made: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    _in_flight[flight] = made
     sent: list[dict[str, Any]] = []
 
     async def keep(message: dict[str, Any]) -> None:
         sent.append(message)
         await send(message)
 
-    await django(scope, receive, keep)
-    _keep(store, rkey, version, sent)
+    try:
+        await django(scope, receive, keep)
+    finally:
+        del _in_flight[flight]
+        kept = None
+        try:
+            kept = _keep(store, rkey, version, sent)
+        finally:
+            made.set_result(kept)
 
 
-def _keep(store: BaseCache, key: str, version: Any, sent: list[dict[str, Any]]) -> None:
-    """Keep Django's answer when it is a plain 200 without a cookie."""
+# The answers being made through Django in this process, by key and version: after a write,
+# the screens polling a location wait for one of them rather than each making its own.
+_in_flight: dict[tuple[str, Any], asyncio.Future[Any]] = {}
+
+
+def _keep(
+    store: BaseCache, key: str, version: Any, sent: list[dict[str, Any]]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """Keep Django's answer when it is a plain 200 without a cookie; the answer kept."""
     if version is None or not sent or sent[0].get("type") != "http.response.start":
-        return
+        return None
     start, parts = sent[0], sent[1:]
     headers = [
         (bytes(k), bytes(v)) for k, v in start.get("headers", []) if k.lower() != b"x-request-id"
     ]
     if start.get("status") != 200 or any(k.lower() == b"set-cookie" for k, _ in headers):
-        return
+        return None
     if not parts or parts[-1].get("more_body", False):
-        return
+        return None
     body = b"".join(p.get("body", b"") for p in parts)
     try:
         store.set(key, (version, 200, headers, body), timeout=snapshots.TTL)
     except shared_cache._unavailable() as error:
         shared_cache.health.failed(error)
+    return 200, headers, body
