@@ -1,5 +1,5 @@
 """What screens and phones read comes from a cache, and a write's response is never followed by
-a stale read (issue #18, ADR 0013).
+a stale read (issue #18, ADR 0015).
 
 Real app processes (``onthaal serve``): the display and a ticket's status are read from one,
 twice (the second answer is the cached one: the same ``at``); a desk calls the ticket through

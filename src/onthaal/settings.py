@@ -226,7 +226,7 @@ ONTHAAL_INSTALL_PREFIX = os.environ.get("ONTHAAL_INSTALL_PREFIX", "") or _instal
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 if _SQLITE and os.environ.get("SQLITE_WRITER_QUEUE", "1") == "1":
     # Django's SQLite backend, with the app process's writers queued before BEGIN IMMEDIATE
-    # rather than polling SQLite's lock (ADR 0013). SQLITE_WRITER_QUEUE=0: Django's own (to
+    # rather than polling SQLite's lock (ADR 0015). SQLITE_WRITER_QUEUE=0: Django's own (to
     # measure the difference).
     DATABASES["default"]["ENGINE"] = "onthaal.core.sqlite"
 if REDIS_URL:
@@ -250,7 +250,7 @@ else:
     }
 
 # ONTHAAL_READ_CACHE: where what screens, phones and kiosks read is cached, invalidated by the
-# writes that change it (onthaal.queue.snapshots, ADR 0013): "shared" (the cache above, with
+# writes that change it (onthaal.queue.snapshots, ADR 0015): "shared" (the cache above, with
 # REDIS_URL), "process" (this process's memory), or "off". Default: "shared" with REDIS_URL;
 # "process" on SQLite served by one app process (the embedded default; ``onthaal serve``
 # sets ONTHAAL_APP_PROCESSES to its --workers); else "off": several app processes without

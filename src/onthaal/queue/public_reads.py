@@ -46,11 +46,18 @@ def response_key(location_id: int, name: str, variant: str) -> str:
     return f"queue:response:{location_id}:{name}:{variant}"
 
 
+_backend: list[BaseCache] = []
+
+
 def _store() -> BaseCache | None:
-    """The cache to read in the event loop: one that never touches the database."""
+    """The cache to read in the event loop: one that never touches the database. One backend
+    for the process (``caches["default"]`` would make one, with its own Redis connection pool,
+    per request: each request is a context of its own)."""
     if settings.ONTHAAL_READ_CACHE == "off":
         return None
-    default = caches["default"]
+    if not _backend:
+        _backend.append(caches.create_connection("default"))
+    default = _backend[0]
     if isinstance(default, shared_cache.FailoverCache):
         return default.primary if shared_cache.health.usable() else None
     if isinstance(default, LocMemCache):

@@ -1,4 +1,4 @@
-"""SQLite for the embedded default, with its writers queued in the process (ADR 0013).
+"""SQLite for the embedded default, with its writers queued in the process (ADR 0015).
 
 SQLite lets one transaction write at a time; with ``BEGIN IMMEDIATE`` (ADR 0003) the others
 wait in SQLite's busy handler, which does not queue them: it sleeps and tries again, sleeping
@@ -45,8 +45,17 @@ class _FifoLock:
             turn = threading.Lock()
             turn.acquire()
             self._waiters.append((me, turn))
-        if turn.acquire(timeout=timeout):
-            return True  # handed over by release(), which made us the owner
+        try:
+            if turn.acquire(timeout=timeout):
+                return True  # handed over by release(), which made us the owner
+        except BaseException:  # interrupted (Ctrl-C, TERM in the main thread): give up our turn
+            with self._mutex:
+                handed = self._owner == me
+                if not handed:
+                    self._waiters.remove((me, turn))
+            if handed:
+                self.release()
+            raise
         with self._mutex:
             if self._owner == me:  # handed over just as the wait timed out
                 return True

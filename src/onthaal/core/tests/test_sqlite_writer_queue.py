@@ -1,8 +1,9 @@
-"""The embedded default's writers queue in the process before BEGIN IMMEDIATE (ADR 0013):
+"""The embedded default's writers queue in the process before BEGIN IMMEDIATE (ADR 0015):
 in the order they came, without SQLite's sleeping retries, and none is lost."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -51,6 +52,45 @@ def test_the_lock_is_reentrant_per_thread_and_a_wait_times_out():
     t.start()
     t.join()
     assert got == [False, True]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_a_wait_interrupted_by_a_signal_gives_its_turn_up():
+    """Ctrl-C or TERM while the main thread waits: the lock must not be handed to it later."""
+    lock = _FifoLock()
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        assert lock.acquire(timeout=1)
+        held.set()
+        release.wait(5)
+        lock.release()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(5)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(_Interrupted):
+            lock.acquire(timeout=5)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    release.set()
+    t.join()
+    got: list[bool] = []
+    other = threading.Thread(target=lambda: got.append(lock.acquire(timeout=1)))
+    other.start()
+    other.join()
+    assert got == [True]
 
 
 @pytest.mark.django_db(transaction=True)
