@@ -11,8 +11,9 @@ server and the worker in processes of their own:
 
 Afterwards it checks against the database what an outsider can hold the server to: every ticket
 and booking that was acknowledged (201) is there with the number it was given, no number was
-given twice, no ticket was called twice, no desk has two overlapping bookings, and every
-booking's confirmation reached the mail server (at most the message in flight at the worker's
+given twice, no ticket was called twice, no desk has two overlapping bookings, `onthaal audit
+verify` finds the chains intact against the worker's anchors, and every booking's confirmation
+reached the mail server (at most the message in flight at the worker's
 kill twice). Requests cut off by the kill count as errors, not as losses: they were never
 acknowledged. The figures are printed; a broken guarantee raises.
 """
@@ -68,6 +69,10 @@ def _serve_pid(port: int) -> int:
     return min(int(p) for p in out.split())
 
 
+# The worker's data dir: it writes the audit anchors there, which `audit verify` checks.
+WORKER_DATA_DIR = tempfile.mkdtemp(prefix="onthaal-bench-worker-")
+
+
 def _worker(smtp_port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -80,7 +85,7 @@ def _worker(smtp_port: int) -> subprocess.Popen[bytes]:
         "EMAIL_USE_TLS": "0",
         "ONTHAAL_OUTBOX_SECONDS": "0.2",
         "ONTHAAL_OUTBOX_CLAIM_SECONDS": "2",
-        "ONTHAAL_DATA_DIR": tempfile.mkdtemp(prefix="onthaal-bench-worker-"),
+        "ONTHAAL_DATA_DIR": WORKER_DATA_DIR,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "onthaal.cli", "worker", "--interval", "0.5"],
@@ -340,6 +345,25 @@ def main() -> None:
     _check(setup, tally, received, victim, before, after)
 
 
+def _audit_verify() -> tuple[bool, str]:
+    """`onthaal audit verify` as an operator runs it, against the worker's anchors."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "SECRET_KEY": "bench-only-not-secret",
+        "ONTHAAL_DATA_DIR": WORKER_DATA_DIR,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "onthaal.cli", "audit", "verify"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done.returncode == 0, (done.stdout + done.stderr).strip().splitlines()[-1]
+
+
 def _pending_confirmations() -> int:
     from onthaal.appointments.models import Notification
 
@@ -383,6 +407,7 @@ def _check(
     )
     unsent = confirmations.exclude(status=Notification.State.SENT).count()
     twice = sum(c - 1 for c in Counter(received).values() if c > 1)
+    intact, verdict = _audit_verify()
     print(
         f"load: {TICKET_CLIENTS + BOOKING_CLIENTS + DESK_CLIENTS} clients for {SECONDS} s, "
         f"kill -9 of app process {victim} at {KILL_APP_AT} s (processes before {before}, "
@@ -398,6 +423,7 @@ def _check(
         f"{overlaps}; confirmations not sent: {unsent} of {confirmations.count()}, "
         f"received twice: {twice}"
     )
+    print(f"audit verify: {verdict}")
     problems = {
         "lost tickets": len(lost_tickets),
         "lost bookings": len(lost_bookings),
@@ -407,6 +433,7 @@ def _check(
         "confirmations not sent": unsent,
         "messages received more than once beyond the one in flight": max(0, twice - 1),
         "app process not replaced": 0 if len(after) == len(before) else 1,
+        "audit chain not intact": 0 if intact else 1,
     }
     broken = {k: v for k, v in problems.items() if v}
     if broken:
