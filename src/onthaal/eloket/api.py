@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onthaal.api.errors import ErrorSerializer
+from onthaal.api.fields import IdField
 from onthaal.api.parsers import depth
 from onthaal.appointments import proof
 from onthaal.catalogue.models import Product
@@ -184,7 +185,7 @@ class StaffRequestSerializer(serializers.Serializer[Any]):
 
 class StaffListQuery(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
-    department = serializers.IntegerField(min_value=1, required=False)
+    department = IdField(required=False)
 
 
 class RequestsView(APIView):

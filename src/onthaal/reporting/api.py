@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer
+from onthaal.api.fields import IdField
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core.errors import DomainError
@@ -87,9 +88,9 @@ class ErlangCView(APIView):
 class VisitsQuery(serializers.Serializer[Any]):
     from_ = serializers.DateField(help_text="First service day.")
     to = serializers.DateField(help_text="Last service day, included.")
-    location = serializers.IntegerField(required=False, min_value=1)
-    department = serializers.IntegerField(required=False, min_value=1)
-    product = serializers.IntegerField(required=False, min_value=1)
+    location = IdField(required=False)
+    department = IdField(required=False)
+    product = IdField(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     by = serializers.ChoiceField(choices=selectors.BY_CHOICES, default="day")
     format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], default="json")
@@ -217,8 +218,8 @@ class VisitsView(APIView):
 
 
 class AdviceQuery(serializers.Serializer[Any]):
-    location = serializers.IntegerField(required=False, min_value=1)
-    department = serializers.IntegerField(required=False, min_value=1)
+    location = IdField(required=False)
+    department = IdField(required=False)
     from_ = serializers.DateField(required=False, help_text="Default: 13 weeks before `to`.")
     to = serializers.DateField(required=False, help_text="Default: yesterday.")
     target_wait_seconds = serializers.IntegerField(min_value=0, max_value=86_400, default=900)
