@@ -60,6 +60,7 @@ class Command(BaseCommand):
             f"  {base}/locations/                          opening hours (public)\n"
             f"  {base}/locations/administratief-centrum/   one location, with iCal and JSON-LD\n"
             f"  {base}/afspraak/                           make an appointment (public)\n"
+            f"  {base}/e-loket/                           digital counter: request from home (public)\n"
             f"  {base}/staff/login/                        staff login (accounts above)\n"
             f"  {base}/kiosk/administratief-centrum/       kiosk: take a ticket (enrol kiosk-ac-1 first)\n"
             f"  {base}/screen/administratief-centrum/      waiting-room screen (public)\n"
@@ -70,9 +71,13 @@ class Command(BaseCommand):
             f"  {base}/admin/                              configuration (admin, teamlead)\n"
             f"  {base}/staff/audit/                        audit log (auditor)\n"
             f"  {base}/staff/reports/                      figures and advice (manager, teamlead)\n"
+            f"  {base}/staff/e-loket/                     e-loket requests (balie, teamlead; mw for OCMW)\n"
+            f"  {base}/staff/mail/                        mail register (post)\n"
+            f"  {base}/staff/help/                        help and manual per role (every staff member)\n"
             f"  {base}/staff/planning/administratief-centrum/ staff planning (teamlead)\n"
             f"  {base}/staff/planning/mine/                my week (every staff member, e.g. sofie)\n"
             f"  {base}/api/v1/docs/                        API documentation\n"
+            f"  {base}/readyz                             readiness (database, worker, outbox)\n"
         )
         try:
             # Two years of figures, in bulk, while the server starts (it serves without them).
