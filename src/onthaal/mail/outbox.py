@@ -1,33 +1,27 @@
 """The mail register's outbox: answers by e-mail and reminders before the due date, written in
-the transaction that decides them and sent by the worker, as the appointments' outbox does
-(``onthaal.appointments.notify``): claimed for a while, sent, marked; retried with back-off; a
+the transaction that decides them and sent by the worker, with what every outbox does
+(``onthaal.core.outbox``): claimed for a while, sent, marked; retried with back-off; a
 stable Message-ID lets a receiving server drop the rare duplicate of a crash between sending
 and marking."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from onthaal.core import clock
+from onthaal.core import clock, outbox
 from onthaal.mail import documents
 from onthaal.mail.models import OPEN_STATUSES, MailItem, OutgoingMessage
 
-log = logging.getLogger(__name__)
-
-CLAIM = dt.timedelta(seconds=int(os.environ.get("ONTHAAL_OUTBOX_CLAIM_SECONDS", "300")))
-MAX_ATTEMPTS = 6
 # ONTHAAL_MAIL_REMIND_DAYS: a handler is reminded this many days before an item is due.
 REMIND_BEFORE = dt.timedelta(days=int(os.environ.get("ONTHAAL_MAIL_REMIND_DAYS", "3")))
-State = OutgoingMessage.State
 
 
 def queue_answer(item: MailItem, *, recipient: str, subject: str, body: str) -> OutgoingMessage:
@@ -87,22 +81,6 @@ def schedule_reminders() -> int:
     return created
 
 
-def _claim(limit: int) -> list[OutgoingMessage]:
-    now = clock.now()
-    with transaction.atomic():
-        due = list(
-            OutgoingMessage.objects.select_for_update(skip_locked=True)
-            .filter(next_attempt_at__lte=now)
-            .filter(Q(status=State.PENDING) | Q(status=State.SENDING, claimed_until__lt=now))[
-                :limit
-            ]
-        )
-        OutgoingMessage.objects.filter(pk__in=[m.pk for m in due]).update(
-            status=State.SENDING, claimed_until=now + CLAIM
-        )
-    return due
-
-
 def _deliver(message: OutgoingMessage) -> None:
     email = EmailMessage(
         subject=message.subject,
@@ -118,29 +96,9 @@ def _deliver(message: OutgoingMessage) -> None:
 
 
 def send_one(message: OutgoingMessage) -> bool:
-    try:
-        _deliver(message)
-    except Exception as error:  # any transport failure: retry later
-        attempts = message.attempts + 1
-        OutgoingMessage.objects.filter(pk=message.pk).update(
-            status=State.FAILED if attempts >= MAX_ATTEMPTS else State.PENDING,
-            attempts=attempts,
-            next_attempt_at=clock.now() + dt.timedelta(minutes=2**attempts),
-            last_error=str(error)[:500],
-            claimed_until=None,
-        )
-        log.warning("mail message %s not sent: %s", message.pk, error)
-        return False
-    OutgoingMessage.objects.filter(pk=message.pk).update(
-        status=State.SENT,
-        attempts=message.attempts + 1,
-        sent_at=clock.now(),
-        claimed_until=None,
-        last_error="",
-    )
-    return True
+    return outbox.send_one(message, _deliver, what="mail")
 
 
 def send_due(limit: int = 50) -> int:
     """Send what is due; the worker calls this every few seconds."""
-    return sum(send_one(m) for m in _claim(limit))
+    return sum(send_one(m) for m in outbox.claim(OutgoingMessage, limit))

@@ -280,3 +280,30 @@ def test_the_document_is_a_registered_outgoing_letter_and_downloads_by_its_link(
     assert AuditEvent.objects.filter(action="download", object_id=request.reference).count() == 1
     with pytest.raises(NotFound):
         services.document_for_download(request.reference, "forged")
+
+
+def test_the_citizens_message_is_sent_once_and_retried_with_back_off_when_the_server_refuses(
+    world, settings
+) -> None:
+    from django.core import mail
+
+    from onthaal.core import clock
+    from onthaal.eloket import outbox
+
+    request, _token = file_parking(world)
+    message = Notification.objects.get(request=request)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    assert outbox.send_due() == 0  # nobody listens on the discard port: refused
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Notification.State.PENDING, 1)
+    assert message.next_attempt_at > clock.now() and message.last_error
+    assert outbox.send_due() == 0  # not due again before its back-off
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Notification.objects.filter(pk=message.pk).update(next_attempt_at=clock.now())
+    assert outbox.send_due() == 1
+    assert outbox.send_due() == 0  # sent once
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == ("sent", 2, "")
+    assert [m.to for m in mail.outbox] == [["an@example.org"]]
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<eloket-{message.pk}@onthaal>"
