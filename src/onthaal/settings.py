@@ -325,6 +325,20 @@ ONTHAAL_PUBLIC_URL = os.environ.get("ONTHAAL_PUBLIC_URL", "http://127.0.0.1:8000
 ONTHAAL_ELOKET_IBAN = os.environ.get("ONTHAAL_ELOKET_IBAN", "BE68539007547034")
 ONTHAAL_ELOKET_BIC = os.environ.get("ONTHAAL_ELOKET_BIC", "")
 ONTHAAL_ELOKET_BENEFICIARY = os.environ.get("ONTHAAL_ELOKET_BENEFICIARY", "Gemeente Zonnedoorn")
+# The citizens' strong login for e-loket products that need it (onthaal.eloket.identity,
+# docs/eloket.md): an OpenID Connect provider of its own (CSAM, ACM/IDM, itsme), apart from the
+# staff's single sign-on. Off while ONTHAAL_ELOKET_OIDC_DISCOVERY_URL is empty: those products
+# then say the online request is not available. ONTHAAL_ELOKET_OIDC_CLIENT_ID / _CLIENT_SECRET:
+# the registration at the provider (redirect URI https://<host>/e-loket/login/callback/).
+# ONTHAAL_ELOKET_OIDC_NRN_CLAIM: the claim carrying the national register number (default
+# "nrn"). ONTHAAL_ELOKET_OIDC_SCOPES (default "openid profile"). ONTHAAL_ELOKET_LOGIN_MINUTES:
+# how long the login is kept in the session (default 30).
+ELOKET_OIDC_DISCOVERY_URL = os.environ.get("ONTHAAL_ELOKET_OIDC_DISCOVERY_URL", "")
+ELOKET_OIDC_CLIENT_ID = os.environ.get("ONTHAAL_ELOKET_OIDC_CLIENT_ID", "")
+ELOKET_OIDC_CLIENT_SECRET = os.environ.get("ONTHAAL_ELOKET_OIDC_CLIENT_SECRET", "")
+ELOKET_OIDC_NRN_CLAIM = os.environ.get("ONTHAAL_ELOKET_OIDC_NRN_CLAIM", "nrn")
+ELOKET_OIDC_SCOPES = os.environ.get("ONTHAAL_ELOKET_OIDC_SCOPES", "openid profile")
+ELOKET_LOGIN_MINUTES = int(os.environ.get("ONTHAAL_ELOKET_LOGIN_MINUTES", "30"))
 # ONTHAAL_HOLDS_PER_CLIENT: times one client address may keep on hold at once while filling in
 # the booking form (each hold also costs a solved proof of work). See appointments.services.hold.
 ONTHAAL_HOLDS_PER_CLIENT = int(os.environ.get("ONTHAAL_HOLDS_PER_CLIENT", "3"))

@@ -37,9 +37,10 @@ from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
-from onthaal.core.errors import Conflict, DomainError, NotFound
+from onthaal.core.errors import AccessDenied, Conflict, DomainError, NotFound
 from onthaal.core.ratelimit import TooMany, hit
 from onthaal.eloket import camt, formspec, ogm
+from onthaal.eloket.identity import Identity
 from onthaal.eloket.models import (
     FINAL_STATUSES,
     TRANSITIONS,
@@ -248,6 +249,7 @@ def submit_request(
     client: str = "",
     idempotency_key: str | None = None,
     prefill: Mapping[str, Any] | None = None,
+    identity: Identity | None = None,
 ) -> tuple[Request, str]:
     """File a request: check the answers against the product's current form version and the
     files on their bytes, register an incoming mail item (channel e-loket) with the files as
@@ -256,14 +258,31 @@ def submit_request(
     used. Returns the request and the token of its status link.
 
     ``idempotency_key``: the same key returns the request filed the first time (a
-    double-clicked submit files one request)."""
+    double-clicked submit files one request).
+
+    ``identity``: the citizen's strong login (``eloket.identity``). A product that needs one is
+    refused without it; with it, every national register number field takes the login's
+    number, whatever was posted."""
     offer = settings_of(product)
+    if offer.strong_login and identity is None:
+        raise AccessDenied(
+            _("This request needs a strong login (itsme or eID). Sign in and send it again."),
+            code="strong_login_required",
+        )
     version = current_version(product)
     if idempotency_key:
         earlier = Request.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             return _same_sender(earlier, email, client)
     specs = field_specs(version)
+    if identity is not None:
+        answers = {**answers}
+        for spec in specs:
+            if spec.kind == "national_number":
+                if offer.needs_national_number:
+                    answers[spec.key] = identity.national_number
+                else:
+                    answers.pop(spec.key, None)
     file_counts: dict[str, int] = {}
     for upload in uploads:
         file_counts[upload.field] = file_counts.get(upload.field, 0) + 1
@@ -356,6 +375,7 @@ def submit_request(
                     "form_version": version.pk,
                     "register_number": item.register_number,
                     "files": [d.sha256 for d in stored],
+                    **({"login": identity.pseudonym} if identity is not None else {}),
                 },
             )
             _queue(

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from onthaal.appointments import proof
-from onthaal.core import client
+from onthaal.core import client, oidc
 from onthaal.core.errors import DomainError, NotFound
-from onthaal.eloket import ogm, payment, services
+from onthaal.eloket import identity, ogm, payment, services
 from onthaal.eloket.models import ProductSettings, Request, RequestMessage, Status
 
 MAX_QUERY = 100
@@ -72,19 +72,108 @@ def _uploads(request: HttpRequest, keys: set[str]) -> list[services.Upload]:
     return found
 
 
+NAME_KEYS = ("name", "naam", "full_name")
+
+
 def _form_context(
-    offer: ProductSettings, values: dict[str, Any], errors: dict[str, Any]
+    offer: ProductSettings,
+    values: dict[str, Any],
+    errors: dict[str, Any],
+    login: identity.Identity | None = None,
 ) -> dict[str, Any]:
     version = services.current_version(offer.product)
+    fields = list(version.fields.order_by("position"))
+    if login is not None:
+        # Prefilled from the login: the name (the citizen may correct it) and the national
+        # register number (read-only: filing takes the login's number anyway).
+        values = dict(values)
+        for field in fields:
+            if field.kind == "national_number":
+                values[field.key] = login.national_number
+            elif field.kind == "text" and field.key in NAME_KEYS and not values.get(field.key):
+                values[field.key] = login.name
     return {
         "offer": offer,
         "product": offer.product,
-        "fields": list(version.fields.order_by("position")),
+        "fields": fields,
         "values": values,
         "errors": errors,
+        "login": login,
         "proof_challenge": proof.challenge(),
         "proof_refresh_url": reverse("api-appointment-challenge"),
     }
+
+
+def _needs_login(
+    request: HttpRequest, offer: ProductSettings
+) -> tuple[identity.Identity | None, HttpResponse | None]:
+    """For a product that needs a strong login: the citizen's login, or the page to show
+    instead of the form (sign in first; or the online request is not available when no
+    provider is configured). A POST without a valid login is refused and audited."""
+    if not offer.strong_login:
+        return None, None
+    slug = offer.product.slug
+    context: dict[str, Any] = {"offer": offer, "product": offer.product}
+    if not identity.enabled():
+        status_code = 200
+        if request.method == "POST":
+            identity.audit_filing_refused(request, slug, "not_configured")
+            status_code = 503
+        return None, render(request, "eloket/unavailable.html", context, status=status_code)
+    login, expired = identity.current(request)
+    if login is not None:
+        return login, None
+    status_code = 200
+    if request.method == "POST":
+        reason = identity.EXPIRED if expired else identity.NOT_SIGNED_IN
+        identity.audit_filing_refused(request, slug, reason)
+        status_code = 403
+        context["refused"] = True
+    context["expired"] = expired
+    return None, render(request, "eloket/login.html", context, status=status_code)
+
+
+def login_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Sign in with itsme/eID": off to the citizens' provider, back to this product's form."""
+    offer = _offer(slug)
+    if not offer.strong_login or not identity.enabled():
+        return redirect("eloket:form", slug=offer.product.slug)
+    request.session[identity.NEXT_KEY] = offer.product.slug
+    callback = request.build_absolute_uri(reverse("eloket:login-callback"))
+    try:
+        return oidc.begin(request, identity.config(), redirect_uri=callback)
+    except oidc.SignInFailed as failed:
+        identity.audit_refusal(request, failed.reason, detail=failed.detail)
+        context = {"offer": offer, "product": offer.product, "unreachable": True}
+        return render(request, "eloket/login.html", context, status=503)
+
+
+def login_callback(request: HttpRequest) -> HttpResponse:
+    """Back from the citizens' provider: check what it says (``core.oidc``), keep the identity
+    in the session, and go back to the form — or say why not."""
+    if not identity.enabled():
+        return redirect("eloket:index")
+    slug = str(request.session.get(identity.NEXT_KEY, ""))
+    offer = ProductSettings.objects.filter(product__slug=slug).select_related("product").first()
+    context: dict[str, Any] = {"offer": offer, "product": offer.product if offer else None}
+    try:
+        claims = oidc.complete(request, identity.config())
+    except oidc.SignInFailed as failed:
+        identity.audit_refusal(request, failed.reason, detail=failed.detail)
+        if failed.reason == oidc.UNREACHABLE:
+            context["unreachable"] = True
+            return render(request, "eloket/login.html", context, status=503)
+        context["failed"] = True
+        return render(request, "eloket/login.html", context, status=400)
+    try:
+        identity.remember(request, claims)
+    except identity.Refused:
+        context["no_number"] = True
+        return render(request, "eloket/login.html", context, status=403)
+    request.session.pop(identity.NEXT_KEY, None)
+    if offer is None:
+        return redirect("eloket:index")
+    return redirect("eloket:form", slug=offer.product.slug)
 
 
 def form(request: HttpRequest, slug: str) -> HttpResponse:
@@ -92,8 +181,11 @@ def form(request: HttpRequest, slug: str) -> HttpResponse:
     connection and per e-mail address; the request is filed once per form shown (a
     double-clicked submit files one request)."""
     offer = _offer(slug)
+    login, instead = _needs_login(request, offer)
+    if instead is not None:
+        return instead
     if request.method != "POST":
-        context = _form_context(offer, {}, {})
+        context = _form_context(offer, {}, {}, login)
         context["idempotency_key"] = secrets.token_urlsafe(16)
         return render(request, "eloket/form.html", context)
     data = request.POST
@@ -121,12 +213,13 @@ def form(request: HttpRequest, slug: str) -> HttpResponse:
             language=(get_language() or "nl")[:2],
             client=services.client_hash(client.address(request)),
             idempotency_key=key,
+            identity=login,
         )
     except DomainError as error:
         values = dict(answers)
         values["email"] = email
         context = _form_context(
-            offer, values, {k: [str(m) for m in v] for k, v in error.fields.items()}
+            offer, values, {k: [str(m) for m in v] for k, v in error.fields.items()}, login
         )
         context["idempotency_key"] = secrets.token_urlsafe(16)
         if not error.fields:
