@@ -38,6 +38,7 @@ STATE_WORDS = {
     "gap": lambda c: _("%(n)s short") % {"n": c.gap},
     "surplus": lambda c: _("%(n)s extra") % {"n": -c.gap},
     "ok": lambda c: _("covered"),
+    "idle": lambda c: _("none needed"),
     "closed": lambda c: "",
 }
 
@@ -76,12 +77,13 @@ def _grid(board: selectors.Board) -> list[dict[str, Any]]:
             cells = []
             for day in days:
                 cell = by_key.get((day, hour, department.pk))
+                state = cell.state if cell else "closed"
+                if cell and state == "surplus" and not cell.needed:
+                    # Nobody needed at the front (no desk open): planned people are not a
+                    # surplus to act on, they work elsewhere in that hour.
+                    state = "idle"
                 cells.append(
-                    {
-                        "cell": cell,
-                        "state": cell.state if cell else "closed",
-                        "words": STATE_WORDS[cell.state](cell) if cell else "",
-                    }
+                    {"cell": cell, "state": state, "words": STATE_WORDS[state](cell) if cell else ""}
                 )
             rows.append({"hour": hour, "cells": cells})
         out.append({"department": department, "days": days, "rows": rows})
@@ -127,6 +129,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "rostered": bool(coverage.rostered),
         "roster": roster,
         "assignments": assignments,
+        "roster_days": sorted({a.day for a in assignments}),
         "places": Place.choices,
         "desks": location.desks.filter(active=True).order_by("name"),
         "pending": pending,
