@@ -46,9 +46,17 @@ def _hours(start: dt.time, end: dt.time) -> float:
     ).seconds / 3600
 
 
-def figures(location: Location, monday: dt.date) -> dict[str, Any]:
+def figures(
+    location: Location, monday: dt.date, department_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """The figures of ``location``'s week; ``department_ids``: only these departments and
+    their people (a team lead's own)."""
     since = monday - QUARTER
-    people = selectors.profiles_at(location)
+    people = [
+        p
+        for p in selectors.profiles_at(location)
+        if department_ids is None or p.department_id in department_ids
+    ]
     rows = list(
         RosterAssignment.objects.filter(
             roster__status=Roster.Status.PUBLISHED,
@@ -72,7 +80,9 @@ def figures(location: Location, monday: dt.date) -> dict[str, Any]:
                 ),
             )
         )
-    coverage = selectors.board(location, monday, monday + dt.timedelta(days=5))
+    coverage = selectors.board(
+        location, monday, monday + dt.timedelta(days=5), department_ids=department_ids
+    )
     departments = []
     for department in coverage.departments:
         cells = [c for c in coverage.cells if c.department == department.pk and c.needed]

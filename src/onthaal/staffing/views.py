@@ -56,10 +56,48 @@ def _lead(request: HttpRequest) -> None:
     access.require(request.user, "staffing.plan", object_type="staffing.board")
 
 
+def _own_departments(request: HttpRequest, location: Location) -> list[int]:
+    """The departments of ``location`` whose planning the user leads (administrators: every
+    department they may see). None of them: refused, audited, 403."""
+    _lead(request)
+    allowed = set(
+        access.departments_with(request.user, "staffing.plan").values_list("pk", flat=True)
+    )
+    here = list(location.departments.order_by("name"))
+    own = [d.pk for d in here if d.pk in allowed]
+    if not own:
+        # Raises AccessDenied and audits the refusal (the lead covers none of them).
+        access.require(
+            request.user,
+            "staffing.plan",
+            here[0] if here else None,
+            object_type="staffing.board",
+            object_id=location.slug,
+        )
+        raise Http404
+    return own
+
+
+def _require_person(request: HttpRequest, user: Any, object_type: str, object_id: str) -> None:
+    """Refuse (audited, 403) acting on a person outside the user's departments."""
+    profile = StaffProfile.objects.filter(user=user).select_related("department").first()
+    access.require(
+        request.user,
+        "staffing.plan",
+        profile.department if profile else None,
+        object_type=object_type,
+        object_id=object_id,
+    )
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     _lead(request)
-    first = Location.objects.order_by("name").first()
+    allowed = access.departments_with(request.user, "staffing.plan")
+    first = (
+        Location.objects.filter(departments__in=allowed).distinct().order_by("name").first()
+        or Location.objects.order_by("name").first()
+    )
     if first is None:
         raise Http404
     return redirect("staffing:board", slug=first.slug)
@@ -83,26 +121,58 @@ def _grid(board: selectors.Board) -> list[dict[str, Any]]:
                     # surplus to act on, they work elsewhere in that hour.
                     state = "idle"
                 cells.append(
-                    {"cell": cell, "state": state, "words": STATE_WORDS[state](cell) if cell else ""}
+                    {
+                        "cell": cell,
+                        "state": state,
+                        "words": STATE_WORDS[state](cell) if cell else "",
+                    }
                 )
             rows.append({"hour": hour, "cells": cells})
         out.append({"department": department, "days": days, "rows": rows})
     return out
 
 
+def _unmet(roster: Roster | None, departments: list[Any]) -> list[dict[str, Any]]:
+    """The proposal's unmet constraints in words: the day, the shift's hours, the department
+    (or the person without a free desk) and how many people are missing."""
+    if roster is None:
+        return []
+    names = {d.pk: d.name for d in departments}
+    out = []
+    for item in roster.unmet or []:
+        try:
+            day = dt.date.fromisoformat(str(item.get("day", "")))
+        except ValueError:
+            continue
+        start, end = SHIFTS.get(str(item.get("shift", "")), (None, None))
+        who = names.get(item.get("department"), "") if "department" in item else ""
+        if "person" in item:
+            who = selectors.staff_name(int(item["person"]))
+        out.append(
+            {
+                "day": day,
+                "hours": f"{start:%H:%M}\u2013{end:%H:%M}" if start and end else "",
+                "who": who,
+                "missing": item.get("missing", 0),
+                "no_desk": bool(item.get("reason")),
+            }
+        )
+    return out
+
+
 @login_required
 def board(request: HttpRequest, slug: str) -> HttpResponse:
-    _lead(request)
     location = get_object_or_404(Location, slug=slug)
+    own = _own_departments(request, location)
     monday = _monday(request)
     last = monday + dt.timedelta(days=5)
-    coverage = selectors.board(location, monday, last)
+    coverage = selectors.board(location, monday, last, department_ids=own)
     roster = Roster.objects.filter(location=location, week=monday).first()
     assignments = (
         list(
-            roster.assignments.select_related("user", "desk", "department").order_by(
-                "day", "start", "user__last_name"
-            )
+            roster.assignments.filter(department__in=own)
+            .select_related("user", "desk", "department")
+            .order_by("day", "start", "user__last_name")
         )
         if roster
         else []
@@ -113,7 +183,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
             "gaps": [services.describe_gap(c) for c in services.impact(r.user, r.start, r.end)],
         }
         for r in StaffRequest.objects.filter(
-            status=RequestStatus.PENDING, user__staff_profile__isnull=False
+            status=RequestStatus.PENDING, user__staff_profile__department__in=own
         ).select_related("user")
         if location in selectors.user_locations(r.user)
     ]
@@ -130,12 +200,13 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "roster": roster,
         "assignments": assignments,
         "roster_days": sorted({a.day for a in assignments}),
+        "unmet": _unmet(roster, coverage.departments),
         "places": Place.choices,
         "desks": location.desks.filter(active=True).order_by("name"),
         "pending": pending,
         "kinds": AbsenceKind.choices,
-        "people": selectors.profiles_at(location),
-        "balance": balance.figures(location, monday),
+        "people": [p for p in selectors.profiles_at(location) if p.department_id in own],
+        "balance": balance.figures(location, monday, own),
     }
     return render(request, "staffing/board.html", context)
 
@@ -147,9 +218,10 @@ def _back(location: Location, monday: dt.date) -> HttpResponse:
 @login_required
 @require_POST
 def decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    _lead(request)
     location = get_object_or_404(Location, slug=slug)
+    _own_departments(request, location)
     staff_request = get_object_or_404(StaffRequest, pk=pk)
+    _require_person(request, staff_request.user, "staffing.request", str(staff_request.pk))
     approve = request.POST.get("decision") == "approve"
     try:
         services.request_decide(
@@ -174,13 +246,15 @@ def decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def absence(request: HttpRequest, slug: str) -> HttpResponse:
-    _lead(request)
     location = get_object_or_404(Location, slug=slug)
+    _own_departments(request, location)
     user = (
         get_user_model().objects.filter(pk=request.POST.get("user", "0") or 0).first()
         if (request.POST.get("user", "").isdigit())
         else None
     )
+    if user is not None:
+        _require_person(request, user, "staffing.absence", str(user.pk))
 
     def moment(name: str) -> dt.datetime | None:
         try:
@@ -220,8 +294,8 @@ def absence(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
-    _lead(request)
     location = get_object_or_404(Location, slug=slug)
+    _own_departments(request, location)
     monday = _monday(request)
     try:
         result = proposal.propose(actor=request.user, location=location, week=monday)
@@ -246,8 +320,8 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
-    _lead(request)
     location = get_object_or_404(Location, slug=slug)
+    _own_departments(request, location)
     monday = _monday(request)
     roster = get_object_or_404(Roster, location=location, week=monday)
     try:
@@ -262,9 +336,11 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def assignment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    _lead(request)
     location = get_object_or_404(Location, slug=slug)
+    own = _own_departments(request, location)
     row = get_object_or_404(RosterAssignment, pk=pk, roster__location=location)
+    if row.department_id not in own:
+        _require_person(request, row.user, "staffing.assignment", str(row.pk))
     desk = request.POST.get("desk", "")
     try:
         services.assignment_change(

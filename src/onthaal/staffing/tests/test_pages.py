@@ -7,7 +7,9 @@ from __future__ import annotations
 import icalendar
 import pytest
 
+from onthaal.accounts.models import Membership, Role
 from onthaal.audit.models import AuditEvent
+from onthaal.organisation.models import Department
 from onthaal.staffing.models import FeedToken, Roster, RosterAssignment, StaffRequest
 from onthaal.staffing.tests.data import WEEK
 
@@ -28,6 +30,11 @@ def test_the_lead_proposes_edits_and_publishes_and_staff_see_their_week(zonnedoo
     assert response.status_code == 302
     roster = Roster.objects.get(location=zonnedoorn["ac"], week=WEEK)
     assert roster.status == Roster.Status.DRAFT and roster.assignments.exists()
+    # Tom leads every department of the location here (a lead edits their own rows only).
+    for department in zonnedoorn["ac"].departments.exclude(slug="burgerzaken"):
+        Membership.objects.create(
+            user=users["teamlead"], department=department, role=Role.TEAM_LEAD
+        )
     row = roster.assignments.filter(place="back_office").first()
     desk = zonnedoorn["balie5"]
     response = client.post(
@@ -69,7 +76,12 @@ def test_a_request_that_opens_a_gap_is_warned_then_approved_when_confirmed(zonne
         client.force_login(who)
         assert client.post("/staff/planning/mine/", span).status_code == 302
     first, second = (StaffRequest.objects.get(user=who) for who in (olga, omer))
-    client.force_login(zonnedoorn["users"]["teamlead"])
+    lead = zonnedoorn["users"]["teamlead"]
+    # Tom leads Omgeving too: a lead decides the requests of their own departments only.
+    Membership.objects.create(
+        user=lead, department=Department.objects.get(slug="omgeving"), role=Role.TEAM_LEAD
+    )
+    client.force_login(lead)
     client.post(BOARD + f"requests/{first.pk}/", {"decision": "approve", "week": WEEK})
     board = client.get(BOARD, {"week": WEEK.isoformat()}).content.decode()
     assert "Warning: approving opens a gap" in board or "gat" in board
@@ -106,3 +118,39 @@ def test_the_import_page_reports_rejected_rows(zonnedoorn, client):
     assert page.status_code == 200
     report = page.context["report"]
     assert report.created == 1 and [line for line, _ in report.rejected] == [3]
+
+
+def test_a_lead_plans_only_their_own_departments(zonnedoorn, client):
+    """Tom leads Burgerzaken: the board shows its rows, people and requests only; the Sociaal
+    Huis (no Burgerzaken there) is refused with an audit event, and so is deciding a request
+    of an Omgeving colleague."""
+    from onthaal.staffing.tests.data import WEDNESDAY, person
+
+    omer = person("omer", "omgeving")
+    client.force_login(omer)
+    span = {"start": f"{WEDNESDAY}T00:00", "end": f"{WEDNESDAY}T23:59", "kind": "telework"}
+    assert client.post("/staff/planning/mine/", span).status_code == 302
+    other = StaffRequest.objects.get(user=omer)
+
+    client.force_login(zonnedoorn["users"]["teamlead"])
+    page = client.get(BOARD, {"week": WEEK.isoformat()})
+    assert page.status_code == 200
+    assert [b["department"].slug for b in page.context["grid"]] == ["burgerzaken"]
+    assert {p.department.slug for p in page.context["people"]} == {"burgerzaken"}
+    assert other.pk not in [item["request"].pk for item in page.context["pending"]]
+    assert [d.name for d in page.context["balance"]["departments"]] == ["Burgerzaken"]
+
+    refused = AuditEvent.objects.filter(action="permission_denied").count()
+    assert client.get("/staff/planning/sociaal-huis/").status_code == 403
+    assert client.post("/staff/planning/sociaal-huis/propose/", {"week": WEEK}).status_code == 403
+    response = client.post(BOARD + f"requests/{other.pk}/", {"decision": "approve", "week": WEEK})
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert other.status == "pending"
+    events = AuditEvent.objects.filter(action="permission_denied").order_by("pk")[refused:]
+    assert [e.object_type for e in events] == [
+        "staffing.board",
+        "staffing.board",
+        "staffing.request",
+    ]
+    assert not Roster.objects.exists()
