@@ -20,5 +20,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     # Last: a path under /api/v1/ that nothing above takes (an id that is not a number, a
     # misspelt name) answers in the API's error shape, not with an HTML page.
-    re_path(r"^.*/$", views.not_found, name="api-not-found"),
+    re_path(r"^[\s\S]*$", views.not_found, name="api-not-found"),
 ]

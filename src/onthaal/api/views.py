@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
@@ -90,6 +91,8 @@ class Me(generics.GenericAPIView[Any]):
         return Response(serializers.MeSerializer(data).data)
 
 
+@csrf_exempt  # it changes nothing; a POST with a session cookie gets the same 404
 def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
-    """A path under the API that no endpoint serves: 404 in the error shape."""
+    """A path under the API that no endpoint serves (any characters, with or without the
+    final slash): 404 in the error shape."""
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
