@@ -92,6 +92,8 @@ def test_the_lead_approves_a_warned_request_proposes_and_publishes_and_staff_see
         has_text="nog niet goedgekeurd"
     )
     assert warning.count() >= 1, page.locator("main").inner_text()[:2000]
+    # The warning names the first hours; the board below lists them all.
+    assert "en nog" in warning.first.inner_text()
     sofie_request = StaffRequest.objects.get(user__username="sofie")
     assert sofie_request.status == "pending"
     _accessible(page, "approval-warned")

@@ -189,7 +189,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     context = {
         "location": location,
-        "locations": Location.objects.order_by("name"),
+        "locations": Location.objects.filter(departments__in=own).distinct().order_by("name"),
         "monday": monday,
         "previous": monday - dt.timedelta(days=7),
         "next": monday + dt.timedelta(days=7),
@@ -209,6 +209,14 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "balance": balance.figures(location, monday, own),
     }
     return render(request, "staffing/board.html", context)
+
+
+def _shortly(items: list[Any], first: int = 3) -> str:
+    """The first few items, then how many more (the board lists them all)."""
+    text = "; ".join(str(i) for i in items[:first])
+    if len(items) > first:
+        text += "; " + _("and %(n)s more") % {"n": len(items) - first}
+    return text
 
 
 def _back(location: Location, monday: dt.date) -> HttpResponse:
@@ -234,7 +242,7 @@ def decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.warning(
             request,
             _("Not approved yet: it would open a gap (%(where)s). Tick the box to approve anyway.")
-            % {"where": "; ".join(warning.fields["coverage"])},
+            % {"where": _shortly(list(warning.fields["coverage"]))},
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -139,6 +139,7 @@ def test_a_lead_plans_only_their_own_departments(zonnedoorn, client):
     assert {p.department.slug for p in page.context["people"]} == {"burgerzaken"}
     assert other.pk not in [item["request"].pk for item in page.context["pending"]]
     assert [d.name for d in page.context["balance"]["departments"]] == ["Burgerzaken"]
+    assert [place.slug for place in page.context["locations"]] == ["administratief-centrum"]
 
     refused = AuditEvent.objects.filter(action="permission_denied").count()
     assert client.get("/staff/planning/sociaal-huis/").status_code == 403
