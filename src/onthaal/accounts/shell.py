@@ -29,6 +29,9 @@ class Entry:
     url_name: str
     capabilities: tuple[str, ...]  # any of them opens the page
     per_location: bool = False
+    # Per location: only the locations with a department where the user holds the capability
+    # (a page that refuses the other locations must not offer them).
+    own_locations: bool = False
     # Also opens the page without the capability (e.g. a colleague granted a mail item).
     also: Callable[[Any], bool] | None = None
 
@@ -50,7 +53,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("mail", _("Mail"), "mail:inbox", ("mail.view",), also=_granted_mail),
     Entry("eloket", _("E-loket"), "eloket:staff-list", ("eloket.view",)),
     Entry("reports", _("Figures"), "reporting:dashboard", ("reporting.view",)),
-    Entry("planning", _("Staff planning"), "staffing:board", ("staffing.plan",), per_location=True),
+    Entry(
+        "planning",
+        _("Staff planning"),
+        "staffing:board",
+        ("staffing.plan",),
+        per_location=True,
+        own_locations=True,
+    ),
     Entry("my-week", _("My week"), "staffing:mine", ("staffing.own",)),
     Entry("audit", _("Audit log"), "audit:search", ("audit.view",)),
     Entry("admin", _("Administration"), "admin:index", ADMIN_CAPABILITIES),
@@ -74,7 +84,7 @@ def allowed(user: Any, entry: Entry) -> bool:
 
 def navigation(user: Any, path: str = "") -> list[Link]:
     """The menu of ``user``: the entries their roles open, the page at ``path`` marked."""
-    from onthaal.organisation.models import Location
+    from onthaal.organisation.models import Department, Location
 
     locations: list[Location] | None = None
     links = []
@@ -85,9 +95,20 @@ def navigation(user: Any, path: str = "") -> list[Link]:
         if entry.per_location:
             if locations is None:
                 locations = list(Location.objects.order_by("name"))
+            offered = locations
+            if entry.own_locations:
+                departments = Department.objects.none()
+                for capability in entry.capabilities:
+                    departments |= access.departments_with(user, capability)
+                mine = set(
+                    Location.objects.filter(departments__in=departments).values_list(
+                        "pk", flat=True
+                    )
+                )
+                offered = [location for location in locations if location.pk in mine]
             link.children = [
                 (location.name, reverse(entry.url_name, args=[location.slug]))
-                for location in locations
+                for location in offered
             ]
             if len(link.children) == 1:
                 link.url, link.children = link.children[0][1], []
