@@ -196,7 +196,9 @@ class Provider:
                 return request if isinstance(request, OAuth2Request) else _Request(request)
 
             def create_json_request(self, request: Any) -> Any:
-                raise NotImplementedError
+                # Authlib's hook for JSON endpoints (dynamic client registration); this
+                # provider has none, so nothing calls it.
+                raise NotImplementedError("the test provider has no JSON endpoints")
 
             def handle_response(self, status: int, body: Any, headers: Any) -> Response:
                 if isinstance(body, dict):

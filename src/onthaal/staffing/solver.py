@@ -91,9 +91,9 @@ def propose(
             for shift_key in {(k[1], k[2]) for k, _v in mine if k[1] == day}:
                 model.add_at_most_one(v for k, v in mine if (k[1], k[2]) == shift_key)
             works_today = any(d == day for d, _s in person.shifts)
+            # Nothing to choose on a day off, a team day or without telework allowance (a fixed
+            # telework day without allowance included).
             if not works_today or person.telework_max == 0 or day in person.team_days:
-                if day in person.telework_fixed and works_today and day not in person.team_days:
-                    pass  # a fixed day without allowance: nothing to plan
                 continue
             t = model.new_bool_var(f"t{person.id}_{day}")
             tw[(person.id, day)] = t
