@@ -7,6 +7,8 @@ locks, many concurrent connections) and are skipped, with that reason, on SQLite
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -40,6 +42,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fast_password_hasher(settings: object) -> None:
     """Hash test passwords with a fast hasher; production keeps Django's default."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language (Dutch). A request through the test client
+    leaves the language it activated (e.g. French from a cookie) active in the worker's
+    thread, and a later test that renders a message outside a request would read French."""
+    from django.utils import translation
+
+    translation.activate("nl")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
