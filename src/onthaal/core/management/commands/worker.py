@@ -24,7 +24,29 @@ class Command(BaseCommand):
     def handle(self, *args: Any, interval: float, **options: Any) -> None:
         threading.Thread(target=_heartbeat_loop, name="heartbeat", daemon=True).start()
         threading.Thread(target=_housekeeping_loop, name="housekeeping", daemon=True).start()
-        call_command("db_worker", interval=interval, reload=False, queue_name="*")
+        run_tasks(interval)
+
+
+RETRY_SECONDS = 2.0
+
+
+def run_tasks(interval: float) -> None:
+    """django-tasks' database worker, started again when the database refuses it for a moment:
+    on the embedded SQLite a long write (loading the demo, a migration, a backup) can hold the
+    writer's lock longer than the worker waits, and its poll then raises "database is locked".
+    Before, that ended the worker, and ``onthaal demo`` with it. A stop (TERM, INT) returns."""
+    from django.db import OperationalError, close_old_connections
+
+    while True:
+        try:
+            call_command("db_worker", interval=interval, reload=False, queue_name="*")
+            return
+        except OperationalError as error:
+            log.warning(
+                "task worker: the database refused (%s); again in %.0f s", error, RETRY_SECONDS
+            )
+            close_old_connections()
+            time.sleep(RETRY_SECONDS)
 
 
 def _heartbeat_loop() -> None:
