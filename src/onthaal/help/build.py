@@ -205,6 +205,7 @@ def walk_all(
     video: bool,
     enrol: Callable[[str], str] | None = None,
     files: Path | None = None,
+    videos: set[str] | None = None,
 ) -> list[WalkResult]:
     """Walk each task; the first that breaks raises ``BuildFailed`` naming it."""
     from playwright.sync_api import sync_playwright
@@ -227,7 +228,8 @@ def walk_all(
             for walk in walks:
                 started = time.monotonic()
                 try:
-                    result = walker.run(walk, record=video and walk.video)
+                    record = video and walk.video and (videos is None or walk.task in videos)
+                    result = walker.run(walk, record=record)
                 except WalkFailed as failed:
                     raise BuildFailed(str(failed)) from None
                 if result.video is not None:
@@ -358,6 +360,7 @@ def build(
     *,
     tasks: set[str] | None = None,
     video: bool = True,
+    videos: set[str] | None = None,
     pdf: bool = True,
     source: Path = SOURCE,
     walks: tuple[Walk, ...] = WALKS,
@@ -369,6 +372,9 @@ def build(
     chosen = tuple(w for w in walks if tasks is None or w.task in tasks)
     if tasks is not None and {w.task for w in chosen} != tasks:
         raise BuildFailed(f"no walk for {sorted(tasks - {w.task for w in chosen})}")
+    recorded = {w.task for w in walks if w.video}
+    if videos is not None and not videos <= recorded:
+        raise BuildFailed(f"no recorded walk for {sorted(videos - recorded)}")
     if video and shutil.which("ffmpeg") is None:
         say("manual: no ffmpeg (apt-get install ffmpeg): building without videos")
         video = False
@@ -392,6 +398,7 @@ def build(
                 video=video,
                 enrol=enrolment_code(env),
                 files=files,
+                videos=videos,
             )
     finally:
         shutil.rmtree(files, ignore_errors=True)
@@ -435,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tasks", help="only these tasks (ids, comma-separated)")
     parser.add_argument("--no-video", action="store_true")
+    parser.add_argument(
+        "--videos", help="record only these of the recorded tasks (ids, comma-separated)"
+    )
     parser.add_argument("--no-pdf", action="store_true")
     parser.add_argument(
         "--base-url",
@@ -449,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out.resolve(),
             tasks=tasks,
             video=not args.no_video,
+            videos=set(args.videos.split(",")) if args.videos else None,
             pdf=not args.no_pdf,
             base_url=args.base_url,
         )

@@ -31,6 +31,8 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "mail:search": (("mail_clerk", "mail-route"),),
     "eloket:staff-list": (("desk_agent", "eloket-list"),),
     "eloket:staff-request": (("desk_agent", "eloket-list"),),
+    "staffing:board": (("team_lead", "planning-board"),),
+    "staffing:mine": (("desk_agent", "planning-mine"), ("team_lead", "planning-board")),
     "reporting:dashboard": (("manager", "manager-figures"), ("team_lead", "lead-figures")),
     "reporting:what-if": (("manager", "manager-what-if"),),
     "audit:search": (("auditor", "audit-search"),),

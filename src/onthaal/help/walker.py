@@ -9,19 +9,22 @@ the step, its screenshot and what was not found where.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
+import re
 import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from onthaal.help.walks import Step, Target, Walk
 
 VIEWPORT = {"width": 1280, "height": 800}
-TIMEOUT_MS = 8_000  # how long a step waits for its element: a busy machine is slow, not broken
+TIMEOUT_MS = 20_000  # how long a step waits for its element: a busy machine is slow, not broken
 PACE = 1.6  # seconds an outlined element stays in a video before it is acted on
 
 _OUTLINE = """el => {
@@ -55,6 +58,18 @@ class WalkResult:
     shots: list[str] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
     video: Path | None = None
+
+
+def next_week(value: str, today: dt.date | None = None) -> str:
+    """``{next-week 3 08:00}``: that weekday (0 = Monday) of next week at that time, as a
+    ``datetime-local`` field takes it — a walk that asks for telework always asks ahead."""
+    found = re.fullmatch(r"\{next-week ([0-6]) ([0-2]\d:[0-5]\d)\}", value)
+    if not found:
+        raise WalkFailed(f"cannot read the date {value!r}")
+    today = today or dt.datetime.now(ZoneInfo("Europe/Brussels")).date()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    day = monday + dt.timedelta(days=int(found.group(1)))
+    return f"{day.isoformat()}T{found.group(2)}"
 
 
 def totp(secret: str, at: float | None = None) -> str:
@@ -205,6 +220,8 @@ class Walker:
         value = step.value
         if value == "{totp}":
             value = totp(page.locator("main code").first.inner_text())
+        elif value.startswith("{next-week "):
+            value = next_week(value)
         if step.do == "click":
             element.click()
         elif step.do == "fill":

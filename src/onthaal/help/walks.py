@@ -200,6 +200,19 @@ WALKS: tuple[Walk, ...] = (
         ),
     ),
     Walk(
+        "planning-mine",
+        "desk_agent",
+        "balie",
+        steps=(
+            Step("planning-mine-1", heading("Mijn week"), goto="/staff/planning/mine/"),
+            Step("planning-mine-2", label("Soort"), "select", "telewerk"),
+            Step(None, label("Van"), "fill", "{next-week 4 08:00}"),
+            Step(None, label("Tot en met"), "fill", "{next-week 4 17:00}"),
+            Step("planning-mine-3", button("Aanvraag versturen"), "click"),
+            Step("planning-mine-4", heading("Mijn aanvragen")),
+        ),
+    ),
+    Walk(
         "social-handoff",
         "social_worker",
         "mw",
@@ -284,6 +297,24 @@ WALKS: tuple[Walk, ...] = (
                 "lead-figures-3",
                 heading("Wachttijd (mediaan en 90e percentiel) en serviceniveau per wachtrij"),
             ),
+        ),
+    ),
+    Walk(
+        "planning-board",
+        "team_lead",
+        "teamlead",
+        steps=(
+            Step(
+                "planning-board-1",
+                link("Volgende week"),
+                "click",
+                goto="/staff/planning/administratief-centrum/",
+                wait_for="**/?week=*",
+            ),
+            Step("planning-board-2", css("#coverage table.coverage")),
+            Step("planning-board-3", css("#requests li")),
+            Step("planning-board-4", button("Goedkeuren", within="#requests li"), "click"),
+            Step("planning-board-5", css("#requests")),
         ),
     ),
     Walk(
