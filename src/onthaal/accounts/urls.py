@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("login/code/", views.second_factor, name="second-factor"),
     path("two-step/", views.enrol, name="enrol"),
+    path("two-step/off/", views.turn_off, name="second-factor-off"),
     path("", views.start, name="start"),
 ]

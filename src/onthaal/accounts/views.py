@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access, services
-from onthaal.accounts.forms import CodeForm, LoginForm
+from onthaal.accounts.forms import CodeForm, LoginForm, TurnOffForm
 from onthaal.accounts.services import sso, twofactor
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
@@ -169,7 +170,12 @@ def enrol(request: HttpRequest) -> HttpResponse:
         codes = None
         if request.method == "POST" and request.POST.get("action") == "renew":
             codes = twofactor.recovery_codes_renew(request=request)
-        context: dict[str, Any] = {"codes": codes, "left": twofactor.recovery_left(request.user)}
+        context: dict[str, Any] = {
+            "codes": codes,
+            "left": twofactor.recovery_left(request.user),
+            "required": access.needs_second_factor(request.user),
+            "turn_off": TurnOffForm(),
+        }
         return render(request, "accounts/enrolled.html", context)
     device = twofactor.enrolment_device(request.user)
     form = CodeForm(request.POST or None)
@@ -190,6 +196,55 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "issuer": settings.OTP_TOTP_ISSUER,
     }
     return render(request, "accounts/enrol.html", context)
+
+
+@login_required
+@require_POST
+def turn_off(request: HttpRequest) -> HttpResponse:
+    """Turn off one's own two-step login (``twofactor.turn_off``): the form is on the page
+    of ``enrol`` once it is on. A role that requires it gets a 403 that says so."""
+    if twofactor.due(request) is not None:
+        return redirect("accounts:enrol")
+    form = TurnOffForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            twofactor.turn_off(
+                request=request,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+            )
+        except twofactor.TurnOffRefused as refused:
+            if refused.reason == twofactor.REQUIRED:
+                form.add_error(
+                    None,
+                    _(
+                        "Your role requires two-step login (administrators, auditors and team "
+                        "leads): it cannot be turned off."
+                    ),
+                )
+                status = 403
+            elif refused.reason == twofactor.NOT_ON:
+                return redirect("accounts:enrol")
+            elif refused.reason == twofactor.WRONG_CODE:
+                form.add_error(
+                    "code", _("This code is not correct. Try the code your app shows now.")
+                )
+            else:
+                form.add_error("password", _("This password is not correct."))
+        else:
+            messages.success(
+                request,
+                _("Two-step login is off: you log in with your password alone."),
+            )
+            return redirect("accounts:start")
+    context: dict[str, Any] = {
+        "codes": None,
+        "left": twofactor.recovery_left(request.user),
+        "required": access.needs_second_factor(request.user),
+        "turn_off": form,
+    }
+    return render(request, "accounts/enrolled.html", context, status=status)
 
 
 @require_POST

@@ -4,7 +4,9 @@ with ten single-use recovery codes. The crypto and the devices are django-otp's
 enrolment, reset, wrong code and use of a recovery code.
 
 Who must: administrators, auditors and team leads (``access.TWO_FACTOR_ROLES``); anyone else
-may enrol, and once enrolled must give a code at every login too. While ``DEBUG`` is on, a
+may enrol, and once enrolled must give a code at every login too, until they turn it off
+themselves (``turn_off``: their password and a current code; refused, and audited, for the
+roles that require it). An administrator resets anyone's (``reset``: a lost phone). While ``DEBUG`` is on, a
 login with the public demo password skips the second step (``waive_for_demo``); with
 ``DEBUG`` off the demo password does not log in at all (``accounts.backends``).
 
@@ -20,13 +22,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onthaal.accounts import access
 from onthaal.audit.models import Action
-from onthaal.audit.services import record_event
+from onthaal.audit.services import record_event, record_refusal
 
 RECOVERY_CODES = 10
 DEVICE_NAME = "authenticator"
@@ -189,3 +192,53 @@ def reset(*, actor: Any, user: Any) -> None:
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         _audit(Action.DELETE, user, actor, event="reset", self=actor.pk == user.pk)
+
+
+class TurnOffRefused(Exception):
+    """Two-step login stays on: ``reason`` is ``REQUIRED`` (the user's role requires it),
+    ``NOT_ON`` (there is nothing to turn off), ``WRONG_CODE`` or ``WRONG_PASSWORD``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+REQUIRED = "required_by_role"
+NOT_ON = "not_on"
+WRONG_CODE = "wrong_code"
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a reason, not a password)
+
+
+def turn_off(*, request: HttpRequest, password: str, code: str) -> None:
+    """Turn off one's own two-step login (app and recovery codes), confirmed with a current
+    code of the app and the password. Refused for a role that requires two-step login (an
+    audited refusal: ``access.needs_second_factor``).
+
+    The code is checked first and the password only after a right code: someone holding only
+    the session cannot test passwords here, and wrong codes are throttled by the device
+    (django-otp). Every failure is an audit event."""
+    user = request.user
+    if access.needs_second_factor(user):
+        record_refusal(
+            actor=user,
+            object_type="accounts.second_factor",
+            object_id=user.pk,
+            details={"user": user.get_username(), "event": "turn_off", "reason": REQUIRED},
+        )
+        raise TurnOffRefused(REQUIRED)
+    totp = confirmed_totp(user)
+    if totp is None:
+        raise TurnOffRefused(NOT_ON)
+    code = "".join(code.split())
+    if not (code.isdigit() and totp.verify_token(code)):
+        _audit(Action.LOGIN_FAILED, user, user, step="turn_off", reason=WRONG_CODE)
+        raise TurnOffRefused(WRONG_CODE)
+    if not user.check_password(password):
+        _audit(Action.LOGIN_FAILED, user, user, step="turn_off", reason=WRONG_PASSWORD)
+        raise TurnOffRefused(WRONG_PASSWORD)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        _audit(Action.DELETE, user, user, event="turned_off")
+    # The session named the app as its verified device; it is gone.
+    request.session.pop(DEVICE_ID_SESSION_KEY, None)

@@ -206,3 +206,101 @@ def test_an_administrator_resets_a_lost_phone_and_it_is_audited(client, lead):
     # The lead's next login asks to enrol again.
     client.post(reverse("accounts:logout"))
     assert _login(client, lead)["Location"].startswith(reverse("accounts:enrol"))
+
+
+def _signed_in_with_code(client: Any, user: Any, device: TOTPDevice) -> None:
+    _login(client, user)
+    response = client.post(reverse("accounts:second-factor"), {"code": _code(device)})
+    assert response.status_code == 302
+    # The app's code of this 30 s step is spent; let the test give it once more.
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+
+
+def test_a_desk_agent_turns_off_their_own_two_step_login_with_a_code_and_the_password(client):
+    agent = staff(Role.DESK_AGENT, DepartmentFactory(), username="baliemedewerker")
+    device, _codes = _enrolled(agent)
+    _signed_in_with_code(client, agent, device)
+    page = client.get(reverse("accounts:enrol"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    off = reverse("accounts:second-factor-off")
+    assert f'action="{off}"' in page and 'id="turn-off-required"' not in page
+
+    wrong = f"{(int(_code(device)) + 1) % 1_000_000:06d}"
+    response = client.post(off, {"code": wrong, "password": PASSWORD})
+    assert response.status_code == 200
+    assert list(response.context["turn_off"].errors) == ["code"]
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    response = client.post(off, {"code": _code(device), "password": "not-the-password"})
+    assert response.status_code == 200
+    assert list(response.context["turn_off"].errors) == ["password"]
+    assert TOTPDevice.objects.filter(user=agent).count() == 1
+    assert StaticToken.objects.filter(device__user=agent).count() == 10
+    failed = _events(agent, Action.LOGIN_FAILED).filter(details__step="turn_off")
+    assert sorted(e.details["reason"] for e in failed) == ["wrong_code", "wrong_password"]
+    assert not _events(agent, Action.DELETE).exists()
+
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    response = client.post(off, {"code": _code(device), "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:start")
+    assert not TOTPDevice.objects.filter(user=agent).exists()
+    assert not StaticDevice.objects.filter(user=agent).exists()
+    event = _events(agent, Action.DELETE).get(object_type="accounts.second_factor")
+    assert event.actor_id == str(agent.pk)
+    assert event.details == {"user": "baliemedewerker", "event": "turned_off"}
+    # The session goes on, and the next login asks no code.
+    assert client.get(reverse("accounts:start")).status_code == 200
+    client.post(reverse("accounts:logout"))
+    response = _login(client, agent)
+    assert response.status_code == 302 and "two-step" not in response["Location"]
+    assert "login/code" not in response["Location"]
+    assert client.get(reverse("accounts:start")).status_code == 200
+
+
+def test_a_team_lead_may_not_turn_off_two_step_login_and_the_refusal_is_audited(client, lead):
+    device, _codes = _enrolled(lead)
+    _signed_in_with_code(client, lead, device)
+    page = client.get(reverse("accounts:enrol"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="turn-off-required"' in page and "cannot be turned off" in page
+    assert reverse("accounts:second-factor-off") not in page
+
+    response = client.post(
+        reverse("accounts:second-factor-off"),
+        {"code": _code(device), "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 403
+    assert "cannot be turned off" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=lead, confirmed=True).count() == 1
+    assert StaticToken.objects.filter(device__user=lead).count() == 10
+    refused = _events(lead, Action.PERMISSION_DENIED).get()
+    assert refused.object_type == "accounts.second_factor"
+    assert refused.details == {"user": "lead", "event": "turn_off", "reason": "required_by_role"}
+    assert not _events(lead, Action.DELETE).exists()
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.AUDITOR])
+def test_administrators_and_auditors_may_not_turn_it_off_either(client, role):
+    user = staff(role, username="verplicht")
+    device, _codes = _enrolled(user)
+    _signed_in_with_code(client, user, device)
+    response = client.post(
+        reverse("accounts:second-factor-off"), {"code": _code(device), "password": PASSWORD}
+    )
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert _events(user, Action.PERMISSION_DENIED).filter(details__event="turn_off").count() == 1
+
+
+def test_turning_off_without_the_second_step_done_changes_nothing(client):
+    agent = staff(Role.DESK_AGENT, DepartmentFactory(), username="halfweg")
+    device, _codes = _enrolled(agent)
+    off = reverse("accounts:second-factor-off")
+    # Anonymous: to the login page.
+    response = client.post(off, {"code": _code(device), "password": PASSWORD})
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+    # The password given, the code not yet: sent to give the code.
+    _login(client, agent)
+    response = client.post(off, {"code": _code(device), "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:second-factor"))
+    assert TOTPDevice.objects.filter(user=agent).count() == 1
+    assert not _events(agent, Action.DELETE).exists()
