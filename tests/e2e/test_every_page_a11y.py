@@ -1,0 +1,439 @@
+"""axe-core over every page the product serves, from a list derived from the URL conf.
+
+The resolver (``django.urls.get_resolver``) lists every URL pattern. Each one is either in
+``PAGES`` (who opens it, and the demo objects that fill its parameters) or in ``EXCLUDED``
+(with the reason: the API, downloads, feeds, POST-only actions, redirects). A new pattern in
+neither makes ``test_every_url_pattern_is_visited_or_excluded`` fail, so a new page cannot
+escape the check by being forgotten here.
+
+The browser test opens every page of ``PAGES`` in one Chromium as the role that uses it (staff
+signed in, one browser context per role), the public ones without a session, the kiosk as an
+enrolled device, and expects 200, the page's language and 0 axe violations on each. It
+collects every failure before it fails, and checks that it visited exactly ``len(PAGES)``
+pages. It runs at desktop width in Dutch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.e2e.conftest import enrol_device, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+ANONYMOUS = ""
+DEVICE = "device"  # the enrolled kiosk of the administratief centrum
+AC = "administratief-centrum"
+
+# Whole namespaces not walked here, with the reason.
+EXCLUDED_NAMESPACES = {
+    "admin": "Django's generated admin: the pages the product customised are checked in "
+    "test_pages_a11y.py (index, products, opening rules)",
+}
+
+_POST = "POST-only action: it answers a form with a redirect, never a page of its own"
+_API = "JSON API (openapi.yaml, schemathesis in tests/test_api_fuzz.py), not a page"
+_DOWNLOAD = "a file download (attachment), not a page"
+EXCLUDED: dict[str, str] = {
+    "set_language": _POST + " (the language switch; checked in test_pages_a11y.py)",
+    "home": "a redirect to hours:index, which is visited",
+    "operations:healthz": "health probe for the load balancer (plain text)",
+    "operations:readyz": "readiness probe for the load balancer (plain text)",
+    "operations:metrics": "Prometheus metrics (plain text)",
+    "api-locations": _API,
+    "api-departments": _API,
+    "api-products": _API,
+    "api-me": _API,
+    "api-opening-hours": _API,
+    "api-tickets": _API,
+    "api-ticket-start": _API,
+    "api-ticket-finish": _API,
+    "api-ticket-no-show": _API,
+    "api-ticket-recall": _API,
+    "api-ticket-transfer": _API,
+    "api-call-next": _API,
+    "api-display": _API,
+    "api-events": "Server-Sent Events stream of the API",
+    "api-availability": _API,
+    "api-appointments": _API,
+    "api-appointment-challenge": _API,
+    "api-appointment": _API,
+    "api-appointment-cancel": _API,
+    "api-appointment-reschedule": _API,
+    "api-mail": _API,
+    "api-mail-item": _API,
+    "api-mail-document": _API,
+    "api-mail-assign": _API,
+    "api-mail-answer": _API,
+    "api-eloket-products": _API,
+    "api-eloket-product-form": _API,
+    "api-eloket-requests": _API,
+    "api-eloket-request": _API,
+    "api-eloket-transition": _API,
+    "api-reports-visits": _API,
+    "api-reports-erlang-c": _API,
+    "api-reports-advice": _API,
+    "api-staffing-coverage": _API,
+    "api-staffing-absences": _API,
+    "api-staffing-propose": _API,
+    "schema": "the OpenAPI document (YAML)",
+    "swagger-ui": "the API documentation, drawn in the browser by Swagger UI (third-party): its "
+    "colours, language and heading are fixed here, but its own markup still fails axe (a "
+    "button inside each operation's button, a second main landmark, heading order), which "
+    "only a change to Swagger UI or another documentation page can fix",
+    "api-not-found": "the API's JSON 404 for any other path under /api/v1/",
+    "hours:ical": "calendar file (text/calendar) of the opening hours",
+    "queue:ticket-json": "JSON status of a ticket, polled by the ticket page",
+    "queue:ticket-events": "Server-Sent Events stream of a ticket",
+    "queue:desk-action": _POST,
+    "appointments:staff-move": _POST + " (the move form is the choose page, visited)",
+    "appointments:hold": _POST + " (JSON answer to the choose page's script)",
+    "appointments:ics": "calendar file (text/calendar) of an appointment",
+    "appointments:move": _POST + " (the move form is the choose page, visited)",
+    "eloket:login": "a redirect to the identity provider (itsme/eID)",
+    "eloket:login-callback": "the identity provider's redirect back; no page of its own",
+    "eloket:answer": _POST,
+    "eloket:download": _DOWNLOAD,
+    "eloket:staff-transition": _POST,
+    "eloket:staff-assign": _POST,
+    "eloket:staff-produce": _POST,
+    "eloket:staff-file": _DOWNLOAD,
+    "accounts:sso": "a redirect to the organisation's identity provider",
+    "accounts:sso-callback": "the identity provider's redirect back; no page of its own",
+    "accounts:logout": _POST,
+    "accounts:second-factor-off": _POST + " (its form is on the two-step page, visited)",
+    "accounts:second-factor": "reached only in the middle of a login with a code due; the "
+    "suite counts the second step as done (root conftest.py), so it redirects here",
+    "audit:export": _DOWNLOAD + " (CSV)",
+    "mail:export": _DOWNLOAD + " (CSV)",
+    "mail:bulk-assign": _POST,
+    "mail:retention-propose": _POST,
+    "mail:retention-approve": _POST,
+    "mail:retention-reject": _POST,
+    "mail:assign": _POST,
+    "mail:start": _POST,
+    "mail:close": _POST,
+    "mail:answer": _POST,
+    "mail:grant": _POST,
+    "mail:download": _DOWNLOAD,
+    "mail:preview": "a document's rendition (PDF), shown inside the item page",
+    "mail:thumbnail": "a document's thumbnail image",
+    "reporting:export": _DOWNLOAD + " (XLSX/CSV)",
+    "reporting:year": _DOWNLOAD + " (PDF)",
+    "help:file": "the built manual's files (PDF, video, captions); test_help_a11y.py checks "
+    "the help pages that show them",
+    "staffing:feed": "calendar feed (text/calendar) of a staff member's week",
+    "staffing:absence": _POST,
+    "staffing:propose": _POST,
+    "staffing:publish": _POST,
+    "staffing:decide": _POST,
+    "staffing:assignment": _POST,
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    role: str  # a demo user name, ANONYMOUS or DEVICE
+    args: Callable[[dict[str, Any]], dict[str, Any]] = lambda world: {}
+    query: Callable[[dict[str, Any]], str] = lambda world: ""
+
+
+def _w(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda world: world[key]
+
+
+PAGES: dict[str, Page] = {
+    # Citizens
+    "hours:index": Page(ANONYMOUS),
+    "hours:location": Page(ANONYMOUS, lambda w: {"slug": AC}),
+    "queue:ticket": Page(ANONYMOUS, lambda w: {"public_id": w["ticket"].public_id}),
+    "queue:screen": Page(ANONYMOUS, lambda w: {"slug": AC}),
+    "appointments:start": Page(ANONYMOUS),
+    "appointments:choose": Page(ANONYMOUS, query=_w("booking_query")),
+    "appointments:details": Page(ANONYMOUS, query=_w("details_query")),
+    "appointments:done": Page(ANONYMOUS, lambda w: {"reference": w["done"].reference}),
+    "appointments:manage": Page(
+        ANONYMOUS, lambda w: {"reference": w["appointment"].reference}, _w("token_query")
+    ),
+    "appointments:cancel": Page(
+        ANONYMOUS, lambda w: {"reference": w["appointment"].reference}, _w("token_query")
+    ),
+    "eloket:index": Page(ANONYMOUS),
+    "eloket:product": Page(ANONYMOUS, lambda w: {"slug": "attest-woonst"}),
+    "eloket:form": Page(ANONYMOUS, lambda w: {"slug": "attest-woonst"}),
+    "eloket:received": Page(
+        ANONYMOUS, lambda w: {"reference": w["request"].reference}, _w("request_query")
+    ),
+    "eloket:status": Page(
+        ANONYMOUS, lambda w: {"reference": w["waiting"].reference}, _w("waiting_query")
+    ),
+    "eloket:verify": Page(ANONYMOUS, lambda w: {"signed": w["verify"]}),
+    "survey:answer": Page(ANONYMOUS, lambda w: {"token": w["survey"]}),
+    "accounts:login": Page(ANONYMOUS),
+    "devices:enrol": Page(ANONYMOUS),
+    "devices:enrol-code": Page(ANONYMOUS, lambda w: {"code": w["enrol_code"]}),
+    # The kiosk, as its enrolled device
+    "queue:kiosk": Page(DEVICE, lambda w: {"slug": AC}),
+    "queue:kiosk-ticket": Page(DEVICE, lambda w: {"slug": AC, "public_id": w["ticket"].public_id}),
+    # Staff
+    "accounts:start": Page("balie"),
+    "accounts:enrol": Page("balie"),
+    "queue:desk-choose": Page("balie"),
+    "queue:desk": Page("balie", lambda w: {"desk_id": w["desk"].pk}),
+    "queue:reception": Page("onthaal", lambda w: {"slug": AC}),
+    "queue:lead": Page("teamlead", lambda w: {"slug": AC}),
+    "appointments:agenda": Page("balie", lambda w: {"slug": AC}),
+    "appointments:outbox": Page("balie"),
+    "appointments:staff-appointment": Page(
+        "onthaal", lambda w: {"reference": w["appointment"].reference}
+    ),
+    "appointments:staff-cancel": Page(
+        "onthaal", lambda w: {"reference": w["appointment"].reference}
+    ),
+    "eloket:staff-list": Page("balie"),
+    "eloket:staff-payments": Page("teamlead"),
+    "eloket:staff-request": Page("balie", lambda w: {"reference": w["waiting"].reference}),
+    "audit:search": Page("auditor"),
+    "mail:inbox": Page("teamlead"),
+    "mail:intake": Page("post"),
+    "mail:search": Page("post", query=lambda w: "q=factuur"),
+    "mail:retention": Page("admin"),
+    "mail:retention-list": Page("admin", lambda w: {"pk": w["retention"].pk}),
+    "mail:item": Page("post", lambda w: {"public_id": w["mail"].public_id}),
+    "reporting:dashboard": Page("manager"),
+    "reporting:what-if": Page(
+        "manager",
+        query=lambda w: (
+            "arrivals_per_hour=20&service_minutes=8&target_minutes=10&target_percent=80"
+        ),
+    ),
+    "help:index": Page("balie"),
+    "help:release-notes": Page("balie"),
+    "help:role": Page("balie", lambda w: {"slug": "desk-agent"}),
+    "staffing:index": Page("teamlead"),
+    "staffing:mine": Page("balie"),
+    "staffing:import": Page("teamlead"),
+    "staffing:board": Page("teamlead", lambda w: {"slug": AC}),
+}
+
+
+def _walk(resolver: Any, namespace: str = "") -> Iterator[tuple[str, str]]:
+    """(name, route) of every URL pattern under ``resolver``; the name with its namespaces
+    (``queue:desk``), or the route for a pattern without a name."""
+    from django.urls import URLResolver
+
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            for name, route in _walk(pattern, inner):
+                yield name, str(pattern.pattern) + route
+        else:
+            name = pattern.name or str(pattern.pattern)
+            yield (f"{namespace}:{name}" if namespace else name), str(pattern.pattern)
+
+
+def url_patterns() -> dict[str, str]:
+    """Every URL pattern of the project outside ``EXCLUDED_NAMESPACES``: name → route."""
+    from django.urls import get_resolver
+
+    found: dict[str, str] = {}
+    for name, route in _walk(get_resolver()):
+        if name.split(":")[0] in EXCLUDED_NAMESPACES:
+            continue
+        found[name] = route
+    return found
+
+
+def test_every_url_pattern_is_visited_or_excluded():
+    patterns = url_patterns()
+    unknown = sorted(set(patterns) - set(PAGES) - set(EXCLUDED))
+    assert not unknown, (
+        "URL patterns that the axe test neither visits nor excludes (add them to PAGES, or "
+        "to EXCLUDED with the reason): " + ", ".join(f"{n} ({patterns[n]})" for n in unknown)
+    )
+    stale = sorted((set(PAGES) | set(EXCLUDED)) - set(patterns))
+    assert not stale, "entries for URL patterns that no longer exist: " + ", ".join(stale)
+    assert not set(PAGES) & set(EXCLUDED)
+    assert all(reason.strip() for reason in EXCLUDED.values())
+
+
+def _world(base_url: str) -> dict[str, Any]:
+    """The demo objects the pages' parameters come from (the demo itself has no appointment
+    and no ticket)."""
+    from django.contrib.auth import get_user_model
+
+    from onthaal.appointments import services as appointments
+    from onthaal.catalogue.models import Product
+    from onthaal.core import clock
+    from onthaal.devices import services as devices
+    from onthaal.eloket import services as eloket
+    from onthaal.eloket.models import Request, Status
+    from onthaal.mail import retention
+    from onthaal.mail.models import MailItem
+    from onthaal.organisation.models import Desk, Location
+    from onthaal.queue import services as queue
+    from onthaal.queue.models import Queue, Source
+    from onthaal.reporting import facts, survey
+
+    users = get_user_model().objects
+    location = Location.objects.get(slug=AC)
+    product = Product.objects.get(slug="eid-aanvragen")
+    booking = appointments.build_request(location=location, products=[product])
+    today = clock.today()
+    free = appointments.availability(booking, today, today + dt.timedelta(days=14))
+    appointment, token = appointments.book(
+        request=booking, start=free[0].start, name="Jan Peeters", email="jan@example.org"
+    )
+    done, done_token = appointments.book(
+        request=booking, start=free[1].start, name="Els Maes", phone="0470123456"
+    )
+    choose = urlencode({"product": product.slug, "location": AC})
+    start = free[2].start.astimezone(clock.BRUSSELS).isoformat()
+
+    desk = Desk.objects.get(name="Balie 1", location=location)
+    agent = users.get(username="balie")
+    issue = {"location": location, "queue": Queue.objects.get(location=location, prefix="B")}
+    reception = users.get(username="onthaal")
+    served = queue.issue_ticket(
+        **issue, source=Source.RECEPTION, actor=reception, check_hours=False
+    )
+    queue.open_desk(desk=desk, actor=agent)
+    called = queue.call_next(desk=desk, actor=agent)
+    assert called is not None and called.pk == served.pk
+    queue.finish(ticket=queue.start(ticket=called, desk=desk, actor=agent), desk=desk, actor=agent)
+    ticket = queue.issue_ticket(**issue, source=Source.KIOSK, actor=None, check_hours=False)
+
+    received = Request.objects.filter(status=Status.RECEIVED).order_by("pk").first()
+    waiting = Request.objects.get(status=Status.WAITING)
+    _device, code = devices.device_create(
+        actor=None, location=Location.objects.get(slug="sociaal-huis"), kind="kiosk", name="k2"
+    )
+    return {
+        "appointment": appointment,
+        "token_query": lambda w: urlencode({"token": token}),
+        "done": done,
+        "done_token": done_token,
+        "booking_query": lambda w: choose,
+        "details_query": lambda w: f"{choose}&{urlencode({'start': start})}",
+        "desk": desk,
+        "ticket": ticket,
+        "survey": survey.token_for(facts.TICKET, served.pk),
+        "request": received,
+        "request_query": lambda w: urlencode({"token": eloket.status_token(received.reference)}),
+        "waiting": waiting,
+        "waiting_query": lambda w: urlencode({"token": eloket.status_token(waiting.reference)}),
+        "verify": eloket.verify_link(received).rstrip("/").rsplit("/", 1)[-1],
+        "enrol_code": code,
+        "mail": MailItem.objects.order_by("pk").first(),
+        "retention": retention.propose_list(actor=users.get(username="admin")),
+    }
+
+
+def _session_cookie(base_url: str, user: Any = None, **session: Any) -> dict[str, Any]:
+    """A session cookie for the live server: ``user`` signed in (as ``force_login`` does)
+    and ``session`` set, without going through the login page for each role."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    store = client.session if user is not None else None
+    if store is None:
+        engine = importlib.import_module(settings.SESSION_ENGINE)
+        store = engine.SessionStore()
+    for key, value in session.items():
+        store[key] = value
+    store.save()
+    return {"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": base_url}
+
+
+VARIANTS = {
+    "nl-desktop": ("nl", (1280, 900)),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_page_has_no_axe_violations(demo, browser, live_server, settings, variant):
+    from django.contrib.auth import get_user_model
+
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    language, (width, height) = VARIANTS[variant]
+    base = live_server.url
+    world = _world(base)
+    for key, value in list(world.items()):
+        if callable(value):
+            world[key] = value(world)
+    users = get_user_model().objects
+    contexts: dict[str, Any] = {}
+
+    def context_of(role: str) -> Any:
+        if role in contexts:
+            return contexts[role]
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale=language, bypass_csp=True
+        )
+        cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}]
+        if role == ANONYMOUS:
+            # The confirmation page after booking reads its token from the session.
+            done = world["done"]
+            cookies.append(
+                _session_cookie(base, **{f"booked-{done.reference}": world["done_token"]})
+            )
+        elif role != DEVICE:
+            cookies.append(_session_cookie(base, users.get(username=role)))
+        context.add_cookies(cookies)
+        if role == DEVICE:
+            enrol_device(context.new_page(), base, AC)
+        contexts[role] = context
+        return context
+
+    from django.urls import reverse
+
+    failures: list[str] = []
+    visited = 0
+    try:
+        for name, spec in PAGES.items():
+            page = context_of(spec.role).new_page()
+            page.set_default_timeout(15_000)
+            path = reverse(name, kwargs=spec.args(world))
+            query = spec.query(world)
+            url = base + path + (f"?{query}" if query else "")
+            response = page.goto(url)
+            visited += 1
+            who = spec.role or "anonymous"
+            if response is None or response.status != 200:
+                status = response.status if response else "no response"
+                failures.append(f"{name} as {who}: {url} answered {status}")
+                page.close()
+                continue
+            if "/staff/login/" in page.url and name != "accounts:login":
+                failures.append(f"{name} as {who}: sent to the login page")
+                page.close()
+                continue
+            lang = page.locator("html").get_attribute("lang")
+            if lang != language:
+                failures.append(f"{name} as {who}: html lang={lang}, not {language}")
+            results = Axe().run(page)
+            screenshot(page, f"every-page-{variant}-{name.replace(':', '-')}")
+            if results.violations_count:
+                failures.append(f"{name} as {who} ({url}):\n{results.generate_report()}")
+            page.close()
+    finally:
+        for context in contexts.values():
+            context.close()
+    # The count, for the run's log (pytest -s): what this test covered.
+    print(f"axe visited {visited} pages ({variant}); {len(EXCLUDED)} patterns excluded")  # noqa: T201
+    assert visited == len(PAGES)
+    assert not failures, f"{len(failures)} of {visited} pages failed:\n" + "\n\n".join(failures)
