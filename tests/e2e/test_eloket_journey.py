@@ -124,3 +124,41 @@ def test_file_pay_wait_upload_document_download(demo, page_factory, live_server,
     reads = AuditEvent.objects.filter(object_type="eloket.request", object_id=filed.reference)
     assert reads.filter(action="view").count() >= 2
     assert reads.filter(action="download").count() == 1
+
+
+def test_at_phone_width_the_pages_pass_axe_and_show_when_works_live(
+    demo, page_factory, live_server
+):
+    """390 px wide (a phone): the list, a product, its form — where "Wat is er?" appears only
+    once "ander" is chosen, without a reload (show-when.js) — the received page and the status
+    page, each with 0 axe violations."""
+    from onthaal.eloket.models import Request
+
+    base = live_server.url
+    phone = page_factory(width=390, height=844)
+    phone.goto(f"{base}/e-loket/")
+    _accessible(phone, "phone-index")
+    phone.goto(f"{base}/e-loket/product/melding-openbaar-domein/")
+    _accessible(phone, "phone-product")
+    phone.click("text=Aanvraag invullen")
+    assert phone.locator("#field-uitleg").is_hidden()
+    phone.check("#f-wat-3")  # "ander"
+    assert phone.locator("#field-uitleg").is_visible()
+    phone.check("#f-wat-1")  # "put in de weg": hidden again
+    assert phone.locator("#field-uitleg").is_hidden()
+    phone.check("#f-wat-3")
+    phone.fill("#f-uitleg", "Een omgevallen verkeersbord")
+    phone.fill("#f-waar", "Zonnestraat 21")
+    phone.fill("#f-email", "melder@example.org")
+    phone.wait_for_function(
+        "document.querySelector('input[name=altcha]').value.length > 0", timeout=20_000
+    )
+    _accessible(phone, "phone-form")
+    phone.click("main form button[type=submit]")
+    phone.wait_for_url(re.compile(r"/received/"))
+    _accessible(phone, "phone-received")
+    filed = Request.objects.get(email="melder@example.org")
+    assert filed.answers["uitleg"] == "Een omgevallen verkeersbord"
+    phone.click("text=Uw aanvraag volgen")
+    phone.wait_for_load_state()
+    _accessible(phone, "phone-status")

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Max, Model, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onthaal.accounts.admin_access import CapabilityAdmin, CapabilityInline
 from onthaal.core import clock
+from onthaal.eloket import formspec
 from onthaal.eloket.models import Form, FormField, FormVersion, ProductSettings
 
 
@@ -36,9 +38,77 @@ class ProductSettingsAdmin(CapabilityAdmin):
     ]
 
 
+def _show_when_messages() -> dict[str, Any]:
+    return {
+        "no_key": _("Name the field whose value decides, or leave the value empty."),
+        "unknown": _("This form version has no field with the key “%(key)s”."),
+        "self": _("A field cannot depend on itself."),
+        "later": _(
+            "The field “%(key)s” comes after this one: a field can only depend on an earlier field."
+        ),
+        "file": _("The field “%(key)s” is a file upload: it has no value to compare."),
+        "value": _("The field “%(key)s” cannot have the value “%(value)s” (%(allowed)s)."),
+    }
+
+
+class FormFieldFormSet(BaseInlineFormSet):
+    """The fields of one form version checked together: every "show when" must name an
+    earlier field of the same version, with a value that field can have
+    (``formspec.show_when_problems``)."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            f
+            for f in self.forms
+            if getattr(f, "cleaned_data", None)
+            and not f.cleaned_data.get("DELETE")
+            and f.cleaned_data.get("key")
+        ]
+        kept.sort(key=lambda f: f.cleaned_data.get("position") or 0)
+        specs = [
+            formspec.FieldSpec(
+                key=f.cleaned_data["key"],
+                kind=f.cleaned_data.get("kind") or "text",
+                label=f.cleaned_data.get("label_nl") or "",
+                choices=tuple(
+                    line.strip()
+                    for line in (f.cleaned_data.get("choices") or "").splitlines()
+                    if line.strip()
+                ),
+                show_when_key=f.cleaned_data.get("show_when_key") or "",
+                show_when_value=f.cleaned_data.get("show_when_value") or "",
+            )
+            for f in kept
+        ]
+        by_key = {spec.key: spec for spec in specs}
+        texts = _show_when_messages()
+        problems = formspec.show_when_problems(specs)
+        for form, spec in zip(kept, specs, strict=True):
+            code = problems.get(spec.key)
+            if code is None:
+                continue
+            target = by_key.get(spec.show_when_key)
+            allowed: Any
+            if target is not None and target.kind == "checkbox":
+                allowed = _("“yes” for ticked, empty for not ticked")
+            elif target is not None and target.choices:
+                allowed = ", ".join(f"“{c}”" for c in target.choices)
+            else:
+                allowed = "—"
+            message = texts[code] % {
+                "key": spec.show_when_key,
+                "value": spec.show_when_value,
+                "allowed": allowed,
+            }
+            field = "show_when_value" if code in ("value", "no_key") else "show_when_key"
+            form.add_error(field, message)
+
+
 class FormFieldInline(CapabilityInline):
     capability = "catalogue.change"
     model = FormField
+    formset = FormFieldFormSet
     extra = 1
     ordering = ["position"]
     fields = [

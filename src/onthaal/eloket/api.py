@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -234,6 +235,13 @@ class RequestsView(APIView):
                 },
             ),
             400: ErrorSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "`strong_login_required`: the product needs a strong login (itsme, eID), "
+                    "which only the e-loket's pages offer; nothing is filed."
+                ),
+            ),
             404: ErrorSerializer,
             429: ErrorSerializer,
         },
@@ -290,6 +298,16 @@ class RequestDetailView(APIView):
 class TransitionBody(serializers.Serializer[Any]):
     to = serializers.ChoiceField(choices=Status.choices)
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Why a request that is not paid in full goes to `ready` or `closed` anyway "
+            "(kept in the audit log); without it such a move is refused with 409 `unpaid`."
+        ),
+    )
 
 
 class StaffTransitionView(APIView):
@@ -305,7 +323,14 @@ class StaffTransitionView(APIView):
             400: ErrorSerializer,
             403: ErrorSerializer,
             404: ErrorSerializer,
-            409: ErrorSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "`invalid_transition`: not possible from the request's status; `unpaid`: "
+                    "to `ready` or `closed` with something left to pay and no "
+                    "`override_reason`."
+                ),
+            ),
         },
     )
     def post(self, request: ApiRequest, reference: str) -> Response:
@@ -317,5 +342,6 @@ class StaffTransitionView(APIView):
             request=found,
             to=body.validated_data["to"],
             message=body.validated_data["message"],
+            override_reason=body.validated_data["override_reason"],
         )
         return Response(StaffRequestSerializer(moved).data)

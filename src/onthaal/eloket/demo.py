@@ -10,10 +10,13 @@ from django.contrib.auth import get_user_model
 
 from onthaal.catalogue.models import Channel, Product, ProductChannel
 from onthaal.core import clock
-from onthaal.eloket import services
+from onthaal.eloket import formspec, services
+from onthaal.eloket.identity import Identity
 from onthaal.eloket.models import Delivery, Form, FormField, FormVersion, ProductSettings, Status
 from onthaal.organisation.models import Department
 
+# The demo's requests of strong-login products were "signed in" here: it has no provider.
+DEMO_ISSUER = "https://login.demo.invalid"
 PHOTO = (  # a 1x1 PNG: the demo's "photo" of a pothole
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
@@ -46,6 +49,7 @@ OFFERS: list[tuple[str, str, tuple[str, str, str], dict[str, Any], list[dict[str
         "burgerzaken",
         ("", "", ""),
         {"delivery": Delivery.DOWNLOAD, "lead_days": 3, "needs_national_number": True,
+         "strong_login": True,
          "document_text": "Uittreksel uit het strafregister van {naam}.\n\nReferentie {reference}."},
         [NAME, NN,
          {"key": "model", "kind": "choice", "required": True, "label_nl": "Model", "label_fr": "Modèle", "label_en": "Model", "choices": "model 1\nmodel 2 (onderwijs, jeugd)"}],
@@ -167,11 +171,25 @@ def load_demo_eloket() -> None:
             uploads = [services.Upload("facturen", "factuur.png", PHOTO)]
         if slug == "melding-openbaar-domein":
             uploads = [services.Upload("foto", "put.png", PHOTO)]
+        login = None
+        if products[slug].eloket.strong_login:
+            # As if signed in with itsme/eID (the demo has no citizens' provider).
+            login = Identity(
+                issuer=DEMO_ISSUER,
+                subject=f"demo-{n}",
+                name=str(answers.get("naam", "")),
+                national_number=formspec.national_number(
+                    str(answers.get("rijksregisternummer", ""))
+                )
+                or "",
+                signed_in_at=clock.now(),
+            )
         filed, _token = services.submit_request(
             product=products[slug],
             answers=answers,
             email=f"burger{n}@example.be",
             uploads=uploads,
+            identity=login,
         )
         actor = users["mw"] if filed.department.slug == "sociale-dienst" else users["teamlead"]
         for to, message in STEPS[status]:

@@ -77,6 +77,49 @@ MESSAGES: dict[str, str] = {
 }
 
 
+class _Anything:
+    def __contains__(self, value: object) -> bool:
+        return True
+
+
+def _possible(spec: FieldSpec) -> Any:
+    """The values a field can have, as far as a "show when" may compare with them."""
+    if spec.kind == "choice":
+        return spec.choices
+    if spec.kind == "checkbox":
+        return ("yes", "")
+    return _Anything()
+
+
+def show_when_problems(specs: Sequence[FieldSpec]) -> dict[str, str]:
+    """The "show when" conditions of a form version (fields in their order) that cannot work,
+    as field key -> code: ``no_key`` (a value but no field named), ``unknown`` (no field with
+    that key), ``self`` (the field itself), ``later`` (a field that comes after it: the
+    citizen answers from top to bottom), ``file`` (a file field has no value to compare),
+    ``value`` (a value the field named cannot have: not one of a choice's options, not
+    "yes" or empty for a checkbox)."""
+    problems: dict[str, str] = {}
+    seen: dict[str, FieldSpec] = {}
+    keys = {spec.key for spec in specs}
+    for spec in specs:
+        target_key = spec.show_when_key
+        if not target_key:
+            if spec.show_when_value:
+                problems[spec.key] = "no_key"
+        elif target_key == spec.key:
+            problems[spec.key] = "self"
+        elif target_key not in seen:
+            problems[spec.key] = "later" if target_key in keys else "unknown"
+        else:
+            target = seen[target_key]
+            if target.kind == "file":
+                problems[spec.key] = "file"
+            elif spec.show_when_value not in _possible(target):
+                problems[spec.key] = "value"
+        seen.setdefault(spec.key, spec)
+    return problems
+
+
 def is_visible(spec: FieldSpec, raw: Mapping[str, Any]) -> bool:
     if not spec.show_when_key:
         return True

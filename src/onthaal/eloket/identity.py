@@ -148,6 +148,27 @@ def forget(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
+def sign_out(request: HttpRequest) -> bool:
+    """The citizen ends the strong login before it expires: it leaves the session (a new
+    session key) and the sign-out is an audit event under the login's pseudonym. False when
+    there was no login."""
+    found, _expired = current(request)
+    forget(request)
+    if found is None:
+        return False
+    request.session.cycle_key()
+    with transaction.atomic():
+        record_event(
+            action=Action.LOGOUT,
+            actor=f"citizen:{found.pseudonym}",
+            object_type="citizen",
+            object_id=found.pseudonym,
+            details={"via": VIA},
+            request=request,
+        )
+    return True
+
+
 def audit_refusal(request: HttpRequest, reason: str, **details: Any) -> None:
     """A refused sign-in (bad state or nonce, provider error, no national number): its own
     event, like a failed staff sign-in."""

@@ -284,6 +284,16 @@ class Request(models.Model):
     changed_at = models.DateTimeField(_("last change"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    # The ticket the kiosk issued for picking the request up at the quick counter
+    # (``eloket.pickup``): the desk that calls it sees the request and hands it over.
+    pickup_ticket = models.OneToOneField(
+        "queue.Ticket",
+        verbose_name=_("pick-up ticket"),
+        on_delete=models.SET_NULL,
+        related_name="eloket_pickup",
+        null=True,
+        blank=True,
+    )
     client_key = models.CharField(max_length=64, blank=True)
     # A browser's key for "file this once": a double click files one request.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)

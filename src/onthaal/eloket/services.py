@@ -476,10 +476,38 @@ def _move(request: Request, to: str, actor: Any, details: dict[str, Any]) -> Non
     )
 
 
-def transition(*, actor: Any, request: Request, to: str, message: str = "") -> Request:
+# A request that is not paid in full does not become ready or closed without a reason.
+PAID_STATUSES = (Status.READY, Status.CLOSED)
+
+
+def unpaid_check(request: Request, override_reason: str) -> dict[str, Any]:
+    """The unpaid guard: a request with something left to pay moves to ready or closed only
+    with a reason given by the staff member (paid at the counter, exempted, ...). Returns what
+    the transition's audit event keeps of the override; refuses (409 ``unpaid``, on the field
+    ``override_reason``) without a reason."""
+    outstanding = request.outstanding
+    if outstanding <= 0:
+        return {}
+    reason = (override_reason or "").strip()
+    if not reason:
+        text = _(
+            "This request is not paid in full: %(amount)s is still to be paid. Give the reason "
+            "to go on anyway (for example: paid at the counter)."
+        ) % {"amount": amount_text(outstanding)}
+        raise Conflict(text, code="unpaid", fields={"override_reason": [text]})
+    if len(reason) > 300:
+        text = _("This text is too long.")
+        raise DomainError(text, fields={"override_reason": [text]})
+    return {"unpaid_override": {"reason": reason, "outstanding": str(outstanding)}}
+
+
+def transition(
+    *, actor: Any, request: Request, to: str, message: str = "", override_reason: str = ""
+) -> Request:
     """Staff move the request on (a state of ``TRANSITIONS``), with a message to the citizen
     (required when asking for something or rejecting); the citizen is e-mailed through the
-    outbox."""
+    outbox. To ready or closed while something is left to pay only with ``override_reason``
+    (``unpaid_check``), kept in the audit event."""
     message = (message or "").strip()
     if to not in Status.values:
         text = _("Unknown status.")
@@ -493,9 +521,12 @@ def transition(*, actor: Any, request: Request, to: str, message: str = "") -> R
     with transaction.atomic():
         locked = _locked(request)
         _require(actor, "eloket.handle", locked)
+        details: dict[str, Any] = {"message": bool(message)}
+        if to in PAID_STATUSES and to in TRANSITIONS.get(locked.status, ()):
+            details.update(unpaid_check(locked, override_reason))
         if to == Status.REJECTED:
             locked.reason = message[:500]
-        _move(locked, to, actor, {"message": bool(message)})
+        _move(locked, to, actor, details)
         if message:
             RequestMessage.objects.create(
                 request=locked,

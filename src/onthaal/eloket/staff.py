@@ -89,6 +89,7 @@ def _detail(request: HttpRequest, found: Any, status: int = 200, **extra: Any) -
             (s, Status(s).label, TEMPLATES.get(s, "")) for s in TRANSITIONS[found.status]
         ],
         "colleagues": colleagues,
+        "paid_statuses": [str(s) for s in services.PAID_STATUSES],
         "errors": {},
         **extra,
     }
@@ -111,6 +112,7 @@ def transition(request: HttpRequest, reference: str) -> HttpResponse:
             request=found,
             to=request.POST.get("to", "")[:30],
             message=request.POST.get("message", "")[:6000],
+            override_reason=request.POST.get("override_reason", "")[:400],
         )
     except DomainError as error:
         if isinstance(error, NotFound):

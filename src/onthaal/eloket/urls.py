@@ -10,6 +10,7 @@ urlpatterns = [
     path("e-loket/product/<slug:slug>/form/", views.form, name="form"),
     path("e-loket/product/<slug:slug>/login/", views.login_start, name="login"),
     path("e-loket/login/callback/", views.login_callback, name="login-callback"),
+    path("e-loket/logout/", views.logout, name="logout"),
     path("e-loket/request/<str:reference>/received/", views.received, name="received"),
     path("e-loket/request/<str:reference>/", views.status, name="status"),
     path("e-loket/request/<str:reference>/answer/", views.answer, name="answer"),

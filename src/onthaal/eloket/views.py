@@ -176,6 +176,18 @@ def login_callback(request: HttpRequest) -> HttpResponse:
     return redirect("eloket:form", slug=offer.product.slug)
 
 
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """ "Sign out": the strong login leaves the session at once (it would expire after
+    ``ELOKET_LOGIN_MINUTES`` anyway); back to the product, or to the e-loket."""
+    if identity.sign_out(request):
+        messages.success(request, _("You are signed out."))
+    slug = request.POST.get("product", "")[:100]
+    if slug and _offered().filter(product__slug=slug).exists():
+        return redirect("eloket:product", slug=slug)
+    return redirect("eloket:index")
+
+
 def form(request: HttpRequest, slug: str) -> HttpResponse:
     """The form. Filing costs a solved proof of work and counts toward the limits per
     connection and per e-mail address; the request is filed once per form shown (a

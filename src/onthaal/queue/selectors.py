@@ -417,6 +417,9 @@ class Visit:
 
     asked: list[Line]
     appointment: Any  # appointments.Appointment | None; read through the ticket's relation
+    # eloket.Request | None: an e-loket request to hand over (its reference, product and
+    # what is left to pay are shown; no name), read through the ticket's relation.
+    pickup: Any = None
 
 
 def visit_purpose(ticket: Ticket) -> Visit:
@@ -431,7 +434,11 @@ def visit_purpose(ticket: Ticket) -> Visit:
         asked = []
     known = {line.product.pk for line in asked}
     asked += [Line(p, 1) for p in ticket.products.all() if p.pk not in known]
-    return Visit(asked=asked, appointment=appointment)
+    try:
+        pickup = ticket.eloket_pickup  # the reverse one-to-one of eloket.Request
+    except ObjectDoesNotExist:
+        pickup = None
+    return Visit(asked=asked, appointment=appointment, pickup=pickup)
 
 
 def delivered_lines(ticket: Ticket, desk: Desk, visit: Visit) -> list[Line]:

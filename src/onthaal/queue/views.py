@@ -135,6 +135,13 @@ def _kiosk_queues(location: Location) -> list[Queue]:
     )
 
 
+def _has_quick_counter(location: Location) -> bool:
+    """Whether the kiosk offers picking up an e-loket request (``eloket.pickup``)."""
+    from onthaal.eloket import pickup
+
+    return pickup.quick_queue(location) is not None
+
+
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     device = _kiosk_device(request, location)
@@ -163,6 +170,20 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 assert appointment.ticket is not None
                 return _kiosk_issued(request, location, appointment.ticket)
+            if request.POST.get("action") == "pickup":
+                from onthaal.eloket import pickup
+
+                # Picking up an e-loket request at the quick counter, by its reference.
+                issued = services.submitted_ticket(location, key)
+                if issued is not None:
+                    return _kiosk_issued(request, location, issued)
+                ticket = pickup.issue_pickup_ticket(
+                    reference=request.POST.get("reference", "")[:40],
+                    location=location,
+                    actor=device.actor,
+                    submission_key=key,
+                )
+                return _kiosk_issued(request, location, ticket)
             queue_id, product_id = (
                 params.pk(request.POST, "queue"),
                 params.pk(request.POST, "product"),
@@ -199,6 +220,10 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     context = {**_kiosk_context(location), "choices": choices}
     context["checkin_submission"] = uuid.uuid4().hex
+    context["pickup_submission"] = uuid.uuid4().hex
+    context["pickup"] = snapshots.read(
+        location.pk, "kiosk-pickup", lambda: _has_quick_counter(location)
+    )
     response = render(request, "queue/kiosk.html", context)
     response["Cache-Control"] = "no-store"  # a reload gets fresh keys, never a stored page
     return response
@@ -507,6 +532,20 @@ def desk_action(request: HttpRequest, desk_id: int, action: str) -> HttpResponse
                 }
                 services.finish(ticket=ticket, desk=desk, actor=user, delivered=delivered)
                 messages.success(request, _("%(code)s is served.") % {"code": ticket.code})
+            elif action == "deliver":
+                from onthaal.eloket import pickup
+
+                handed = pickup.deliver(
+                    actor=user,
+                    ticket=ticket,
+                    desk=desk,
+                    override_reason=request.POST.get("override_reason", "")[:400],
+                )
+                messages.success(
+                    request,
+                    _("Request %(reference)s is handed over and closed.")
+                    % {"reference": handed.reference},
+                )
             elif action == "no-show":
                 services.no_show(ticket=ticket, desk=desk, actor=user)
             elif action == "transfer":

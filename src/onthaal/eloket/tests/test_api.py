@@ -122,3 +122,27 @@ def test_staff_list_their_departments_requests_and_move_one_on(client, world) ->
     )
     assert hidden.status_code == 404
     assert client.get("/api/v1/eloket/requests/").status_code in (401, 403)
+
+
+def test_the_api_refuses_an_unpaid_request_to_ready_without_a_reason(client, world) -> None:
+    from onthaal.eloket import services
+
+    filed, _t = services.submit_request(
+        product=world.parking,
+        answers={"plate": "1-ABC-123"},
+        email="a@example.org",
+        uploads=[services.Upload("registration", "i.pdf", text_pdf("Inschrijving"))],
+    )
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_token(world.agent)}"}
+    url = f"/api/v1/eloket/requests/{filed.reference}/transition/"
+    refused = client.post(url, {"to": "ready"}, content_type="application/json", **headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "unpaid"
+    assert "override_reason" in refused.json()["fields"]
+    moved = client.post(
+        url,
+        {"to": "ready", "override_reason": "betaald aan de balie"},
+        content_type="application/json",
+        **headers,
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == Status.READY

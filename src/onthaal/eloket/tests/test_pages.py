@@ -171,3 +171,71 @@ def test_the_admin_preview_shows_the_form_without_sending_anything(client, world
     client.force_login(world.social_worker)
     refused = client.get(reverse("admin:eloket_formversion_preview", args=[version.pk]))
     assert refused.status_code in (302, 403, 404)
+
+
+def _version_post(world, fields):  # type: ignore[no-untyped-def]
+    from onthaal.eloket.models import Form
+
+    data = {
+        "form": Form.objects.get(product=world.attest).pk,
+        "number": 7,
+        "fields-TOTAL_FORMS": len(fields),
+        "fields-INITIAL_FORMS": 0,
+        "fields-MIN_NUM_FORMS": 0,
+        "fields-MAX_NUM_FORMS": 1000,
+    }
+    for n, field in enumerate(fields):
+        for name, value in {"position": n + 1, "label_nl": field["key"], **field}.items():
+            data[f"fields-{n}-{name}"] = value
+    return data
+
+
+def test_the_admin_refuses_a_show_when_on_a_missing_or_later_field(client, world) -> None:
+    from onthaal.eloket.models import FormVersion
+
+    client.force_login(world.lead)
+    url = reverse("admin:eloket_formversion_add")
+    before = FormVersion.objects.count()
+    bad = _version_post(
+        world,
+        [
+            {"key": "early", "kind": "text", "show_when_key": "reason", "show_when_value": "x"},
+            {"key": "reason", "kind": "choice", "choices": "werk\nschool"},
+            {"key": "typo", "kind": "text", "show_when_key": "raeson", "show_when_value": "werk"},
+            {
+                "key": "odd",
+                "kind": "text",
+                "show_when_key": "reason",
+                "show_when_value": "vakantie",
+            },
+        ],
+    )
+    refused = client.post(url, bad, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200  # the form again, with the errors
+    html = refused.content.decode()
+    assert "can only depend on an earlier field" in html
+    assert "has no field with the key “raeson”" in html
+    assert "cannot have the value “vakantie”" in html
+    assert FormVersion.objects.count() == before
+
+    good = _version_post(
+        world,
+        [
+            {"key": "reason", "kind": "choice", "choices": "werk\nschool"},
+            {
+                "key": "school",
+                "kind": "text",
+                "show_when_key": "reason",
+                "show_when_value": "school",
+            },
+        ],
+    )
+    assert client.post(url, good).status_code == 302
+    assert FormVersion.objects.count() == before + 1
+
+
+def test_the_form_marks_conditional_fields_for_the_script_and_loads_it(client, world) -> None:
+    html = client.get(reverse("eloket:form", args=[world.attest.slug])).content.decode()
+    assert 'data-show-when-key="reason" data-show-when-value="school"' in html
+    assert "onthaal/show-when.js" in html
+    assert "<script>" not in html  # no inline script: the policy forbids it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -122,3 +123,35 @@ def test_camt_credits_are_read_with_their_structured_communication() -> None:
 def test_a_file_that_is_not_camt_053_is_refused_with_a_reason(data: bytes) -> None:
     with pytest.raises(camt.NotCamt):
         camt.parse(data)
+
+
+def test_show_when_must_name_an_earlier_field_with_a_value_it_can_have() -> None:
+    def spec(key: str, kind: str = "text", when: str = "", value: str = "", **kw: Any) -> Any:
+        return formspec.FieldSpec(
+            key=key, kind=kind, label=key, show_when_key=when, show_when_value=value, **kw
+        )
+
+    specs = [
+        spec("reason", "choice", choices=("werk", "school")),
+        spec("agree", "checkbox"),
+        spec("photo", "file"),
+        spec("school", when="reason", value="school"),  # fine
+        spec("why", when="agree", value="yes"),  # fine
+        spec("typo", when="raeson", value="school"),
+        spec("early", when="late", value="x"),
+        spec("late"),
+        spec("me", when="me", value="x"),
+        spec("upload", when="photo", value="x"),
+        spec("bad_choice", when="reason", value="vakantie"),
+        spec("bad_box", when="agree", value="ja"),
+        spec("no_key", value="x"),
+    ]
+    assert formspec.show_when_problems(specs) == {
+        "typo": "unknown",
+        "early": "later",
+        "me": "self",
+        "upload": "file",
+        "bad_choice": "value",
+        "bad_box": "value",
+        "no_key": "no_key",
+    }

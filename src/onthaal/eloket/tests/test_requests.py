@@ -307,3 +307,70 @@ def test_the_citizens_message_is_sent_once_and_retried_with_back_off_when_the_se
     assert (message.status, message.attempts, message.last_error) == ("sent", 2, "")
     assert [m.to for m in mail.outbox] == [["an@example.org"]]
     assert mail.outbox[0].extra_headers["Message-ID"] == f"<eloket-{message.pk}@onthaal>"
+
+
+@pytest.mark.parametrize("paid", ["0", "10.00"])
+def test_an_unpaid_request_becomes_ready_only_with_a_reason_and_the_override_is_audited(
+    world, paid
+) -> None:
+    request, _token = file_parking(world)
+    Request.objects.filter(pk=request.pk).update(paid=Decimal(paid))
+    left = Decimal("25.00") - Decimal(paid)
+    for blank in ("", "   "):
+        with pytest.raises(Conflict) as refused:
+            services.transition(
+                actor=world.agent, request=request, to=Status.READY, override_reason=blank
+            )
+        assert refused.value.code == "unpaid" and set(refused.value.fields) == {"override_reason"}
+    request.refresh_from_db()
+    assert request.status == Status.RECEIVED
+    assert not AuditEvent.objects.filter(object_id=request.reference, action="transition").exists()
+    assert Notification.objects.filter(request=request).count() == 1  # only "received"
+
+    ready = services.transition(
+        actor=world.agent, request=request, to=Status.READY, override_reason="betaalt aan de balie"
+    )
+
+    assert ready.status == Status.READY
+    event = AuditEvent.objects.get(object_id=request.reference, action="transition")
+    assert event.details["unpaid_override"] == {
+        "reason": "betaalt aan de balie",
+        "outstanding": f"{left:.2f}",
+    }
+    with pytest.raises(Conflict):  # closing it asks again
+        services.transition(actor=world.agent, request=ready, to=Status.CLOSED)
+    services.transition(
+        actor=world.agent, request=ready, to=Status.CLOSED, override_reason="kwijtgescholden"
+    )
+
+
+def test_a_paid_or_free_request_needs_no_reason_and_other_steps_never_do(world) -> None:
+    parking, _token = file_parking(world)
+    services.transition(actor=world.agent, request=parking, to=Status.IN_PROGRESS)
+    services.transition(actor=world.agent, request=parking, to=Status.REJECTED, message="nee")
+    paid, _token = file_parking(world)
+    Request.objects.filter(pk=paid.pk).update(paid=Decimal("25.00"))
+    assert services.transition(actor=world.agent, request=paid, to=Status.READY).status == "ready"
+    free, _token = file_attest(world)
+    assert services.transition(actor=world.agent, request=free, to=Status.READY).status == "ready"
+    events = AuditEvent.objects.filter(action="transition")
+    assert not any("unpaid_override" in e.details for e in events)
+
+
+def test_the_staff_page_asks_the_reason_for_an_unpaid_request(client, world) -> None:
+    from django.urls import reverse
+
+    request, _token = file_parking(world)
+    client.force_login(world.agent)
+    page = client.get(reverse("eloket:staff-request", args=[request.reference])).content.decode()
+    assert 'id="override-ready"' in page and 'id="override-in_progress"' not in page
+    url = reverse("eloket:staff-transition", args=[request.reference])
+    refused = client.post(url, {"to": "ready", "message": "Klaar"})
+    assert refused.status_code == 409
+    assert 'id="override-error"' in refused.content.decode()
+    request.refresh_from_db()
+    assert request.status == Status.RECEIVED
+    moved = client.post(url, {"to": "ready", "message": "Klaar", "override_reason": "cash"})
+    assert moved.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.READY

@@ -261,3 +261,32 @@ def test_the_api_refuses_a_strong_login_product(client, provider, uittreksel) ->
     )
     assert response.status_code == 403, response.content
     assert Request.objects.count() == 0
+
+
+def test_the_citizen_signs_out_and_the_form_asks_for_a_login_again(
+    client: Any, provider: Provider, uittreksel: Any
+) -> None:
+    sign_in(client, uittreksel)
+    form = client.get(reverse("eloket:form", args=[uittreksel.slug])).content.decode()
+    assert 'id="eloket-logout"' in form and "Jan Peeters" in form
+    session_before = client.session.session_key
+
+    out = client.post(reverse("eloket:logout"), {"product": uittreksel.slug})
+
+    assert out.status_code == 302
+    assert out["Location"] == reverse("eloket:product", args=[uittreksel.slug])
+    assert client.session.session_key != session_before
+    again = client.get(reverse("eloket:form", args=[uittreksel.slug])).content.decode()
+    assert "Jan Peeters" not in again and reverse("eloket:login", args=[uittreksel.slug]) in again
+    refused = _file(client, uittreksel, {"name": "Jan", "nn": NRN})
+    assert refused.status_code == 403 and Request.objects.count() == 0
+    logout = AuditEvent.objects.get(action=Action.LOGOUT, details__via="eloket")
+    login = AuditEvent.objects.get(action=Action.LOGIN, details__via="eloket")
+    assert logout.object_id == login.object_id  # the same pseudonym
+    _no_number_in_audit()
+
+
+def test_signing_out_without_a_login_changes_nothing_and_records_nothing(client: Any) -> None:
+    out = client.post(reverse("eloket:logout"), {"product": "no-such-product"})
+    assert out.status_code == 302 and out["Location"] == reverse("eloket:index")
+    assert not AuditEvent.objects.filter(action=Action.LOGOUT).exists()
