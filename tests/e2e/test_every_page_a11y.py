@@ -101,6 +101,7 @@ EXCLUDED: dict[str, str] = {
     "eloket:login": "a redirect to the identity provider (itsme/eID)",
     "eloket:login-callback": "the identity provider's redirect back; no page of its own",
     "eloket:answer": _POST,
+    "eloket:logout": _POST,
     "eloket:download": _DOWNLOAD,
     "eloket:staff-transition": _POST,
     "eloket:staff-assign": _POST,
