@@ -4,6 +4,10 @@ Each ``bench/bench_*.py`` module has ``main() -> None`` that builds its data set
 lines ``<figure>: <value> <unit>``. Benchmarks run against a throw-away database: a fresh
 PostgreSQL database when DATABASE_URL points at PostgreSQL, else a temporary SQLite file.
 Figures are medians over several runs; the machine's noise is in the spread printed beside them.
+
+``BENCH_KEEP_DB=1`` keeps that database after the run and uses it again on the next one (its
+name is the test database's: ``test_`` and the ``DATABASE_URL`` database's name). Only the
+reporting benchmark makes use of it: it loads its two million visits once and reuses them.
 """
 
 from __future__ import annotations
@@ -43,8 +47,15 @@ def main(selected: list[str]) -> None:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    keep = os.environ.get("BENCH_KEEP_DB", "") == "1"
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=keep, serialize=False
+    )
+    print(
+        f"database: {connection.vendor} ({connection.settings_dict['NAME']}"
+        f"{', kept between runs' if keep else ''})"
+    )
+    print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
     print(
         f"machine: {calibration_ms():.1f} ms for sum(i * i for i in range(200_000)) (median of 7)"
     )
@@ -56,7 +67,7 @@ def main(selected: list[str]) -> None:
             print(f"\n== {name.removeprefix('bench_')} ==", flush=True)
             importlib.import_module(f"bench.{name}").main()
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=keep)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/audit/", include("onthaal.audit.urls")),
     path("staff/mail/", include("onthaal.mail.urls")),
     path("staff/reports/", include("onthaal.reporting.urls")),
+    path("staff/contacts/", include("onthaal.reporting.contact_urls")),
     path("staff/help/", include("onthaal.help.urls")),
     path("staff/planning/", include("onthaal.staffing.urls")),
     path("survey/", include("onthaal.reporting.survey_urls")),

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,7 @@ class PlaceData:
 
     hours: dict[int, compute.HoursData]
     desks: dict[tuple[int, int], list[Desk]]
+    digest: str | None = None  # their fingerprint, once worked out (``cached.fingerprint``)
 
 
 def place_data(scope: Scope, pairs: list[tuple[Location, Department]]) -> PlaceData:
@@ -116,16 +117,21 @@ def _planned_desks(
         )
     planned: dict[tuple[int, int], int] = {}
     for day in week:
+        # Per desk, the schedule rows valid that day (None: no schedule, open when the
+        # department is), worked out once per day rather than once per hour.
+        valid = []
+        for desk in desks:
+            rows = [r for r in desk.schedule.all() if r.valid_on(day)]
+            valid.append([r for r in rows if r.weekday == day.weekday()] if rows else None)
         for hour in HOURS:
             key = (day.weekday(), hour)
             moment = dt.time(hour, 30)
             n = 0
-            for desk in desks:
-                rows = [r for r in desk.schedule.all() if r.valid_on(day)]
-                if rows:
-                    n += any(r.weekday == day.weekday() and r.start <= moment < r.end for r in rows)
-                else:
+            for today in valid:
+                if today is None:
                     n += key in open_hours
+                else:
+                    n += any(r.start <= moment < r.end for r in today)
             planned[key] = n
     return planned
 
@@ -133,21 +139,41 @@ def _planned_desks(
 Measured = dict[tuple[int, int], dict[tuple[int, int], dict[str, Any]]]
 
 
-def _measured(scope: Scope) -> Measured:
-    """Visits and service seconds per (location, department), then per (weekday, hour): one
-    query for every place in ``scope``."""
+# Contacts that never come to a desk: not in the desks' demand.
+REMOTE = ("eloket", "phone", "email")
+
+
+def measured_hours(scope: Scope) -> tuple[Measured, dict[tuple[int, int], int]]:
+    """Per (location, department), then per (weekday, hour): the visits at the desks and their
+    service seconds (the advice); and per (weekday, hour) every visit, remote contacts too
+    (the heat map). One query over the hourly rollup's covering index for both."""
+    at_desk = ~Q(channel__in=REMOTE)
     rows = (
         rollups(scope, hourly=True)
-        .exclude(channel__in=["eloket", "phone", "email"])
         .values("location_id", "department_id", "weekday", "hour")
-        .annotate(n=Sum("visits"), s=Sum("service_sum"), c=Sum("service_count"))
+        .annotate(
+            every=Sum("visits"),
+            n=Sum("visits", filter=at_desk),
+            s=Sum("service_sum", filter=at_desk),
+            c=Sum("service_count", filter=at_desk),
+        )
         .order_by()
     )
     out: Measured = {}
+    heat: dict[tuple[int, int], int] = {}
     for r in rows:
-        place = out.setdefault((r["location_id"], r["department_id"]), {})
-        place[(r["weekday"], r["hour"])] = dict(r)
-    return out
+        slot = (r["weekday"], r["hour"])
+        heat[slot] = heat.get(slot, 0) + int(r["every"] or 0)
+        if r["n"]:
+            place = out.setdefault((r["location_id"], r["department_id"]), {})
+            place[slot] = {"n": r["n"], "s": r["s"] or 0, "c": r["c"] or 0}
+    return out, dict(sorted(heat.items()))
+
+
+def _measured(scope: Scope) -> Measured:
+    """Visits at the desks and their service seconds per (location, department), then per
+    (weekday, hour): one query for every place in ``scope``."""
+    return measured_hours(scope)[0]
 
 
 def cells(
@@ -268,7 +294,10 @@ def places(scope: Scope) -> list[tuple[Location, Department]]:
     return out
 
 
-def _products_per_place(scope: Scope) -> dict[tuple[int, int], dict[Any, dict[str, int]]]:
+PerPlace = dict[tuple[int, int], dict[Any, dict[str, int]]]
+
+
+def _products_per_place(scope: Scope) -> PerPlace:
     """Visits and service seconds per (location, department), then per product: one query."""
     rows = (
         rollups(scope)
@@ -295,11 +324,15 @@ def advise(
     target: erlang.Target = DEFAULT_TARGET,
     pairs: list[tuple[Location, Department]] | None = None,
     data: PlaceData | None = None,
+    measured: Measured | None = None,
+    per_place: PerPlace | None = None,
 ) -> list[PlaceAdvice]:
+    """The advice per place in ``scope``; ``measured`` (``measured_hours``) and ``per_place``
+    (visits and service seconds per place and product) when the caller read them already."""
     out = []
     found: list[tuple[Location, Department, list[advice.Need], list[advice.Suggestion]]] = []
-    measured = _measured(scope)
-    per_place = _products_per_place(scope)
+    measured = _measured(scope) if measured is None else measured
+    per_place = _products_per_place(scope) if per_place is None else per_place
     pairs = places(scope) if pairs is None else pairs
     data = place_data(scope, pairs) if data is None else data
     for location, department in pairs:

@@ -218,3 +218,73 @@ def from_request(r: RequestRecord) -> VisitFact:
         ended_at=r.finished_at,
         products=((r.product_id, 1),),
     )
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """A phone call that reception registered (``services.contact_register``): where, for
+    which department and product, when, how long. Nothing about the caller."""
+
+    pk: int
+    location_id: int
+    department_id: int
+    at: dt.datetime
+    product_id: int | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """An incoming e-mail of the mail register that was handled (answered, or closed), as
+    ``services.handled_emails`` reads it: no correspondent, no subject."""
+
+    pk: int
+    location_id: int
+    department_id: int
+    received_at: dt.datetime
+    answered_at: dt.datetime | None = None
+
+
+def from_contact(c: ContactRecord) -> VisitFact:
+    """The fact of a phone call: channel phone, source reception, counted on the day and hour
+    of the call, served; its minutes, when given, as service time."""
+    day, weekday, hour = kpi.local_slot(c.at)
+    return VisitFact(
+        origin=PHONE,
+        origin_id=c.pk,
+        location_id=c.location_id,
+        department_id=c.department_id,
+        queue_id=None,
+        channel=PHONE,
+        source="reception",
+        service_day=day,
+        weekday=weekday,
+        hour=hour,
+        outcome=SERVED,
+        arrived_at=c.at,
+        started_at=c.at,
+        service_seconds=c.minutes * 60 if c.minutes is not None else None,
+        products=((c.product_id, 1),) if c.product_id else (),
+    )
+
+
+def from_mail(m: MailRecord) -> VisitFact:
+    """The fact of a handled incoming e-mail: channel e-mail, counted on the day and hour it
+    came in, served. The time to answer is no waiting at a desk: it is kept as the end only,
+    out of the waiting and service figures."""
+    day, weekday, hour = kpi.local_slot(m.received_at)
+    return VisitFact(
+        origin=EMAIL,
+        origin_id=m.pk,
+        location_id=m.location_id,
+        department_id=m.department_id,
+        queue_id=None,
+        channel=EMAIL,
+        source="mail_register",
+        service_day=day,
+        weekday=weekday,
+        hour=hour,
+        outcome=SERVED,
+        arrived_at=m.received_at,
+        ended_at=m.answered_at,
+    )

@@ -122,3 +122,43 @@ class WhatIfForm(forms.Form):
             else:
                 data["arrivals_per_hour"] = per_day / hours
         return data
+
+
+class PhoneContactForm(forms.Form):
+    """Reception registers a phone call: for which department (and product), how long. Nothing
+    about the caller."""
+
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.none(),
+        required=False,
+        help_text=_("Optional: what the call was about."),
+    )
+    minutes = forms.IntegerField(
+        label=_("Minutes"),
+        min_value=1,
+        max_value=240,
+        required=False,
+        help_text=_("Optional: how long the call took."),
+    )
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = departments
+        product = self.fields["product"]
+        assert isinstance(product, forms.ModelChoiceField)
+        product.queryset = Product.objects.filter(department__in=departments).order_by("slug")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        product, department = data.get("product"), data.get("department")
+        if (
+            product is not None
+            and department is not None
+            and product.department_id != department.pk
+        ):
+            self.add_error("product", _("This product is not one of this department's."))
+        return data

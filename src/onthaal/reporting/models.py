@@ -9,6 +9,7 @@ equal to a count over the facts.
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.db import models
@@ -258,7 +259,12 @@ class RefreshState(models.Model):
     ticket_floor = models.BigIntegerField(default=0)
     appointment_floor = models.BigIntegerField(default=0)
     eloket_floor = models.BigIntegerField(default=0)
+    mail_floor = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    # A new value with every change of the rollups, in the transaction that changes them: what
+    # the dashboard's cached figures are keyed by (``reporting.cached``). A random value, not a
+    # counter, so that a database loaded or restored afresh never meets an old cache entry.
+    rollups_version = models.UUIDField(default=uuid.uuid4)
 
     def __str__(self) -> str:
         return f"tickets from {self.ticket_floor}, appointments from {self.appointment_floor}"

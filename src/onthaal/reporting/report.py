@@ -13,18 +13,22 @@ from django.utils.translation import gettext as _
 from onthaal.hours.models import Weekday
 from onthaal.organisation.models import Department, Location
 from onthaal.queue.models import Queue
-from onthaal.reporting import advisor, charts, kpi
+from onthaal.reporting import advisor, cached, charts, kpi
 from onthaal.reporting.charts import Figure
 from onthaal.reporting.models import Channel, QueueTarget
 from onthaal.reporting.selectors import (
     DEFAULT_TARGET_SECONDS,
     SERVICE,
+    TOTALS,
     WAIT,
     Scope,
+    add_up,
     booked_minutes_kept,
     grouped,
+    grouped_by,
     grouped_twice,
     percentiles_of,
+    regroup,
     service_levels,
     survey_comments,
     survey_scores,
@@ -33,6 +37,9 @@ from onthaal.reporting.selectors import (
 
 VISITS = ("visits",)
 PRODUCT = ("visits", "items", *SERVICE)  # the product mix, service times, the advice's mix
+# Per place, product and channel: the product mix, service times, quick-counter share,
+# outcomes per department, booked minutes and the advice's product mix.
+PLACE = (*PRODUCT, "no_shows", "cancelled", "booked_minutes")
 NONE = "\u2013"  # an en dash: no figure
 MINUS = "\u2212"
 
@@ -187,8 +194,8 @@ def visitors_figure(scope: Scope, by: str | None = None) -> tuple[Figure, int, i
     return figure, total, total_before
 
 
-def heatmap_figure(scope: Scope) -> Figure:
-    counts = grouped_twice(scope, "weekday", "hour")
+def heatmap_figure(scope: Scope, counts: dict[tuple[int, int], int] | None = None) -> Figure:
+    counts = grouped_twice(scope, "weekday", "hour") if counts is None else counts
     days = kpi.weekday_count(scope.start, scope.end)
     hours = sorted({h for _, h in counts}) or list(range(8, 17))
     hours = list(range(min(hours), max(hours) + 1))
@@ -290,11 +297,15 @@ def channel_figure(scope: Scope) -> Figure:
 
 
 def waiting_figure(
-    scope: Scope, overall: tuple[int | None, ...] | None = None
+    scope: Scope,
+    overall: tuple[int | None, ...] | None = None,
+    per_queue: dict[Any, dict[str, int]] | None = None,
 ) -> tuple[Figure, float | None]:
-    queues = {q.pk: q for q in Queue.objects.select_related("location")}
     targets = {t.queue_id: t for t in QueueTarget.objects.all()}
-    per_queue = grouped(scope, "queue", fields=WAIT)
+    per_queue = grouped(scope, "queue", fields=WAIT) if per_queue is None else per_queue
+    queues = {
+        q.pk: q for q in Queue.objects.filter(pk__in=list(per_queue)).select_related("location")
+    }
     per = percentiles_of(per_queue, "wait")
     levels = service_levels(per_queue, {pk: t.wait_seconds for pk, t in targets.items()})
     rows, p90s, table = [], [], []
@@ -413,8 +424,15 @@ def service_time_figure(
     )
 
 
-def outcome_figure(scope: Scope, all_: dict[str, int] | None = None) -> Figure:
-    per = grouped(scope, "department", fields=("visits", "no_shows", "cancelled"))
+OUTCOMES = ("visits", "no_shows", "cancelled")
+
+
+def outcome_figure(
+    scope: Scope,
+    all_: dict[str, int] | None = None,
+    per: dict[Any, dict[str, int]] | None = None,
+) -> Figure:
+    per = grouped(scope, "department", fields=OUTCOMES) if per is None else per
     names = {d.pk: d.name for d in Department.objects.filter(pk__in=list(per))}
     rows, second, table = [], [], []
     for pk, r in sorted(per.items(), key=lambda kv: names.get(kv[0], "")):
@@ -458,22 +476,15 @@ def capacity_figure(
     scope: Scope,
     pairs: list[tuple[Location, Department]] | None = None,
     data: advisor.PlaceData | None = None,
+    kept: dict[tuple[int, int], int] | None = None,
 ) -> Figure:
-    from onthaal.reporting.capacity import appointment_capacity_minutes
-
     rows, table = [], []
-    kept = booked_minutes_kept(scope)
+    kept = booked_minutes_kept(scope) if kept is None else kept
     pairs = advisor.places(scope) if pairs is None else pairs
     data = advisor.place_data(scope, pairs) if data is None else data
+    minutes = cached.capacity(scope, pairs, data)
     for location, department in pairs:
-        capacity = appointment_capacity_minutes(
-            location,
-            department,
-            scope.start,
-            scope.end,
-            hours=data.hours.get(location.pk),
-            desks=data.desks.get((location.pk, department.pk), []),
-        )
+        capacity = minutes[(location.pk, department.pk)]
         used = kept.get((location.pk, department.pk), 0)
         if not capacity and not used:
             continue
@@ -592,11 +603,33 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
     pairs = advisor.places(scope)
     data = advisor.place_data(scope, pairs)
     visitors, total, total_before = visitors_figure(scope, by)
-    all_ = totals(scope)
+    # Rows read once and shared between the figures (each query scans the period's rollup
+    # rows): per queue every total; per place, product and channel what the product mix,
+    # service times, quick-counter share, outcomes, capacity and advice need; per place and
+    # hour the heat map and the advice.
+    per_queue = grouped(scope, "queue", fields=TOTALS)
+    all_ = add_up(per_queue.values(), TOTALS)
+    places_rows = grouped_by(scope, ("location", "department", "product", "channel"), fields=PLACE)
+    per_product = regroup(places_rows, (2,), PRODUCT)
+    per_channel = regroup(places_rows, (3,), VISITS)
+    per_department = regroup(places_rows, (1,), OUTCOMES)
+    kept = {
+        key: row["booked_minutes"]
+        for key, row in regroup(
+            places_rows, (0, 1), ("booked_minutes",), lambda k: k[3] == Channel.APPOINTMENT
+        ).items()
+    }
+    per_place: advisor.PerPlace = {}
+    for (location_id, department_id, product_id, _channel), row in places_rows.items():
+        mine = per_place.setdefault((location_id, department_id), {}).setdefault(
+            product_id, {"visits": 0, "service_sum": 0, "service_count": 0}
+        )
+        for name in mine:
+            mine[name] += row[name]
+    measured, heat = advisor.measured_hours(scope)
     waits = percentiles_of({0: all_}, "wait").get(0, (None, None))
-    waiting, level = waiting_figure(scope, waits)
-    per_product = grouped(scope, "product", fields=PRODUCT)
-    quick = grouped(scope, "channel", fields=VISITS).get(Channel.QUICK_COUNTER, {}).get("visits", 0)
+    waiting, level = waiting_figure(scope, waits, per_queue)
+    quick = per_channel.get(Channel.QUICK_COUNTER, {}).get("visits", 0)
     kpis = [
         Kpi(
             _("Visits"),
@@ -622,20 +655,78 @@ def build(scope: Scope, *, with_advice: bool = True, by: str | None = None) -> R
     ]
     figures = [
         visitors,
-        heatmap_figure(scope),
+        heatmap_figure(scope, heat),
         product_figure(scope, names, per_product),
         channel_figure(scope),
         waiting,
         service_time_figure(scope, names, per_product),
-        outcome_figure(scope, all_),
-        capacity_figure(scope, pairs, data),
+        outcome_figure(scope, all_, per_department),
+        capacity_figure(scope, pairs, data, kept),
         survey_figure(scope),
     ]
-    places = advisor.advise(scope, pairs=pairs, data=data) if with_advice else []
+    places = (
+        cached.advice(scope, pairs, data, measured=measured, per_place=per_place)
+        if with_advice
+        else []
+    )
     desks = desks_figure(places)
     if desks is not None:
         figures.append(desks)
     return Report(scope, kpis, figures, places, comments(scope))
+
+
+@dataclass
+class BalanceRow:
+    """A department's balance figures at a location (``staffing.balance``): the share of
+    open hours covered, the hours with one person alone, the requests refused for coverage."""
+
+    location: str
+    department: str
+    covered: str
+    alone_hours: int
+    refused_for_coverage: int
+
+
+def balance_week(scope: Scope) -> dt.date:
+    """The Monday of the week the balance figures are of: the week of the period's end, this
+    week at the latest."""
+    from onthaal.core import clock
+
+    return kpi.week_start(min(scope.end, clock.today()))
+
+
+def department_balance(scope: Scope, monday: dt.date) -> list[BalanceRow]:
+    """The staffing balance per department within ``scope`` (its departments and location),
+    at each location where one of them has people: no names, only the department figures."""
+    from onthaal.staffing import balance
+    from onthaal.staffing.models import StaffProfile
+
+    staffed = set(
+        StaffProfile.objects.filter(
+            department_id__in=scope.department_ids, user__is_active=True
+        ).values_list("department_id", flat=True)
+    )
+    if not staffed:
+        return []
+    locations = Location.objects.filter(departments__in=staffed).distinct().order_by("name")
+    if scope.location_id is not None:
+        locations = locations.filter(pk=scope.location_id)
+    rows = []
+    for location in locations:
+        figures = balance.figures(location, monday, sorted(staffed))
+        if not figures["people"]:
+            continue
+        for d in figures["departments"]:
+            rows.append(
+                BalanceRow(
+                    location=location.name,
+                    department=d.name,
+                    covered=NONE if d.covered_share is None else pct(d.covered_share, 1),
+                    alone_hours=d.alone_hours,
+                    refused_for_coverage=d.refused_for_coverage,
+                )
+            )
+    return rows
 
 
 def comparison(first: Scope, second: Scope) -> list[list[str]]:

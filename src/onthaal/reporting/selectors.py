@@ -218,6 +218,59 @@ def grouped(
     return {_normal(by, row["k"]): _strip(dict(row), fields) for row in rows}
 
 
+def grouped_by(
+    scope: Scope, keys: Sequence[str], *, fields: Sequence[str]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """``{(key, ...): sums of fields}`` per combination of ``keys`` (as ``grouped``'s ``by``),
+    from the daily rollup: one query whose rows several figures share (``regroup``)."""
+    names = [f"k{i}" for i in range(len(keys))]
+    rows = (
+        rollups(scope)
+        .annotate(**{name: _key(by) for name, by in zip(names, keys, strict=True)})
+        .values(*names)
+        .annotate(**_sums(fields))
+        .order_by()
+    )
+    out = {
+        tuple(_normal(by, row[name]) for name, by in zip(names, keys, strict=True)): _strip(
+            dict(row), fields
+        )
+        for row in rows
+    }
+    return dict(sorted(out.items()))
+
+
+def regroup(
+    rows: dict[tuple[Any, ...], dict[str, int]],
+    positions: Sequence[int],
+    fields: Sequence[str],
+    where: Any = None,
+) -> dict[Any, dict[str, int]]:
+    """The sums of ``fields`` of ``grouped_by``'s ``rows`` per the key parts at ``positions``
+    (one part: the part itself as key, as ``grouped`` gives it), in key order; ``where``: only
+    the rows whose key it accepts."""
+    out: dict[Any, dict[str, int]] = {}
+    for key, row in rows.items():
+        if where is not None and not where(key):
+            continue
+        k = key[positions[0]] if len(positions) == 1 else tuple(key[p] for p in positions)
+        target = out.get(k)
+        if target is None:
+            target = out[k] = dict.fromkeys(fields, 0)
+        for name in fields:
+            target[name] += row[name]
+    return dict(sorted(out.items()))
+
+
+def add_up(rows: Iterable[dict[str, int]], fields: Sequence[str]) -> dict[str, int]:
+    """The sums of ``fields`` over ``rows`` (``totals`` from rows already read)."""
+    out = dict.fromkeys(fields, 0)
+    for row in rows:
+        for name in fields:
+            out[name] += row[name]
+    return out
+
+
 def grouped_twice(scope: Scope, first: str, second: str) -> dict[tuple[Any, Any], int]:
     """Visits per (first, second) key pair, from the rollups (heat map, channel mix)."""
     rows = (

@@ -16,9 +16,10 @@ passes a ticket issued in the last ``SETTLE`` minutes (its row may not be visibl
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models.functions import Coalesce
@@ -39,6 +40,10 @@ from onthaal.reporting.models import (
     VisitProduct,
 )
 from onthaal.reporting.selectors import fact_measures
+
+if TYPE_CHECKING:
+    from onthaal.catalogue.models import Product
+    from onthaal.organisation.models import Department, Location
 
 SETTLE = dt.timedelta(minutes=5)
 BATCH = 2000
@@ -97,10 +102,18 @@ WAIT_BUCKETS = histogram.field_names("wait")
 SERVICE_BUCKETS = histogram.field_names("service")
 
 
+def rollups_changed() -> None:
+    """Give the rollups a new version (``RefreshState.rollups_version``), in the caller's
+    transaction: the dashboard's cached figures of the old one are no longer read. Every write
+    of the rollups calls it; so must a bulk load that writes them in SQL (the benchmark)."""
+    RefreshState.objects.filter(pk=1).update(rollups_version=uuid.uuid4())
+
+
 def _add_to_rollups(batch: Sequence[facts.VisitFact]) -> None:
     """Add ``batch`` to the hourly and the daily rollups (one upsert per table for all rows,
     ``statements.add_to_rollups``). The caller holds the refresh lock: nobody else writes
     rollups meanwhile."""
+    rollups_changed()
     for model in (HourlyRollup, DailyRollup):
         rows = []
         for key, delta in sorted(rollup_deltas(model, batch).items()):
@@ -277,9 +290,86 @@ def _refresh_requests(floor: int, batch: int) -> tuple[int, int]:
     return recorded, max(floor, min(end, open_pk) if open_pk is not None else end)
 
 
+def handled_emails(*, pk_from: int, limit: int) -> list[facts.MailRecord]:
+    """Incoming e-mails of the mail register that were answered or closed, with an id from
+    ``pk_from`` on, in id order, with the first location of their department (as the e-loket's
+    requests) and the time of their first registered answer. Only ids, departments and times
+    are read: no correspondent, no subject. (The mail app has no selector for this yet; the
+    query reads its table with ``values`` alone.)"""
+    from django.db.models import Min
+
+    from onthaal.mail.models import Channel as MailChannel
+    from onthaal.mail.models import Direction, MailItem
+    from onthaal.mail.models import Status as MailStatus
+    from onthaal.organisation.models import Department
+
+    rows = list(
+        MailItem.objects.filter(
+            pk__gte=pk_from,
+            direction=Direction.IN,
+            channel=MailChannel.EMAIL,
+            status__in=[MailStatus.ANSWERED, MailStatus.CLOSED],
+            department__isnull=False,
+        )
+        .order_by("pk")
+        .annotate(answered_at=Min("answered_by__registered_at"))
+        .values("pk", "department_id", "registered_at", "answered_at")[:limit]
+    )
+    first: dict[int, int] = {}
+    for department_id, location_id in (
+        Department.locations.through.objects.filter(
+            department_id__in={r["department_id"] for r in rows}
+        )
+        .order_by("department_id", "location_id")
+        .values_list("department_id", "location_id")
+    ):
+        first.setdefault(department_id, location_id)
+    return [
+        facts.MailRecord(
+            pk=r["pk"],
+            location_id=first[r["department_id"]],
+            department_id=r["department_id"],
+            received_at=r["registered_at"],
+            answered_at=r["answered_at"],
+        )
+        for r in rows
+        if r["department_id"] in first
+    ]
+
+
+def _first_open_email(pk_from: int) -> int | None:
+    from onthaal.mail.models import Channel as MailChannel
+    from onthaal.mail.models import Direction, MailItem
+    from onthaal.mail.models import Status as MailStatus
+
+    return (
+        MailItem.objects.filter(pk__gte=pk_from, direction=Direction.IN, channel=MailChannel.EMAIL)
+        .exclude(status__in=[MailStatus.ANSWERED, MailStatus.CLOSED])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _refresh_mail(floor: int, batch: int) -> tuple[int, int]:
+    from onthaal.mail.models import MailItem
+
+    recorded, cursor = 0, floor
+    while True:
+        rows = handled_emails(pk_from=cursor, limit=batch)
+        done = _recorded(Origin.EMAIL, [r.pk for r in rows])
+        recorded += record_facts([facts.from_mail(r) for r in rows if r.pk not in done])
+        if len(rows) < batch:
+            break
+        cursor = rows[-1].pk + 1
+    open_pk = _first_open_email(floor)
+    end = (MailItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    return recorded, max(floor, min(end, open_pk) if open_pk is not None else end)
+
+
 def refresh_facts(*, batch: int = BATCH) -> int:
-    """Record every closed ticket, appointment and e-loket request not recorded yet; returns
-    how many.
+    """Record every closed ticket, appointment, e-loket request and handled incoming e-mail
+    not recorded yet; returns how many.
 
     One transaction: the facts, their rollups and the new floors commit together, so a crash
     halfway leaves nothing half-counted, and the next run starts where this one started.
@@ -292,9 +382,19 @@ def refresh_facts(*, batch: int = BATCH) -> int:
             state.appointment_floor, now - SETTLE, batch
         )
         requests, state.eloket_floor = _refresh_requests(state.eloket_floor, batch)
+        emails, state.mail_floor = _refresh_mail(state.mail_floor, batch)
         state.refreshed_at = now
-        state.save()
-    return tickets + appointments + requests
+        # Not the rollups' version: recording changed it in the database, not in ``state``.
+        state.save(
+            update_fields=[
+                "ticket_floor",
+                "appointment_floor",
+                "eloket_floor",
+                "mail_floor",
+                "refreshed_at",
+            ]
+        )
+    return tickets + appointments + requests + emails
 
 
 def rebuild_rollups(days: Iterable[dt.date] | None = None) -> int:
@@ -333,4 +433,58 @@ def rebuild_rollups(days: Iterable[dt.date] | None = None) -> int:
             manager.bulk_create(rows, batch_size=1000)
             if model is HourlyRollup:
                 written = len(rows)
+        rollups_changed()
     return written
+
+
+def contact_register(
+    *,
+    actor: Any,
+    location: Location,
+    department: Department,
+    product: Product | None = None,
+    minutes: int | None = None,
+) -> Visit:
+    """Reception registers a phone call for ``department`` at ``location``: one fact with
+    channel phone (``facts.from_contact``), added to the rollups, and an audit event, in one
+    transaction. Nothing about the caller is asked or kept.
+
+    Numbered under the refresh lock (the one row every writer of facts locks): the highest
+    phone number plus one, read on the ``(origin, origin_id)`` index."""
+    from django.db.models import Max
+
+    from onthaal.accounts import access
+    from onthaal.audit.models import Action
+    from onthaal.audit.services import record_event
+
+    access.require(
+        actor, "queue.issue", department, object_type="reporting.contact", object_id="phone"
+    )
+    with transaction.atomic():
+        _locked_state()
+        last = Visit.objects.filter(origin=Origin.PHONE).aggregate(n=Max("origin_id"))["n"] or 0
+        fact = facts.from_contact(
+            facts.ContactRecord(
+                pk=last + 1,
+                location_id=location.pk,
+                department_id=department.pk,
+                at=clock.now(),
+                product_id=product.pk if product else None,
+                minutes=minutes,
+            )
+        )
+        record_facts([fact])
+        record_event(
+            action=Action.CREATE,
+            actor=actor,
+            object_type="reporting.contact",
+            object_id=f"phone:{fact.origin_id}",
+            department=department,
+            details={
+                "channel": facts.PHONE,
+                "location": location.pk,
+                "product": product.pk if product else None,
+                "minutes": minutes,
+            },
+        )
+    return Visit.objects.get(origin=Origin.PHONE, origin_id=fact.origin_id)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
@@ -17,8 +18,9 @@ from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import client, clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
-from onthaal.reporting import erlang, exports, report, selectors, survey, yearly
-from onthaal.reporting.forms import ReportFilter, WhatIfForm, default_period
+from onthaal.organisation.models import Location
+from onthaal.reporting import erlang, exports, report, selectors, services, survey, yearly
+from onthaal.reporting.forms import PhoneContactForm, ReportFilter, WhatIfForm, default_period
 
 
 def _require(request: HttpRequest, what: str) -> list[Any]:
@@ -93,6 +95,32 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def balance(request: HttpRequest) -> HttpResponse:
+    """The staff planning's balance figures per department (``staffing.balance``) within the
+    dashboard's scope: its departments (and location), the week of the period's end (this week
+    at the latest). A page of its own, linked from the dashboard: each location costs a
+    coverage board, which the dashboard's own request should not wait for. An audit event."""
+    departments = _require(request, "reporting.balance")
+    form = ReportFilter(request.GET or None, departments=departments)
+    scope, compare = _scope(request, form)
+    week = report.balance_week(scope)
+    rows = report.department_balance(scope, week)
+    record_event(
+        action=Action.VIEW,
+        actor=request.user,
+        object_type="reporting.balance",
+        details={**_filters(scope, compare), "week": week.isoformat()},
+    )
+    context = {
+        "rows": rows,
+        "week": week,
+        "scope": scope,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "reporting/balance.html", context)
+
+
+@login_required
 def export(request: HttpRequest) -> HttpResponse:
     """The dashboard's tables as a download: XLSX (a sheet per table, and the visits per day)
     or CSV (the visits per day). An audit event."""
@@ -118,6 +146,39 @@ def export(request: HttpRequest) -> HttpResponse:
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def phone_contact(request: HttpRequest, slug: str) -> HttpResponse:
+    """Reception registers a phone call at ``slug``'s location: a fact with channel phone
+    (``services.contact_register``), nothing about the caller. Bad input gives the form again
+    with a message per field (400)."""
+    location = get_object_or_404(Location, slug=slug)
+    departments = (
+        access.departments_with(request.user, "queue.issue")
+        .filter(locations=location)
+        .order_by("name")
+    )
+    if not departments.exists():
+        access.require(request.user, "queue.issue", object_type="reporting.contact")
+        # A user with the capability, but for no department at this location.
+        raise NotFound(_("No department of yours receives visitors here."))
+    form = PhoneContactForm(request.POST or None, departments=departments)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            services.contact_register(
+                actor=request.user,
+                location=location,
+                department=form.cleaned_data["department"],
+                product=form.cleaned_data.get("product"),
+                minutes=form.cleaned_data.get("minutes"),
+            )
+            messages.success(request, _("Phone call registered."))
+            return redirect("contacts:phone", slug=location.slug)
+        status = 400
+    context = {"form": form, "location": location}
+    return render(request, "reporting/phone_contact.html", context, status=status)
 
 
 @login_required

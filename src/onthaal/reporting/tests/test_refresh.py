@@ -22,11 +22,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def zonnedoorn(zonnedoorn: dict[str, Any]) -> dict[str, Any]:
-    """The demo without its finished e-loket requests: these tests count the facts that
-    tickets and appointments make (``eloket/tests`` count the requests' facts)."""
+    """The demo without its finished e-loket requests, and with its mail register's e-mails
+    behind the floor: these tests count the facts that tickets and appointments make
+    (``eloket/tests`` count the requests' facts, ``test_contacts.py`` the e-mails')."""
     from onthaal.eloket.models import Request
+    from onthaal.mail.models import MailItem
 
     Request.objects.filter(finished_at__isnull=False).delete()
+    last = MailItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    RefreshState.objects.update_or_create(pk=1, defaults={"mail_floor": last + 1})
     return zonnedoorn
 
 

@@ -60,7 +60,16 @@ def fact_strategy(locations: list[int], departments: list[int]) -> st.SearchStra
         st.integers(7, 9),
         st.sampled_from(locations),
         st.sampled_from(departments),
-        st.sampled_from([facts.WALK_IN, facts.APPOINTMENT, facts.QUICK_COUNTER]),
+        st.sampled_from(
+            [
+                facts.WALK_IN,
+                facts.APPOINTMENT,
+                facts.QUICK_COUNTER,
+                facts.ELOKET,
+                facts.PHONE,
+                facts.EMAIL,
+            ]
+        ),
         outcome,
         st.none() | st.integers(0, 3600) | st.integers(0, 20_000),
         st.integers(1, 1800) | st.integers(0, 20_000),
