@@ -103,7 +103,8 @@ class CoverageView(APIView):
         query = CoverageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        board = selectors.board(data["location"], data["from"], data["to"])
+        own = selectors.own_departments(request.user, data["location"], "staffing.coverage")
+        board = selectors.board(data["location"], data["from"], data["to"], department_ids=own)
         return Response(
             {
                 "location": board.location.slug,
@@ -170,6 +171,9 @@ class AbsenceView(APIView):
         data = AbsenceIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        selectors.require_person(
+            request.user, values["user"], "staffing.absence", str(values["user"].pk)
+        )
         result = services.register_absence(
             actor=request.user,
             user=values["user"],
@@ -251,6 +255,7 @@ class ProposeView(APIView):
         data = ProposeIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        selectors.own_departments(request.user, values["location"], "staffing.roster")
         result = proposal.propose(
             actor=request.user, location=values["location"], week=values["week"]
         )

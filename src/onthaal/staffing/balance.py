@@ -8,6 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count
+
 from onthaal.organisation.models import Location
 from onthaal.staffing import selectors
 from onthaal.staffing.models import (
@@ -47,15 +49,21 @@ def _hours(start: dt.time, end: dt.time) -> float:
 
 
 def figures(
-    location: Location, monday: dt.date, department_ids: list[int] | None = None
+    location: Location,
+    monday: dt.date,
+    department_ids: list[int] | None = None,
+    *,
+    base: selectors.Base | None = None,
 ) -> dict[str, Any]:
     """The figures of ``location``'s week; ``department_ids``: only these departments and
-    their people (a team lead's own)."""
+    their people (a team lead's own). ``base``: the week's coverage when the caller has it
+    (the board page), else it is computed here. Four queries besides the coverage."""
     since = monday - QUARTER
+    last = monday + dt.timedelta(days=5)
+    if base is None or base.first != monday or base.last < last:
+        base = selectors.base(location, monday, last)
     people = [
-        p
-        for p in selectors.profiles_at(location)
-        if department_ids is None or p.department_id in department_ids
+        p for p in base.profiles if department_ids is None or p.department_id in department_ids
     ]
     rows = list(
         RosterAssignment.objects.filter(
@@ -65,9 +73,12 @@ def figures(
             day__lte=monday + dt.timedelta(days=6),
         ).values_list("user_id", "day", "start", "end", "place")
     )
+    by_user: dict[int, list[Any]] = {}
+    for row in rows:
+        by_user.setdefault(row[0], []).append(row)
     persons = []
     for profile in people:
-        mine = [r for r in rows if r[0] == profile.user_id]
+        mine = by_user.get(profile.user_id, [])
         week = [r for r in mine if r[1] >= monday]
         persons.append(
             PersonFigures(
@@ -80,18 +91,21 @@ def figures(
                 ),
             )
         )
-    coverage = selectors.board(
-        location, monday, monday + dt.timedelta(days=5), department_ids=department_ids
+    coverage = base.board(department_ids, last=last)
+    refused = dict(
+        StaffRequest.objects.filter(
+            status=RequestStatus.REFUSED,
+            gap=True,
+            user__staff_profile__department__in=[d.pk for d in coverage.departments],
+            decided_at__date__gte=since,
+        )
+        .values("user__staff_profile__department")
+        .annotate(n=Count("pk"))
+        .values_list("user__staff_profile__department", "n")
     )
     departments = []
     for department in coverage.departments:
         cells = [c for c in coverage.cells if c.department == department.pk and c.needed]
-        refused = StaffRequest.objects.filter(
-            status=RequestStatus.REFUSED,
-            gap=True,
-            user__staff_profile__department=department,
-            decided_at__date__gte=since,
-        ).count()
         departments.append(
             DepartmentFigures(
                 name=department.name,
@@ -99,7 +113,7 @@ def figures(
                 if cells
                 else None,
                 alone_hours=sum(1 for c in cells if c.planned == 1),
-                refused_for_coverage=refused,
+                refused_for_coverage=refused.get(department.pk, 0),
             )
         )
     return {"people": persons, "departments": departments}

@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
+from onthaal.audit.services import record_refusal
 from onthaal.core import clock
+from onthaal.core.errors import AccessDenied
 from onthaal.hours import compute
 from onthaal.hours.selectors import hours_data
 from onthaal.organisation.models import Department, Desk, DeskSchedule, Location
@@ -67,13 +71,16 @@ def _advice(
     location: Location, department: Department, first: dt.date
 ) -> dict[tuple[int, int], int]:
     """Desks needed per (weekday, hour) by the reporting advice (Erlang C on the measured
-    arrivals of the eight weeks before ``first``), for the hours with measured arrivals."""
+    arrivals of the eight weeks before the Monday of ``first``), for the hours with measured
+    arrivals. By the Monday, so that any days of one week get the same advice (the board of
+    the week and the impact of a request on some of its days)."""
     from onthaal.reporting import advice, advisor
     from onthaal.reporting.selectors import Scope
 
+    monday = first - dt.timedelta(days=first.weekday())
     scope = Scope(
-        start=first - dt.timedelta(days=56),
-        end=first - dt.timedelta(days=1),
+        start=monday - dt.timedelta(days=56),
+        end=monday - dt.timedelta(days=1),
         department_ids=(department.pk,),
         location_id=location.pk,
     )
@@ -85,40 +92,41 @@ def _advice(
     }
 
 
-def needed(
-    location: Location, departments: Sequence[Department], first: dt.date, last: dt.date
-) -> tuple[dict[cov.Key, int], str]:
-    """Staff needed at the front per (day, hour, department): in every hour in which walk-in
-    or appointments are open (at the half hour), the reporting advice's desks where it has
-    measured arrivals, else the department's desks staffed by their schedule then."""
-    data = hours_data(location, first, last)
-    desks = primary_desks(location)
-    schedules: dict[int, list[DeskSchedule]] = {}
-    for row in DeskSchedule.objects.filter(desk__location=location):
-        schedules.setdefault(row.desk_id, []).append(row)
-    out: dict[cov.Key, int] = {}
-    source = "hours"
-    for department in departments:
-        advised = _advice(location, department, first)
-        if advised:
-            source = "advice"
+class _Needs:
+    """What ``needed`` reads once per location and period (the opening hours, the desks and
+    their schedules), then per department on demand."""
+
+    def __init__(self, location: Location, first: dt.date, last: dt.date) -> None:
+        self.location, self.first, self.last = location, first, last
+        self.data = hours_data(location, first, last)
+        self.desks = primary_desks(location)
+        self.schedules: dict[int, list[DeskSchedule]] = {}
+        for row in DeskSchedule.objects.filter(desk__location=location):
+            self.schedules.setdefault(row.desk_id, []).append(row)
+
+    def of(self, department: Department) -> tuple[dict[cov.Key, int], bool]:
+        """The department's needs, and whether they come from the advice."""
+        out: dict[cov.Key, int] = {}
+        advised = _advice(self.location, department, self.first)
         days = compute.schedule(
-            data,
-            first,
-            last,
+            self.data,
+            self.first,
+            self.last,
             channels=(compute.WALK_IN, compute.APPOINTMENT),
             department_id=department.pk,
         )
         for day in days:
             spans = [(i.start, i.end) for i in day.intervals]
+            if not spans:
+                continue
             for hour in HOURS:
                 middle = _middle(day.day, hour)
                 if not any(s <= middle < e for s, e in spans):
                     continue
                 wall = middle.astimezone(clock.BRUSSELS).time()
                 staffed = 0
-                for desk in desks.get(department.pk, []):
-                    rows = [r for r in schedules.get(desk.pk, []) if r.valid_on(day.day)]
+                for desk in self.desks.get(department.pk, []):
+                    rows = [r for r in self.schedules.get(desk.pk, []) if r.valid_on(day.day)]
                     if not rows or any(
                         r.weekday == day.day.weekday() and r.start <= wall < r.end for r in rows
                     ):
@@ -126,6 +134,23 @@ def needed(
                 value = advised.get((day.day.weekday(), hour), staffed)
                 if value:
                     out[(day.day, hour, department.pk)] = value
+        return out, bool(advised)
+
+
+def needed(
+    location: Location, departments: Sequence[Department], first: dt.date, last: dt.date
+) -> tuple[dict[cov.Key, int], str]:
+    """Staff needed at the front per (day, hour, department): in every hour in which walk-in
+    or appointments are open (at the half hour), the reporting advice's desks where it has
+    measured arrivals, else the department's desks staffed by their schedule then."""
+    loaded = _Needs(location, first, last)
+    out: dict[cov.Key, int] = {}
+    source = "hours"
+    for department in departments:
+        found, advised = loaded.of(department)
+        out.update(found)
+        if advised:
+            source = "advice"
     return out, source
 
 
@@ -142,18 +167,15 @@ def absences_of(
 
 def profiles_at(location: Location) -> list[StaffProfile]:
     """The staff profiles that may work at ``location`` (no locations set: every location of
-    their department)."""
-    return [
-        p
-        for p in StaffProfile.objects.select_related("user", "department").prefetch_related(
-            "locations", "products", "desks"
-        )
-        if p.user.is_active
-        and (
-            location in p.locations.all()
-            or (not p.locations.all() and p.department.locations.filter(pk=location.pk).exists())
-        )
-    ]
+    their department). Four queries, whatever the number of people."""
+    here = StaffProfile.objects.filter(
+        Q(locations=location) | Q(locations__isnull=True, department__locations=location)
+    ).values("pk")
+    return list(
+        StaffProfile.objects.filter(pk__in=here, user__is_active=True)
+        .select_related("user", "department")
+        .prefetch_related("locations", "products", "desks")
+    )
 
 
 def regime_of(profile: StaffProfile) -> reg.Regime:
@@ -161,10 +183,14 @@ def regime_of(profile: StaffProfile) -> reg.Regime:
 
 
 def planned_shifts(
-    location: Location, first: dt.date, last: dt.date
+    location: Location,
+    first: dt.date,
+    last: dt.date,
+    profiles: Sequence[StaffProfile] | None = None,
 ) -> tuple[list[cov.Shift], set[dt.date], dict[dt.date, Roster]]:
     """Who is at a front place for which department: by the published roster in its weeks;
-    in other weeks, everyone whose regime has them work (available, not yet placed)."""
+    in other weeks, everyone whose regime has them work (available, not yet placed).
+    ``profiles``: ``profiles_at(location)`` when the caller has them already."""
     monday = first - dt.timedelta(days=first.weekday())
     rosters = {
         r.week: r
@@ -177,37 +203,138 @@ def planned_shifts(
     }
     local = clock.BRUSSELS
     shifts: list[cov.Shift] = []
-    for user_id, department_id, day, start, end in RosterAssignment.objects.filter(
-        roster__in=rosters.values(),
-        place__in=FRONT_PLACES,
-        day__gte=first,
-        day__lte=last,
-        department__isnull=False,
-    ).values_list("user_id", "department_id", "day", "start", "end"):
-        shifts.append(
-            cov.Shift(
-                user_id,
-                department_id,
+    if rosters:
+        for user_id, department_id, day, start, end in RosterAssignment.objects.filter(
+            roster__in=rosters.values(),
+            place__in=FRONT_PLACES,
+            day__gte=first,
+            day__lte=last,
+            department__isnull=False,
+        ).values_list("user_id", "department_id", "day", "start", "end"):
+            shifts.append(
+                cov.Shift(
+                    user_id,
+                    department_id,
+                    compute.to_instant(day, start, local),
+                    compute.to_instant(day, end, local),
+                )
+            )
+    free_days = [day for day in _days(first, last) if day not in rostered]
+    if free_days:
+        instants = {
+            (day, name): (
                 compute.to_instant(day, start, local),
                 compute.to_instant(day, end, local),
             )
-        )
-    for profile in profiles_at(location):
-        regime = regime_of(profile)
-        for day in _days(first, last):
-            if day in rostered:
-                continue
-            for name, (start, end) in reg.SHIFTS.items():
-                if regime.works(day, name):
-                    shifts.append(
-                        cov.Shift(
-                            profile.user_id,
-                            profile.department_id,
-                            compute.to_instant(day, start, local),
-                            compute.to_instant(day, end, local),
+            for day in free_days
+            for name, (start, end) in reg.SHIFTS.items()
+        }
+        for profile in profiles_at(location) if profiles is None else profiles:
+            regime = regime_of(profile)
+            for day in free_days:
+                for name in reg.SHIFTS:
+                    if regime.works(day, name):
+                        begin, finish = instants[(day, name)]
+                        shifts.append(
+                            cov.Shift(profile.user_id, profile.department_id, begin, finish)
                         )
-                    )
     return shifts, rostered, rosters
+
+
+@dataclass
+class Base:
+    """The coverage of a location's period, computed once: the people planned (shifts and
+    absences), and what is needed per department, read on demand. A board is read from it;
+    a request or an absence that is not registered yet is applied as a delta (``lost``),
+    without computing the coverage again."""
+
+    location: Location
+    first: dt.date
+    last: dt.date
+    departments: list[Department]  # every department of the location, by name
+    profiles: list[StaffProfile]
+    shifts: list[cov.Shift]
+    absent: dict[int, list[Span]]
+    hours: list[tuple[dt.date, int, dt.datetime]]
+    rostered: set[dt.date]
+    rosters: dict[dt.date, Roster]
+    _needs: _Needs
+    _need: dict[int, dict[cov.Key, int]] = field(default_factory=dict)
+    _advised: set[int] = field(default_factory=set)
+    _planned: dict[cov.Key, int] | None = None
+
+    def need(self, department_ids: Iterable[int]) -> dict[cov.Key, int]:
+        wanted = set(department_ids)
+        for department in self.departments:
+            if department.pk in wanted and department.pk not in self._need:
+                found, advised = self._needs.of(department)
+                self._need[department.pk] = found
+                if advised:
+                    self._advised.add(department.pk)
+        out: dict[cov.Key, int] = {}
+        for pk in wanted:
+            out.update(self._need.get(pk, {}))
+        return out
+
+    def source(self, department_ids: Iterable[int]) -> str:
+        return "advice" if self._advised & set(department_ids) else "hours"
+
+    def planned(self, department_ids: Iterable[int]) -> dict[cov.Key, int]:
+        if self._planned is None:
+            self._planned = cov.planned(self.shifts, self.absent, self.hours)
+        wanted = set(department_ids)
+        return {k: v for k, v in self._planned.items() if k[2] in wanted}
+
+    def board(
+        self, department_ids: Sequence[int] | None = None, last: dt.date | None = None
+    ) -> Board:
+        departments = [
+            d for d in self.departments if department_ids is None or d.pk in department_ids
+        ]
+        pks = [d.pk for d in departments]
+        last = self.last if last is None else last
+        cells = [c for c in cov.cells(self.need(pks), self.planned(pks)) if c.day <= last]
+        return Board(
+            location=self.location,
+            first=self.first,
+            last=last,
+            departments=departments,
+            cells=cells,
+            rostered={d for d in self.rostered if d <= last},
+            source=self.source(pks),
+            rosters=self.rosters,
+        )
+
+    def opened(self, user_id: int, away: Sequence[Span]) -> list[cov.Cell]:
+        """The gaps that ``user_id`` being away in ``away`` would open (cells of this
+        period only)."""
+        lost = cov.lost(self.shifts, self.absent, self.hours, user_id, away)
+        if not lost:
+            return []
+        departments = {k[2] for k in lost}
+        return cov.opened(self.need(departments), self.planned(departments), lost)
+
+
+def base(location: Location, first: dt.date, last: dt.date) -> Base:
+    """The coverage of ``location`` from ``first`` to ``last``, to read boards and deltas from
+    (a fixed number of queries, plus the reporting advice's per department read)."""
+    profiles = profiles_at(location)
+    shifts, rostered, rosters = planned_shifts(location, first, last, profiles)
+    start = compute.to_instant(first, dt.time(0), clock.BRUSSELS)
+    end = compute.to_instant(last + dt.timedelta(days=1), dt.time(0), clock.BRUSSELS)
+    return Base(
+        location=location,
+        first=first,
+        last=last,
+        departments=list(location.departments.order_by("name")),
+        profiles=profiles,
+        shifts=shifts,
+        absent=absences_of({s.person for s in shifts}, start, end),
+        hours=[(day, hour, _middle(day, hour)) for day in _days(first, last) for hour in HOURS],
+        rostered=rostered,
+        rosters=rosters,
+        _needs=_Needs(location, first, last),
+    )
 
 
 def board(
@@ -220,28 +347,78 @@ def board(
 ) -> Board:
     """The coverage of ``location`` from ``first`` to ``last``; ``extra_absences`` adds
     absences that are not registered yet (what a request would change)."""
-    departments = list(location.departments.order_by("name"))
-    if department_ids is not None:
-        departments = [d for d in departments if d.pk in department_ids]
-    need, source = needed(location, departments, first, last)
-    shifts, rostered, rosters = planned_shifts(location, first, last)
-    start = compute.to_instant(first, dt.time(0), clock.BRUSSELS)
-    end = compute.to_instant(last + dt.timedelta(days=1), dt.time(0), clock.BRUSSELS)
-    absent = absences_of({s.person for s in shifts}, start, end)
+    found = base(location, first, last)
     for user_id, spans in (extra_absences or {}).items():
-        absent.setdefault(user_id, []).extend(spans)
-    wanted = {d.pk for d in departments}
-    hours = [(day, hour, _middle(day, hour)) for day in _days(first, last) for hour in HOURS]
-    planned = cov.planned([s for s in shifts if s.department in wanted], absent, hours)
-    return Board(
-        location=location,
-        first=first,
-        last=last,
-        departments=departments,
-        cells=cov.cells(need, planned),
-        rostered=rostered,
-        source=source,
-        rosters=rosters,
+        found.absent.setdefault(user_id, []).extend(spans)
+    return found.board(department_ids)
+
+
+def week_range(day: dt.date) -> tuple[dt.date, dt.date]:
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def impact(
+    user: Any,
+    start: dt.datetime,
+    end: dt.datetime,
+    bases: dict[tuple[int, dt.date], Base] | None = None,
+    locations: Sequence[Location] | None = None,
+) -> list[cov.Cell]:
+    """The coverage gaps that ``user`` being away from ``start`` to ``end`` would open, at
+    every location they work at: per location and week, the coverage computed once (kept in
+    ``bases`` by location and Monday, for the next request) and the absence applied to it
+    as a delta. ``locations``: ``user_locations(user)`` when the caller has them."""
+    bases = {} if bases is None else bases
+    local = clock.BRUSSELS
+    first = start.astimezone(local).date()
+    last = (end - dt.timedelta(microseconds=1)).astimezone(local).date()
+    found: list[cov.Cell] = []
+    for location in user_locations(user) if locations is None else locations:
+        monday, _sunday = week_range(first)
+        while monday <= last:
+            key = (location.pk, monday)
+            if key not in bases:
+                bases[key] = base(location, *week_range(monday))
+            found += bases[key].opened(user.pk, [(start, end)])
+            monday += dt.timedelta(days=7)
+    return found
+
+
+def own_departments(user: Any, location: Location, object_type: str) -> list[int]:
+    """The departments of ``location`` whose planning ``user`` leads (administrators: every
+    department they may see). None of them: the refusal is audited and ``AccessDenied``
+    raised (403); so is a user without the planning capability."""
+    from onthaal.accounts import access
+
+    access.require(user, "staffing.plan", object_type=object_type, object_id=location.slug)
+    allowed = set(access.departments_with(user, "staffing.plan").values_list("pk", flat=True))
+    here = list(location.departments.order_by("name"))
+    own = [d.pk for d in here if d.pk in allowed]
+    if not own:
+        # The lead covers none of them (a location without departments is nobody's to plan).
+        record_refusal(
+            actor=user,
+            capability="staffing.plan",
+            department=here[0] if here else None,
+            object_type=object_type,
+            object_id=location.slug,
+        )
+        raise AccessDenied(_("You do not have access to this."))
+    return own
+
+
+def require_person(user: Any, person: Any, object_type: str, object_id: str) -> None:
+    """Refuse (audited, ``AccessDenied``) acting on ``person`` outside ``user``'s departments."""
+    from onthaal.accounts import access
+
+    profile = StaffProfile.objects.filter(user=person).select_related("department").first()
+    access.require(
+        user,
+        "staffing.plan",
+        profile.department if profile else None,
+        object_type=object_type,
+        object_id=object_id,
     )
 
 
@@ -263,6 +440,18 @@ def user_locations(user: Any) -> list[Location]:
         return []
     own = list(profile.locations.all())
     return own or list(profile.department.locations.all())
+
+
+def locations_of(user_ids: Iterable[int]) -> dict[int, list[Location]]:
+    """``user_locations`` of many people at once (three queries)."""
+    out: dict[int, list[Location]] = {}
+    for profile in StaffProfile.objects.filter(user_id__in=list(user_ids)).prefetch_related(
+        "locations", "department__locations"
+    ):
+        out[profile.user_id] = list(profile.locations.all()) or list(
+            profile.department.locations.all()
+        )
+    return out
 
 
 def staff_name(user_id: int) -> str:

@@ -51,19 +51,33 @@ class GapWarning(Conflict):
     default_code = "coverage_gap"
 
     def __init__(self, message: str, cells: list[cov.Cell]) -> None:
-        super().__init__(message, fields={"coverage": [describe_gap(c) for c in cells[:10]]})
+        super().__init__(message, fields={"coverage": describe_gaps(cells[:10])})
         self.cells = cells
 
 
-def describe_gap(cell: cov.Cell) -> str:
-    department = Department.objects.filter(pk=cell.department).first()
+def describe_gap(cell: cov.Cell, names: dict[int, str] | None = None) -> str:
+    """The gap in words; ``names``: department names by id, when the caller has them (else
+    one query)."""
+    if names is not None and cell.department in names:
+        name: Any = names[cell.department]
+    else:
+        department = Department.objects.filter(pk=cell.department).first()
+        name = department.name if department else cell.department
     return _("%(day)s %(hour)s:00-%(next)s:00, %(department)s: %(missing)s missing") % {
         "day": cell.day.strftime("%d/%m"),
         "hour": f"{cell.hour:02d}",
         "next": f"{cell.hour + 1:02d}",
-        "department": department.name if department else cell.department,
+        "department": name,
         "missing": cell.gap,
     }
+
+
+def describe_gaps(cells: list[cov.Cell]) -> list[str]:
+    """Each gap in words, the department names read in one query."""
+    names = dict(
+        Department.objects.filter(pk__in={c.department for c in cells}).values_list("pk", "name")
+    )
+    return [describe_gap(c, names) for c in cells]
 
 
 def _audit(action: str, actor: Any, object_type: str, object_id: Any, **details: Any) -> None:
@@ -97,16 +111,18 @@ def _check_span(start: dt.datetime | None, end: dt.datetime | None) -> None:
         raise DomainError(_("The period is not valid."), fields=errors)
 
 
-def impact(user: Any, start: dt.datetime, end: dt.datetime) -> list[cov.Cell]:
+def impact(
+    user: Any,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    bases: dict[tuple[int, dt.date], selectors.Base] | None = None,
+    locations: list[Location] | None = None,
+) -> list[cov.Cell]:
     """The coverage gaps that ``user`` being away from ``start`` to ``end`` would open, at
-    every location they work at."""
-    first, last = _local_days(start, end)
-    found: list[cov.Cell] = []
-    for location in selectors.user_locations(user):
-        before = selectors.board(location, first, last)
-        after = selectors.board(location, first, last, extra_absences={user.pk: [(start, end)]})
-        found += cov.new_gaps(before.cells, after.cells)
-    return found
+    every location they work at (``selectors.impact``: the coverage once per location and
+    week, kept in ``bases`` for the next request, and the absence as a delta)."""
+    return selectors.impact(user, start, end, bases, locations)
 
 
 def _lock(user: Any) -> None:
@@ -297,7 +313,8 @@ def request_decide(
         fresh = StaffRequest.objects.select_for_update().get(pk=request.pk)
         if fresh.status != RequestStatus.PENDING:
             raise Conflict(_("This request was decided already."), code="invalid_state")
-        gaps = impact(fresh.user, fresh.start, fresh.end) if approve else []
+        bases: dict[tuple[int, dt.date], selectors.Base] = {}
+        gaps = impact(fresh.user, fresh.start, fresh.end, bases=bases) if approve else []
         if approve and gaps and not accept_gap:
             raise GapWarning(_("Approving this request would open a gap in the coverage."), gaps)
         now = clock.now()
@@ -319,7 +336,9 @@ def request_decide(
         fresh.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
         fresh.decided_by = actor
         fresh.decided_at = now
-        fresh.gap = bool(gaps) or (not approve and bool(impact(fresh.user, fresh.start, fresh.end)))
+        fresh.gap = bool(gaps) or (
+            not approve and bool(impact(fresh.user, fresh.start, fresh.end, bases=bases))
+        )
         fresh.save()
         _audit(
             Action.TRANSITION,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from onthaal.accounts import access
 from onthaal.core import clock
 from onthaal.core.errors import DomainError
-from onthaal.organisation.models import Location
+from onthaal.organisation.models import Department, Location
 from onthaal.staffing import balance, feed, importing, proposal, selectors, services
 from onthaal.staffing.models import (
     AbsenceKind,
@@ -59,35 +59,12 @@ def _lead(request: HttpRequest) -> None:
 def _own_departments(request: HttpRequest, location: Location) -> list[int]:
     """The departments of ``location`` whose planning the user leads (administrators: every
     department they may see). None of them: refused, audited, 403."""
-    _lead(request)
-    allowed = set(
-        access.departments_with(request.user, "staffing.plan").values_list("pk", flat=True)
-    )
-    here = list(location.departments.order_by("name"))
-    own = [d.pk for d in here if d.pk in allowed]
-    if not own:
-        # Raises AccessDenied and audits the refusal (the lead covers none of them).
-        access.require(
-            request.user,
-            "staffing.plan",
-            here[0] if here else None,
-            object_type="staffing.board",
-            object_id=location.slug,
-        )
-        raise Http404
-    return own
+    return selectors.own_departments(request.user, location, "staffing.board")
 
 
 def _require_person(request: HttpRequest, user: Any, object_type: str, object_id: str) -> None:
     """Refuse (audited, 403) acting on a person outside the user's departments."""
-    profile = StaffProfile.objects.filter(user=user).select_related("department").first()
-    access.require(
-        request.user,
-        "staffing.plan",
-        profile.department if profile else None,
-        object_type=object_type,
-        object_id=object_id,
-    )
+    selectors.require_person(request.user, user, object_type, object_id)
 
 
 @login_required
@@ -166,7 +143,12 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     own = _own_departments(request, location)
     monday = _monday(request)
     last = monday + dt.timedelta(days=5)
-    coverage = selectors.board(location, monday, last, department_ids=own)
+    # The week's coverage once; the board, each pending request (as a delta) and the balance
+    # figures read from it.
+    bases = {(location.pk, monday): selectors.base(location, *selectors.week_range(monday))}
+    week = bases[(location.pk, monday)]
+    coverage = week.board(own, last=last)
+    names = {d.pk: d.name for d in week.departments}
     roster = Roster.objects.filter(location=location, week=monday).first()
     assignments = (
         list(
@@ -177,16 +159,21 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         if roster
         else []
     )
-    pending = [
-        {
-            "request": r,
-            "gaps": [services.describe_gap(c) for c in services.impact(r.user, r.start, r.end)],
-        }
-        for r in StaffRequest.objects.filter(
+    pending = []
+    requests = list(
+        StaffRequest.objects.filter(
             status=RequestStatus.PENDING, user__staff_profile__department__in=own
         ).select_related("user")
-        if location in selectors.user_locations(r.user)
-    ]
+    )
+    places = selectors.locations_of({r.user_id for r in requests})
+    for r in requests:
+        if location not in places.get(r.user_id, []):
+            continue
+        opened = services.impact(r.user, r.start, r.end, bases=bases, locations=places[r.user_id])
+        unknown = {c.department for c in opened} - set(names)
+        if unknown:
+            names.update(Department.objects.filter(pk__in=unknown).values_list("pk", "name"))
+        pending.append({"request": r, "gaps": [services.describe_gap(c, names) for c in opened]})
     context = {
         "location": location,
         "locations": Location.objects.filter(departments__in=own).distinct().order_by("name"),
@@ -194,7 +181,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "previous": monday - dt.timedelta(days=7),
         "next": monday + dt.timedelta(days=7),
         "grid": _grid(coverage),
-        "gaps": [services.describe_gap(c) for c in coverage.gaps],
+        "gaps": [services.describe_gap(c, names) for c in coverage.gaps],
         "source": coverage.source,
         "rostered": bool(coverage.rostered),
         "roster": roster,
@@ -205,8 +192,8 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "desks": location.desks.filter(active=True).order_by("name"),
         "pending": pending,
         "kinds": AbsenceKind.choices,
-        "people": [p for p in selectors.profiles_at(location) if p.department_id in own],
-        "balance": balance.figures(location, monday, own),
+        "people": [p for p in week.profiles if p.department_id in own],
+        "balance": balance.figures(location, monday, own, base=week),
     }
     return render(request, "staffing/board.html", context)
 

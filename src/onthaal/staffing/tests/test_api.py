@@ -87,3 +87,57 @@ def test_bad_input_gives_field_errors_and_others_are_refused(zonnedoorn, client)
         ).status_code
         == 400
     )
+
+
+def test_a_lead_reads_and_changes_only_their_own_departments_through_the_api(zonnedoorn, client):
+    """Tom leads Burgerzaken: the coverage lists its cells only; the Sociaal Huis (no
+    Burgerzaken there), an absence of an Omgeving colleague and a proposal there are refused
+    (403), each with an audit event, and nothing is written."""
+    from onthaal.audit.models import AuditEvent
+    from onthaal.organisation.models import Department
+    from onthaal.staffing.tests.data import person
+
+    omer = person("omer", "omgeving")
+    lead = auth(zonnedoorn["users"]["teamlead"])
+    own = Department.objects.get(slug="burgerzaken").pk
+    coverage = client.get(
+        "/api/v1/staffing/coverage/",
+        {"location": "administratief-centrum", "from": WEDNESDAY, "to": WEDNESDAY},
+        **lead,
+    )
+    assert coverage.status_code == 200, coverage.content
+    assert {c["department"] for c in coverage.json()["cells"]} == {own}
+    refused = AuditEvent.objects.filter(action="permission_denied").count()
+
+    elsewhere = client.get(
+        "/api/v1/staffing/coverage/",
+        {"location": "sociaal-huis", "from": WEDNESDAY, "to": WEDNESDAY},
+        **lead,
+    )
+    absence = client.post(
+        "/api/v1/staffing/absences/",
+        {
+            "user": omer.username,
+            "kind": "sickness",
+            "start": "2027-03-24T08:00:00+01:00",
+            "end": "2027-03-24T17:00:00+01:00",
+        },
+        content_type="application/json",
+        **lead,
+    )
+    proposed = client.post(
+        "/api/v1/staffing/rosters/propose/",
+        {"location": "sociaal-huis", "week": WEDNESDAY},
+        content_type="application/json",
+        **lead,
+    )
+
+    assert [elsewhere.status_code, absence.status_code, proposed.status_code] == [403] * 3
+    events = AuditEvent.objects.filter(action="permission_denied").order_by("pk")[refused:]
+    assert [e.object_type for e in events] == [
+        "staffing.coverage",
+        "staffing.absence",
+        "staffing.roster",
+    ]
+    assert not Absence.objects.filter(user=omer).exists()
+    assert not Roster.objects.exists()
