@@ -314,7 +314,7 @@ WALKS: tuple[Walk, ...] = (
             Step("planning-board-2", css("#coverage table.coverage")),
             Step("planning-board-3", css("#requests li")),
             Step("planning-board-4", button("Goedkeuren", within="#requests li"), "click"),
-            Step("planning-board-5", css("#requests")),
+            Step("planning-board-5", css("ul.messages")),
         ),
     ),
     Walk(
