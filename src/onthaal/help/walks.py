@@ -391,7 +391,17 @@ WALKS: tuple[Walk, ...] = (
         "auditor",
         video=True,
         steps=(
-            Step("audit-search-1", label("Object-id"), goto="/staff/audit/"),
+            # The mail clerk opens a letter first: a consultation for the auditor to find,
+            # whatever walks ran before (a fresh demo has read nothing yet).
+            Step(
+                None,
+                css("table.mail-table a[href^='/staff/mail/']"),
+                "click",
+                goto="/staff/mail/",
+                user="post",
+                wait_for="**/staff/mail/*-*/",
+            ),
+            Step("audit-search-1", label("Nummer of id"), goto="/staff/audit/"),
             Step("audit-search-2", label("Actie"), "select", "raadplegen"),
             Step(None, button("Zoeken"), "click"),
             Step("audit-search-3", css("main table tbody tr")),
