@@ -103,7 +103,8 @@ def test_file_pay_wait_upload_document_download(demo, page_factory, live_server,
 
     # Staff make the PDF and mark the request ready.
     lead.goto(f"{base}/staff/e-loket/{filed.reference}/")
-    lead.click("text=Document maken (pdf)")
+    # WeasyPrint renders the PDF in the request: ~10 s on a loaded 2-core machine.
+    lead.click("text=Document maken (pdf)", timeout=30_000)
     lead.wait_for_load_state()
     lead.click("form:has(#message-ready) button[type=submit]")
     lead.wait_for_load_state()
