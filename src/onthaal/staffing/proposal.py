@@ -70,6 +70,18 @@ def problem(
         to_instant(days[0], dt.time(0), local),
         to_instant(days[-1] + dt.timedelta(days=1), dt.time(0), local),
     )
+    # A person who works at two locations: their assignments in the other locations' rosters
+    # of the week (draft or published) are taken, so this one never plans them twice.
+    for user_id, day, start, end in (
+        RosterAssignment.objects.filter(
+            user_id__in=[p.user_id for p in profiles], day__gte=days[0], day__lte=days[-1]
+        )
+        .exclude(roster__location=location)
+        .values_list("user_id", "day", "start", "end")
+    ):
+        absent.setdefault(user_id, []).append(
+            (to_instant(day, start, local), to_instant(day, end, local))
+        )
     quarter = week - dt.timedelta(weeks=13)
     unsocial: dict[int, int] = {}
     for user_id, day, start in RosterAssignment.objects.filter(
