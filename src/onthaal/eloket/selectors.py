@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onthaal.accounts import access
@@ -95,6 +95,19 @@ def get_request(user: Any, reference: Any, *, what: str = "detail") -> Request:
         details={"what": what},
     )
     return found
+
+
+def request_of_mail_item(user: Any, mail_item: Any) -> Request | None:
+    """The request a mail item was registered for (its incoming item, or the document
+    produced for it), when ``user`` may see that request; None otherwise. No event: the
+    caller has just read the mail item (its own event), only the request's reference is
+    shown, and opening the request is its own read."""
+    return (
+        visible_requests(user)
+        .filter(Q(mail_item=mail_item) | Q(document_item=mail_item))
+        .only("pk", "reference")
+        .first()
+    )
 
 
 def payments_to_resolve(user: Any) -> list[Payment]:

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from onthaal.core.errors import DomainError, NotFound
 from onthaal.eloket import ogm, selectors, services
 from onthaal.eloket.models import TRANSITIONS, Payment, RequestFile, Status
 from onthaal.mail import documents
+from onthaal.mail import selectors as mail_selectors
 from onthaal.mail.api import file_response
 
 # Message templates per target status: the staff member starts from one and adapts it.
@@ -90,10 +92,27 @@ def _detail(request: HttpRequest, found: Any, status: int = 200, **extra: Any) -
         ],
         "colleagues": colleagues,
         "paid_statuses": [str(s) for s in services.PAID_STATUSES],
+        **_mail_links(request.user, found),
         "errors": {},
         **extra,
     }
     return render(request, "eloket/staff_request.html", context, status=status)
+
+
+def _mail_links(user: Any, found: Any) -> dict[str, str]:
+    """Links to the request's mail items (the incoming item it was registered as, the
+    document produced for it) where ``user`` may read them in the register."""
+    wanted = {"mail_item_url": found.mail_item_id, "document_item_url": found.document_item_id}
+    readable = dict(
+        mail_selectors.visible_items(user)
+        .filter(pk__in=[pk for pk in wanted.values() if pk])
+        .values_list("pk", "public_id")
+    )
+    return {
+        name: reverse("mail:item", args=[readable[pk]])
+        for name, pk in wanted.items()
+        if pk in readable
+    }
 
 
 @login_required

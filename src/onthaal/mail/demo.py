@@ -223,8 +223,8 @@ def load_demo_mail() -> None:
         age = (today - at.astimezone(clock.BRUSSELS).date()).days
         handler = rng.choice(handlers[slug]) if handlers[slug] else None
         sender = rng.choice(correspondents)
-        channel = rng.choices([Channel.POST, Channel.EMAIL, Channel.COUNTER, Channel.ELOKET],
-                              [6, 3, 1, 1])[0]  # fmt: skip
+        # Not the e-loket: its items are the e-loket demo's requests, each with its request.
+        channel = rng.choices([Channel.POST, Channel.EMAIL, Channel.COUNTER], [6, 3, 1])[0]
         if handler is None or age < 2:
             status = Status.REGISTERED if age < 30 else Status.CLOSED
             handler = None if status == Status.REGISTERED else handler

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onthaal.mail.models import Channel, Direction, DocumentType, Status
 from onthaal.mail.services import MAX_GRANT_DAYS, AnswerKind
-from onthaal.organisation.models import Department
+from onthaal.organisation.models import Department, Organisation
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -154,6 +154,9 @@ class BulkAssignForm(forms.Form):
 
 
 class RetentionProposeForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.order_by("pk"), empty_label=None
+    )
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

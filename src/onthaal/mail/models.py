@@ -547,9 +547,10 @@ class OutgoingMessage(models.Model):
 
 
 class DestructionList(models.Model):
-    """The items whose retention period ended by the start of ``year``, with their final
-    action, as the system drew them up at a person's request; carried out only after a second
-    person approved it (the database refuses an approval by the proposer)."""
+    """The items of one organisation whose retention period ended by the start of ``year``,
+    with their final action, as the system drew them up at a person's request (or by itself
+    once a year: ``proposed_by`` is then empty); carried out only after a second person
+    approved it (the database refuses an approval by the proposer)."""
 
     class State(models.TextChoices):
         PROPOSED = "proposed", _("proposed")
@@ -557,15 +558,27 @@ class DestructionList(models.Model):
         REJECTED = "rejected", _("rejected")
         CARRIED_OUT = "carried_out", _("carried out")
 
+    # Empty only on the lists drawn up before lists were kept per organisation.
+    organisation = models.ForeignKey(
+        "organisation.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     status = models.CharField(
         _("status"), max_length=12, choices=State.choices, default=State.PROPOSED
     )
+    # Empty: the system drew the list up by itself (the yearly proposal).
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("proposed by"),
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
     )
     proposed_at = models.DateTimeField(_("proposed at"))
     decided_by = models.ForeignKey(
@@ -598,10 +611,15 @@ class DestructionList(models.Model):
                 condition=Q(status="proposed") | Q(decided_by__isnull=False),
                 name="mail_destruction_decided_by_someone",
             ),
-            # One list per year that is not rejected.
+            # One list per organisation and year that is not rejected.
+            models.UniqueConstraint(
+                fields=["organisation", "year"],
+                condition=~Q(status="rejected"),
+                name="mail_destruction_one_per_org_year",
+            ),
             models.UniqueConstraint(
                 fields=["year"],
-                condition=~Q(status="rejected"),
+                condition=~Q(status="rejected") & Q(organisation__isnull=True),
                 name="mail_destruction_one_per_year",
             ),
         ]
@@ -627,8 +645,20 @@ class DestructionLine(models.Model):
         MailItem, verbose_name=_("mail item"), on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(_("final action"), max_length=10, choices=FinalAction.choices)
-    # Set when the list is rejected: the item may go on a later list.
+    # Set when the list is rejected, or the item taken off the list: the item may go on a
+    # later list.
     withdrawn = models.BooleanField(default=False)
+    # Who took the item off the proposed list, when and why (empty when the list was rejected).
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken off by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    withdrawn_at = models.DateTimeField(_("taken off at"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("reason for taking off"), max_length=300, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     class Meta:
@@ -641,6 +671,12 @@ class DestructionLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(action__in=FinalAction.values), name="mail_destruction_action_valid"
+            ),
+            # An item taken off by a person has a reason, and was not carried out.
+            models.CheckConstraint(
+                condition=Q(withdrawn_by__isnull=True)
+                | (Q(withdrawn=True) & ~Q(withdrawn_reason="") & Q(done_at__isnull=True)),
+                name="mail_destruction_taken_off_reason",
             ),
         ]
 

@@ -5,19 +5,26 @@ Each document type has a retention period in years and a final action (destroy, 
 to the archive). The retention period runs from the end of the year the item was registered
 in: an item of 2015 kept 10 years is due on the list of 2026. Open items are never due.
 
-1. ``propose_list``: a person who holds ``mail.retention`` asks for the list of a year; the
-   system draws it up (every due item that is not on another list, with its type's final
-   action). One list per year that is not rejected (a database constraint).
-2. ``approve_list`` / ``reject_list``: a second person who holds ``mail.retention`` decides.
+1. ``propose_list``: a person who holds ``mail.retention`` asks for the list of an
+   organisation and a year; the system draws it up (every due item of that organisation
+   that is not on another list, with its type's final action). ``propose_yearly`` (the
+   worker, once an hour from 1 January, and ``onthaal mail propose``) does it by itself for
+   each organisation that has due items and no list of the year yet; the system is then the
+   proposer. One list per organisation and year that is not rejected (a database
+   constraint).
+2. ``take_off``: while the list is proposed, a person who holds ``mail.retention`` takes an
+   item off it, with a reason (an event naming the item); the item may go on a later list.
+3. ``approve_list`` / ``reject_list``: a second person who holds ``mail.retention`` decides.
    The proposer cannot: the try is refused and recorded, and the database refuses it too
    (``mail_destruction_second_person``).
-3. ``carry_out``: the worker (every minute) or ``onthaal mail destroy`` carries out approved
+4. ``carry_out``: the worker (every minute) or ``onthaal mail destroy`` carries out approved
    lists. Destroying an item removes its files from storage and clears its personal fields
    (the correspondent, the subject when the type says it may name a person, the note for
    the handler, the documents' names and text, the addressee and text of its messages); the
    register line stays with its number, dates, type, department and status. One event per
    item names the destroyed files by their SHA-256. Transferring marks the item transferred
-   and keeps it whole. Nothing in the audit log is deleted.
+   and keeps it whole (``mail/archive.py`` makes the package for the archive). Nothing in the
+   audit log is deleted.
 
 Every read of a list is an audit event naming its items, like every read of the register.
 """
@@ -26,11 +33,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -50,12 +58,14 @@ from onthaal.mail.models import (
     MailItem,
     OutgoingMessage,
 )
+from onthaal.organisation.models import Organisation
 
 log = logging.getLogger(__name__)
 
 LIST_TYPE = "mail.destruction_list"
 ITEM_TYPE = "mail.item"
 CAPABILITY = "mail.retention"
+SYSTEM = "system:retention"
 
 
 def due_items(year: int) -> QuerySet[MailItem]:
@@ -79,59 +89,160 @@ def _require(actor: Any, object_id: Any = "") -> None:
     access.require(actor, CAPABILITY, object_type=LIST_TYPE, object_id=str(object_id or ""))
 
 
-def propose_list(*, actor: Any, year: int | None = None) -> DestructionList:
-    """Draw up the destruction list of ``year`` (this year by default), proposed by
-    ``actor``."""
+def propose_list(
+    *, actor: Any, organisation: Organisation, year: int | None = None
+) -> DestructionList:
+    """Draw up the destruction list of ``organisation`` for ``year`` (this year by default),
+    proposed by ``actor``."""
     _require(actor)
     year = year or clock.today().year
     if not 2000 <= year <= clock.today().year:
         message = _("Choose this year or an earlier one.")
         raise DomainError(message, fields={"year": [message]})
     with transaction.atomic():
-        if DestructionList.objects.filter(year=year).exclude(status="rejected").exists():
+        if (
+            DestructionList.objects.filter(organisation=organisation, year=year)
+            .exclude(status="rejected")
+            .exists()
+        ):
             raise Conflict(
-                _("There is already a destruction list for %(year)d.") % {"year": year},
+                _("There is already a destruction list of %(organisation)s for %(year)d.")
+                % {"organisation": organisation.name, "year": year},
                 code="list_exists",
             )
-        due = list(
-            due_items(year)
-            .select_related("document_type")
-            .order_by("organisation_id", "direction", "year", "sequence")
-        )
-        if not due:
+        proposal = _draw_up(actor, organisation, year)
+        if proposal is None:
             raise Conflict(
-                _("No item's retention period ended before %(year)d.") % {"year": year},
+                _("No item of %(organisation)s has a retention period that ended before %(year)d.")
+                % {"organisation": organisation.name, "year": year},
                 code="nothing_due",
             )
-        proposal = DestructionList.objects.create(
-            year=year, proposed_by=actor, proposed_at=clock.now()
+    return proposal
+
+
+def _draw_up(actor: Any, organisation: Organisation, year: int) -> DestructionList | None:
+    """The list of ``organisation``'s items due in ``year`` (None: nothing is due), with its
+    ``create`` event; ``actor`` is a person, or ``SYSTEM`` for the yearly proposal."""
+    due = list(
+        due_items(year)
+        .filter(organisation=organisation)
+        .select_related("document_type")
+        .order_by("direction", "year", "sequence")
+    )
+    if not due:
+        return None
+    person = actor if actor != SYSTEM else None
+    proposal = DestructionList.objects.create(
+        organisation=organisation, year=year, proposed_by=person, proposed_at=clock.now()
+    )
+    DestructionLine.objects.bulk_create(
+        DestructionLine(
+            destruction_list=proposal, item=item, action=item.document_type.final_action
         )
-        DestructionLine.objects.bulk_create(
-            DestructionLine(
-                destruction_list=proposal, item=item, action=item.document_type.final_action
+        for item in due
+    )
+    record_event(
+        action=Action.CREATE,
+        actor=actor,
+        object_type=LIST_TYPE,
+        object_id=proposal.pk,
+        details={
+            "year": year,
+            "organisation": organisation.pk,
+            "automatic": person is None,
+            "destroy": [
+                i.register_number
+                for i in due
+                if i.document_type.final_action == FinalAction.DESTROY
+            ],
+            "transfer": [
+                i.register_number
+                for i in due
+                if i.document_type.final_action == FinalAction.TRANSFER
+            ],
+        },
+    )
+    return proposal
+
+
+def propose_yearly(*, year: int | None = None) -> list[DestructionList]:
+    """The yearly proposal: for each organisation with due items and no list of ``year``
+    (this year by default) at all — so a list a person rejected is not proposed again — the
+    system draws up the list, for a person who holds ``mail.retention`` to approve or reject.
+    Safe to run often and from several workers at once (the list's unique constraint)."""
+    year = year or clock.today().year
+    made = []
+    for organisation in Organisation.objects.exclude(
+        pk__in=DestructionList.objects.filter(year=year, organisation__isnull=False).values(
+            "organisation_id"
+        )
+    ).order_by("pk"):
+        try:
+            with transaction.atomic():
+                proposal = _draw_up(SYSTEM, organisation, year)
+        except IntegrityError:  # another worker drew it up at the same moment
+            continue
+        if proposal is not None:
+            made.append(proposal)
+    return made
+
+
+def take_off(
+    *, actor: Any, destruction_list: DestructionList, item_id: Any, reason: str
+) -> DestructionLine:
+    """Take one item off a proposed list, with a reason: it is not destroyed or transferred
+    with this list and may go on a later one. One ``update`` event on the list naming the
+    item, the reason and who took it off."""
+    _require(actor, destruction_list.pk)
+    reason = reason.strip()
+    if not reason:
+        message = _("Give the reason for taking the item off the list.")
+        raise DomainError(message, fields={"reason": [message]})
+    with transaction.atomic():
+        locked = DestructionList.objects.select_for_update().get(pk=destruction_list.pk)
+        if locked.status != DestructionList.State.PROPOSED:
+            raise Conflict(
+                _("This list was already %(status)s.") % {"status": locked.get_status_display()},
+                code="invalid_transition",
             )
-            for item in due
+        parsed = _parse_uuid(item_id)
+        line = (
+            locked.lines.select_for_update()
+            .select_related("item")
+            .filter(item__public_id=parsed, withdrawn=False)
+            .first()
+            if parsed is not None
+            else None
         )
+        if line is None:
+            message = _("This item is not on the list.")
+            raise DomainError(message, fields={"item": [message]})
+        line.withdrawn = True
+        line.withdrawn_by = actor
+        line.withdrawn_at = clock.now()
+        line.withdrawn_reason = reason[:300]
+        line.save(update_fields=["withdrawn", "withdrawn_by", "withdrawn_at", "withdrawn_reason"])
         record_event(
-            action=Action.CREATE,
+            action=Action.UPDATE,
             actor=actor,
             object_type=LIST_TYPE,
-            object_id=proposal.pk,
+            object_id=locked.pk,
+            department=line.item.department,
             details={
-                "year": year,
-                "destroy": [
-                    i.register_number
-                    for i in due
-                    if i.document_type.final_action == FinalAction.DESTROY
-                ],
-                "transfer": [
-                    i.register_number
-                    for i in due
-                    if i.document_type.final_action == FinalAction.TRANSFER
-                ],
+                "what": "taken_off",
+                "item": line.item.register_number,
+                "id": str(line.item.public_id),
+                "reason": line.withdrawn_reason,
             },
         )
-    return proposal
+    return line
+
+
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def _decide(
@@ -202,7 +313,7 @@ class Result:
     lists_done: list[int] = field(default_factory=list)
 
 
-def carry_out(*, actor: Any = "system:retention") -> Result:
+def carry_out(*, actor: Any = SYSTEM) -> Result:
     """Carry out every approved list, one item per transaction (a failure leaves the items
     done so far done, and the next run goes on with the rest). The files of a destroyed item
     are removed after its transaction committed: a rollback never leaves a register line
@@ -339,9 +450,18 @@ def lists(actor: Any) -> Sequence[DestructionList]:
     """The destruction lists with their line counts (one ``view`` event naming them)."""
     _require(actor)
     found = list(
-        DestructionList.objects.select_related("proposed_by", "decided_by").annotate(
-            destroy=Count("lines", filter=Q(lines__action=FinalAction.DESTROY)),
-            transfer=Count("lines", filter=Q(lines__action=FinalAction.TRANSFER)),
+        DestructionList.objects.select_related(
+            "organisation", "proposed_by", "decided_by"
+        ).annotate(
+            destroy=Count(
+                "lines",
+                filter=Q(lines__action=FinalAction.DESTROY, lines__withdrawn_by__isnull=True),
+            ),
+            transfer=Count(
+                "lines",
+                filter=Q(lines__action=FinalAction.TRANSFER, lines__withdrawn_by__isnull=True),
+            ),
+            taken_off=Count("lines", filter=Q(lines__withdrawn_by__isnull=False)),
         )
     )
     record_event(
@@ -360,16 +480,16 @@ def get_list(actor: Any, pk: Any) -> tuple[DestructionList, list[DestructionLine
     _require(actor, pk)
     number = int(pk) if str(pk).isdigit() and len(str(pk)) < 12 else 0
     found = (
-        DestructionList.objects.select_related("proposed_by", "decided_by")
+        DestructionList.objects.select_related("organisation", "proposed_by", "decided_by")
         .filter(pk=number)
         .first()
     )
     if found is None:
         raise not_found(actor, pk, "list")
     lines = list(
-        found.lines.select_related("item__department", "item__document_type").order_by(
-            "item__organisation_id", "item__direction", "item__year", "item__sequence"
-        )
+        found.lines.select_related(
+            "item__department", "item__document_type", "withdrawn_by"
+        ).order_by("item__organisation_id", "item__direction", "item__year", "item__sequence")
     )
     record_event(
         action=Action.VIEW,

@@ -21,6 +21,8 @@ urlpatterns = [
         {"decision": "approve"},
         name="retention-approve",
     ),
+    path("retention/<int:pk>/take-off/", views.retention_take_off, name="retention-take-off"),
+    path("retention/<int:pk>/archive.zip", views.retention_archive, name="retention-archive"),
     path(
         "retention/<int:pk>/reject/",
         views.retention_decide,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,7 +21,17 @@ from django.views.decorators.http import require_POST
 from onthaal.accounts import access
 from onthaal.core import clock
 from onthaal.core.errors import AccessDenied, DomainError
-from onthaal.mail import documents, email_intake, letters, retention, rules, selectors, services
+from onthaal.eloket import selectors as eloket_selectors
+from onthaal.mail import (
+    archive,
+    documents,
+    email_intake,
+    letters,
+    retention,
+    rules,
+    selectors,
+    services,
+)
 from onthaal.mail.api import file_response
 from onthaal.mail.forms import (
     AnswerForm,
@@ -30,7 +42,7 @@ from onthaal.mail.forms import (
     RetentionProposeForm,
     SearchForm,
 )
-from onthaal.mail.models import DestructionList, Direction, MailItem, Status
+from onthaal.mail.models import DestructionList, Direction, FinalAction, MailItem, Status
 from onthaal.mail.services import Upload
 
 PAGE = 25
@@ -407,6 +419,7 @@ def _item_page(
         ),
         "grant_form": forms.get("grant_form") or GrantForm(),
         "messages_out": list(found.messages.order_by("-created_at")[:10]),
+        "eloket_request": eloket_selectors.request_of_mail_item(user, found),
     }
     return render(request, "mail/item.html", context, status=status)
 
@@ -566,10 +579,16 @@ def retention_lists(request: HttpRequest) -> HttpResponse:
 def retention_propose(request: HttpRequest) -> HttpResponse:
     form = RetentionProposeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose this year or an earlier one."))
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
         return redirect("mail:retention")
     try:
-        proposal = retention.propose_list(actor=request.user, year=form.cleaned_data["year"])
+        proposal = retention.propose_list(
+            actor=request.user,
+            organisation=form.cleaned_data["organisation"],
+            year=form.cleaned_data["year"],
+        )
     except DomainError as error:
         if error.status_code == 403:
             raise
@@ -577,8 +596,11 @@ def retention_propose(request: HttpRequest) -> HttpResponse:
         return redirect("mail:retention")
     messages.success(
         request,
-        _("The destruction list of %(year)d is proposed; a second person must approve it.")
-        % {"year": proposal.year},
+        _(
+            "The destruction list of %(organisation)s for %(year)d is proposed; a second "
+            "person must approve it."
+        )
+        % {"organisation": proposal.organisation, "year": proposal.year},
     )
     return redirect(proposal.get_absolute_url())
 
@@ -593,8 +615,59 @@ def retention_list(request: HttpRequest, pk: str) -> HttpResponse:
             "list": found,
             "lines": lines,
             "own": found.proposed_by_id == request.user.pk,
+            "transfers": any(
+                line.action == FinalAction.TRANSFER and not line.withdrawn for line in lines
+            ),
             "section": "retention",
         },
+    )
+
+
+@login_required
+@require_POST
+def retention_take_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take one item off a proposed list, with a reason."""
+    destruction_list = DestructionList.objects.filter(pk=pk).first()
+    if destruction_list is None:
+        raise retention.not_found(request.user, pk, "take_off")
+    try:
+        line = retention.take_off(
+            actor=request.user,
+            destruction_list=destruction_list,
+            item_id=request.POST.get("item", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except AccessDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(number)s is taken off the list.") % {"number": line.item.register_number},
+        )
+    return redirect(destruction_list.get_absolute_url())
+
+
+@login_required
+def retention_archive(request: HttpRequest, pk: str) -> HttpResponseBase:
+    """The archive package (ZIP) of the items an approved list transfers: one ``export``
+    event naming them (``mail/archive.py``)."""
+    target = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+    try:
+        package = archive.write_package(actor=request.user, list_pk=pk, target=target)
+    except AccessDenied:
+        target.close()
+        raise
+    except DomainError as error:
+        target.close()
+        if error.status_code == 404:
+            raise
+        messages.error(request, error.message)
+        return redirect("mail:retention-list", pk=pk)
+    target.seek(0)
+    return FileResponse(
+        target, as_attachment=True, filename=f"{package.name}.zip", content_type="application/zip"
     )
 
 

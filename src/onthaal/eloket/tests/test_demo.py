@@ -21,6 +21,9 @@ def test_the_demo_has_requests_in_every_state_each_in_the_mail_register() -> Non
     items = MailItem.objects.filter(eloket_request__isnull=False)
     assert set(items.values_list("channel", flat=True)) == {Channel.ELOKET}
     assert items.count() == Request.objects.count()
+    # And no incoming e-loket item without its request (the generated year of mail has none).
+    orphans = MailItem.objects.filter(channel=Channel.ELOKET, direction="in")
+    assert not orphans.filter(eloket_request__isnull=True).exists()
     slugs = set(Request.objects.values_list("product__slug", flat=True))
     assert {"attest-woonst", "strafregister", "bewonersparkeerkaart", "melding-openbaar-domein",
             "renovatiepremie", "recyclageparkkaart", "hulpvraag-sociale-dienst"} <= slugs  # fmt: skip

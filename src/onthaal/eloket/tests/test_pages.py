@@ -239,3 +239,47 @@ def test_the_form_marks_conditional_fields_for_the_script_and_loads_it(client, w
     assert 'data-show-when-key="reason" data-show-when-value="school"' in html
     assert "onthaal/show-when.js" in html
     assert "<script>" not in html  # no inline script: the policy forbids it
+
+
+def test_the_mail_item_and_its_request_link_to_each_other_for_who_may_see_both(
+    client, world
+) -> None:
+    from onthaal.accounts.models import Role
+    from onthaal.accounts.tests.factories import staff
+
+    filed, _token = services.submit_request(
+        product=world.attest, answers={"name": "An", "reason": "werk"}, email="a@example.org"
+    )
+    item = MailItem.objects.get(pk=filed.mail_item_id)
+    item_url = reverse("mail:item", args=[item.public_id])
+    request_url = reverse("eloket:staff-request", args=[filed.reference])
+
+    # A desk agent of Burgerzaken sees both, each linking to the other.
+    client.force_login(world.agent)
+    mark = AuditEvent.objects.order_by("-pk").first().pk
+    page = client.get(item_url).content.decode()
+    assert f'href="{request_url}"' in page
+    # Reading the item is one event; the link reads nothing of the request.
+    assert [e.object_type for e in AuditEvent.objects.filter(pk__gt=mark)] == ["mail.item"]
+    page = client.get(request_url).content.decode()
+    assert f'href="{item_url}"' in page
+
+    # The mail clerk and the manager read the register, not the e-loket: no link.
+    for reader in (staff(Role.MAIL_CLERK, None, username="post"), world.manager):
+        client.force_login(reader)
+        page = client.get(item_url)
+        assert page.status_code == 200
+        assert request_url not in page.content.decode()
+        assert client.get(request_url).status_code == 404
+
+    # The OCMW's request: its social worker gets both links; nobody else sees either.
+    ocmw, _token = services.submit_request(
+        product=world.ocmw, answers={"question": "hulp"}, email="b@example.org"
+    )
+    ocmw_item_url = reverse("mail:item", args=[ocmw.mail_item.public_id])
+    ocmw_request_url = reverse("eloket:staff-request", args=[ocmw.reference])
+    client.force_login(world.social_worker)
+    assert f'href="{ocmw_request_url}"' in client.get(ocmw_item_url).content.decode()
+    assert f'href="{ocmw_item_url}"' in client.get(ocmw_request_url).content.decode()
+    client.force_login(world.agent)
+    assert client.get(ocmw_item_url).status_code == 404

@@ -46,6 +46,8 @@ def _no_refusal_left_behind() -> Any:
 
 @dataclass
 class World:
+    gemeente: Organisation
+    ocmw: Organisation
     burgerzaken: Any
     omgeving: Any
     sociale_dienst: Any
@@ -69,6 +71,8 @@ def world(db: None) -> World:
     omgeving = DepartmentFactory(organisation=gemeente, name="Omgeving")
     sociale_dienst = DepartmentFactory(organisation=ocmw, name="Sociale Dienst", confidential=True)
     return World(
+        gemeente=gemeente,
+        ocmw=ocmw,
         burgerzaken=burgerzaken,
         omgeving=omgeving,
         sociale_dienst=sociale_dienst,

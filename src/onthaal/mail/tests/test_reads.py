@@ -91,6 +91,9 @@ PAGE_READS: dict[str, Read] = {
     "mail:retention-list": Read(
         lambda w: reverse("mail:retention-list", args=[w.destruction_list.pk]), "view", "auditor", names="items"
     ),
+    "mail:retention-archive": Read(
+        lambda w: reverse("mail:retention-archive", args=[w.destruction_list.pk]), "export", "auditor", names="items"
+    ),
 }  # fmt: skip
 API_READS: dict[tuple[str, str], Read] = {
     ("/api/v1/mail/", "get"): Read(lambda w: reverse("api-mail") + "?q=kerkstraat", "search", names="items"),
@@ -111,6 +114,7 @@ PAGE_WRITES = {
     "mail:retention-propose",
     "mail:retention-approve",
     "mail:retention-reject",
+    "mail:retention-take-off",
 }
 API_WRITES = {
     ("/api/v1/mail/", "post"),
@@ -173,11 +177,18 @@ def test_every_page_and_api_operation_of_the_app_is_listed_as_a_read_a_write_or_
 
 @pytest.fixture
 def reading(world: Any, items: dict[str, Any]) -> Any:
+    # Approved, transferring the letter: its archive package is a read too.
     destruction_list = DestructionList.objects.create(
-        year=2027, proposed_by=world.auditor, proposed_at=NOON
+        organisation=world.gemeente,
+        year=2027,
+        proposed_by=world.auditor,
+        proposed_at=NOON,
+        status=DestructionList.State.APPROVED,
+        decided_by=world.manager,
+        decided_at=NOON,
     )
     DestructionLine.objects.create(
-        destruction_list=destruction_list, item=items["letter"], action=FinalAction.DESTROY
+        destruction_list=destruction_list, item=items["letter"], action=FinalAction.TRANSFER
     )
     return types.SimpleNamespace(letter=items["letter"], destruction_list=destruction_list)
 

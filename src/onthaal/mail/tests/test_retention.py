@@ -22,7 +22,7 @@ from onthaal.audit import selectors as audit_selectors
 from onthaal.audit.models import AuditEvent
 from onthaal.audit.services import flush_pending_refusals
 from onthaal.core.clock import BRUSSELS
-from onthaal.core.errors import AccessDenied, Conflict
+from onthaal.core.errors import AccessDenied, Conflict, DomainError
 from onthaal.mail import documents, retention, services
 from onthaal.mail.models import (
     Correspondent,
@@ -110,7 +110,7 @@ def test_propose_refuse_the_proposer_approve_by_a_second_person_and_destroy(worl
     assert len(hashes) >= 3 and all(_stored(h) for h in hashes)
 
     with time_machine.travel(LIST_DAY, tick=False):
-        proposal = retention.propose_list(actor=world.auditor)
+        proposal = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
     lines = {line.item_id: line.action for line in proposal.lines.all()}
     assert lines == {
         letter.pk: FinalAction.DESTROY,
@@ -174,7 +174,7 @@ def test_propose_refuse_the_proposer_approve_by_a_second_person_and_destroy(worl
 
 def test_the_database_refuses_an_approval_by_the_proposer(world, old_mail):
     with time_machine.travel(LIST_DAY, tick=False):
-        proposal = retention.propose_list(actor=world.auditor)
+        proposal = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
     proposal.status = DestructionList.State.APPROVED
     proposal.decided_by = world.auditor
     proposal.decided_at = proposal.proposed_at
@@ -184,11 +184,11 @@ def test_the_database_refuses_an_approval_by_the_proposer(world, old_mail):
 
 def test_an_item_is_on_one_list_and_a_rejected_list_frees_its_items(world, old_mail, dpo):
     with time_machine.travel(LIST_DAY, tick=False):
-        first = retention.propose_list(actor=world.auditor)
+        first = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
         with pytest.raises(Conflict):
-            retention.propose_list(actor=dpo)
+            retention.propose_list(actor=dpo, organisation=world.gemeente)
         retention.reject_list(actor=dpo, destruction_list=first, reason="Lopend geschil")
-        second = retention.propose_list(actor=dpo)
+        second = retention.propose_list(actor=dpo, organisation=world.gemeente)
     assert second.lines.count() == 2
     assert DestructionLine.objects.filter(withdrawn=True).count() == 2
     assert retention.carry_out().destroyed == []  # nothing is approved
@@ -200,7 +200,7 @@ def test_an_item_is_on_one_list_and_a_rejected_list_frees_its_items(world, old_m
 
 def test_only_retention_officers_propose_and_decide(world, old_mail):
     with time_machine.travel(LIST_DAY, tick=False), pytest.raises(AccessDenied):
-        retention.propose_list(actor=world.lead)
+        retention.propose_list(actor=world.lead, organisation=world.gemeente)
     assert flush_pending_refusals() == 1
     assert not DestructionList.objects.exists()
 
@@ -208,7 +208,9 @@ def test_only_retention_officers_propose_and_decide(world, old_mail):
 def test_the_pages_propose_refuse_the_proposer_and_approve(client, world, old_mail, dpo):
     with time_machine.travel(LIST_DAY, tick=False):
         client.force_login(world.auditor)
-        response = client.post(reverse("mail:retention-propose"), {"year": 2026})
+        response = client.post(
+            reverse("mail:retention-propose"), {"organisation": world.gemeente.pk, "year": 2026}
+        )
         proposal = DestructionList.objects.get()
         assert response.status_code == 302 and response["Location"] == proposal.get_absolute_url()
         page = client.get(proposal.get_absolute_url()).content.decode()
@@ -226,3 +228,161 @@ def test_the_pages_propose_refuse_the_proposer_and_approve(client, world, old_ma
     proposal.refresh_from_db()
     assert proposal.status == DestructionList.State.APPROVED and proposal.decided_by == dpo
     assert AuditEvent.objects.filter(action="permission_denied").count() == 2
+
+
+def test_an_item_is_taken_off_a_proposed_list_with_a_reason_and_the_rest_is_carried_out(
+    world, old_mail, dpo
+):
+    letter, decision = old_mail["letter"], old_mail["decision"]
+    with time_machine.travel(LIST_DAY, tick=False):
+        proposal = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
+        # No reason: a field error, nothing changed.
+        with pytest.raises(DomainError) as error:
+            retention.take_off(
+                actor=dpo, destruction_list=proposal, item_id=letter.public_id, reason="  "
+            )
+        assert error.value.fields == {"reason": [str(error.value.message)]}
+        # An item that is not on the list: a field error.
+        with pytest.raises(DomainError) as error:
+            retention.take_off(
+                actor=dpo,
+                destruction_list=proposal,
+                item_id=old_mail["recent"].public_id,
+                reason="Lopend geschil",
+            )
+        assert "item" in error.value.fields
+        assert not DestructionLine.objects.filter(withdrawn=True).exists()
+        # Someone without mail.retention: refused and recorded.
+        with pytest.raises(AccessDenied):
+            retention.take_off(
+                actor=world.lead,
+                destruction_list=proposal,
+                item_id=letter.public_id,
+                reason="Lopend geschil",
+            )
+        assert flush_pending_refusals() == 1
+
+        line = retention.take_off(
+            actor=dpo, destruction_list=proposal, item_id=letter.public_id, reason="Lopend geschil"
+        )
+    assert (line.withdrawn, line.withdrawn_by, line.withdrawn_reason) == (
+        True,
+        dpo,
+        "Lopend geschil",
+    )
+    event = AuditEvent.objects.filter(action="update", object_type="mail.destruction_list").get()
+    assert event.object_id == str(proposal.pk) and event.actor_label == "dpo"
+    assert event.details == {
+        "what": "taken_off",
+        "item": letter.register_number,
+        "id": str(letter.public_id),
+        "reason": "Lopend geschil",
+    }
+    # Taken off twice: it is no longer on the list.
+    with pytest.raises(DomainError):
+        retention.take_off(
+            actor=dpo, destruction_list=proposal, item_id=letter.public_id, reason="Nog eens"
+        )
+
+    # The proposer still cannot approve; a second person does, and only the rest is done.
+    retention.approve_list(actor=dpo, destruction_list=proposal)
+    with pytest.raises(Conflict):  # an approved list is not changed any more
+        retention.take_off(
+            actor=dpo, destruction_list=proposal, item_id=decision.public_id, reason="Te laat"
+        )
+    result = retention.carry_out()
+    assert result.destroyed == [] and result.transferred == [decision.register_number]
+    letter.refresh_from_db()
+    assert letter.destroyed_at is None and letter.subject.startswith("Verhuis")
+    assert all(_stored(d.sha256) for d in letter.documents.all())
+    proposal.refresh_from_db()
+    assert proposal.status == DestructionList.State.CARRIED_OUT
+    # Next year the item taken off is due again.
+    with time_machine.travel(LIST_DAY.replace(year=2027), tick=False):
+        again = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
+    assert list(again.lines.values_list("item_id", flat=True)) == [letter.pk]
+    assert audit_selectors.verify().ok
+
+
+def test_the_database_wants_a_reason_for_an_item_taken_off(world, old_mail, dpo):
+    with time_machine.travel(LIST_DAY, tick=False):
+        proposal = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
+    line = proposal.lines.first()
+    line.withdrawn, line.withdrawn_by = True, dpo
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line.save()
+
+
+@pytest.fixture
+def old_ocmw_mail(world: Any) -> MailItem:
+    """A closed OCMW item of 2015 whose type is kept 5 years and then destroyed."""
+    world.social.retention_years = 5
+    world.social.save()
+    with time_machine.travel(REGISTERED, tick=False):
+        item = services.register_item(
+            actor=world.clerk,
+            direction=Direction.IN,
+            department=world.sociale_dienst,
+            document_type=world.social,
+            subject="Aanvraag leefloon",
+            handler=world.social_worker,
+        )
+        services.close_item(actor=world.social_worker, item=item)
+    return item
+
+
+def test_the_yearly_proposal_draws_up_each_organisations_list_once(
+    world, old_mail, old_ocmw_mail, dpo
+):
+    output = io.StringIO()
+    with time_machine.travel(LIST_DAY, tick=False):
+        call_command("mail", "propose", stdout=output)
+    made = {d.organisation: d for d in DestructionList.objects.all()}
+    assert set(made) == {world.gemeente, world.ocmw}
+    assert "Proposed: list" in output.getvalue()
+    municipal, ocmw = made[world.gemeente], made[world.ocmw]
+    assert municipal.proposed_by is None and municipal.year == 2026
+    assert set(municipal.lines.values_list("item_id", flat=True)) == {
+        old_mail["letter"].pk,
+        old_mail["decision"].pk,
+    }
+    assert list(ocmw.lines.values_list("item_id", flat=True)) == [old_ocmw_mail.pk]
+    events = AuditEvent.objects.filter(action="create", object_type="mail.destruction_list")
+    assert events.count() == 2
+    assert all(e.actor_type == "system" and e.details["automatic"] for e in events)
+
+    # Again (the worker runs it every hour): nothing new, also after a person rejected one.
+    retention.reject_list(actor=dpo, destruction_list=ocmw, reason="Nakijken")
+    with time_machine.travel(LIST_DAY + dt.timedelta(hours=1), tick=False):
+        assert retention.propose_yearly() == []
+    assert DestructionList.objects.count() == 2
+    # A person may still propose the rejected organisation's list again.
+    with time_machine.travel(LIST_DAY + dt.timedelta(hours=1), tick=False):
+        again = retention.propose_list(actor=world.auditor, organisation=world.ocmw)
+    assert again.lines.count() == 1
+
+    # The system proposed it: a person approves it, and the list is carried out.
+    retention.approve_list(actor=world.auditor, destruction_list=municipal)
+    assert retention.carry_out().destroyed == [old_mail["letter"].register_number]
+
+
+def test_the_list_page_takes_an_item_off(client, world, old_mail, dpo):
+    with time_machine.travel(LIST_DAY, tick=False):
+        proposal = retention.propose_list(actor=world.auditor, organisation=world.gemeente)
+    take_off = reverse("mail:retention-take-off", args=[proposal.pk])
+    client.force_login(dpo)
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert f'action="{take_off}"' in page
+    response = client.post(
+        take_off, {"item": str(old_mail["letter"].public_id), "reason": "Lopend geschil"}
+    )
+    assert response.status_code == 302
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert "taken off by dpo" in page or "van de lijst gehaald door dpo" in page
+    line = DestructionLine.objects.get(item=old_mail["letter"])
+    assert line.withdrawn and line.withdrawn_reason == "Lopend geschil"
+    client.force_login(world.lead)
+    response = client.post(take_off, {"item": str(old_mail["decision"].public_id), "reason": "x"})
+    assert response.status_code == 403
+    assert not DestructionLine.objects.get(item=old_mail["decision"]).withdrawn
+    assert AuditEvent.objects.filter(action="permission_denied").count() == 1

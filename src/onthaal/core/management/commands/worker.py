@@ -80,7 +80,8 @@ def _housekeeping_loop() -> None:
     turn alerts and the outbox every 5 seconds; reminders, no-shows, retention (anonymising
     appointments, approved mail destruction lists), the end of day
     for the queues, the tallies of anonymous refusals and the figures (reporting's visit facts)
-    every minute; an anchor of the audit chains every AUDIT_ANCHOR_MINUTES."""
+    every minute; the yearly mail destruction lists (each organisation's list of the year, once)
+    every hour; an anchor of the audit chains every AUDIT_ANCHOR_MINUTES."""
     from django.conf import settings
     from django.db import close_old_connections
 
@@ -135,6 +136,13 @@ def _housekeeping_loop() -> None:
                         len(carried.destroyed),
                         len(carried.transferred),
                     )
+                if ticks % 720 == 0:  # about once an hour
+                    for proposal in mail_retention.propose_yearly():
+                        log.info(
+                            "retention: proposed destruction list %d (%d items)",
+                            proposal.pk,
+                            proposal.lines.count(),
+                        )
                 polled = email_intake.poll_imap()
                 if polled.registered:
                     log.info("mailbox: registered %s", ", ".join(polled.registered))
