@@ -99,24 +99,30 @@ def propose_list(
     if not 2000 <= year <= clock.today().year:
         message = _("Choose this year or an earlier one.")
         raise DomainError(message, fields={"year": [message]})
-    with transaction.atomic():
-        if (
-            DestructionList.objects.filter(organisation=organisation, year=year)
-            .exclude(status="rejected")
-            .exists()
-        ):
-            raise Conflict(
-                _("There is already a destruction list of %(organisation)s for %(year)d.")
-                % {"organisation": organisation.name, "year": year},
-                code="list_exists",
-            )
-        proposal = _draw_up(actor, organisation, year)
-        if proposal is None:
-            raise Conflict(
-                _("No item of %(organisation)s has a retention period that ended before %(year)d.")
-                % {"organisation": organisation.name, "year": year},
-                code="nothing_due",
-            )
+    exists = Conflict(
+        _("There is already a destruction list of %(organisation)s for %(year)d.")
+        % {"organisation": organisation.name, "year": year},
+        code="list_exists",
+    )
+    # The check gives the clear message; the unique constraint decides when two people (or
+    # a person and the worker) draw the list up at the same moment.
+    try:
+        with transaction.atomic():
+            if (
+                DestructionList.objects.filter(organisation=organisation, year=year)
+                .exclude(status="rejected")
+                .exists()
+            ):
+                raise exists
+            proposal = _draw_up(actor, organisation, year)
+    except IntegrityError:
+        raise exists from None
+    if proposal is None:
+        raise Conflict(
+            _("No item of %(organisation)s has a retention period that ended before %(year)d.")
+            % {"organisation": organisation.name, "year": year},
+            code="nothing_due",
+        )
     return proposal
 
 
