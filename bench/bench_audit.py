@@ -67,12 +67,21 @@ def _rate_in_this_process() -> float:
 
 def _events(have: int, total: int) -> Iterator[dict[str, Any]]:
     """Properly chained events ``have`` to ``total``, hashed here, spread over the chains that
-    record_event uses (after whatever the log already holds)."""
+    record_event uses (after whatever the log already holds).
+
+    The chains' heads are read now, not when the first event is asked for: the caller then
+    has the connection in a COPY, and a query on it would wait for the COPY for ever."""
     heads = selectors.heads()
     numbers = [n for n in range(CHAINS) if n != SERIAL_CHAIN]
     if connection.vendor != "postgresql":
         numbers = [SERIAL_CHAIN]
     previous = {n: heads[n][1] if n in heads else chain.genesis(n) for n in numbers}
+    return _chained(have, total, numbers, previous)
+
+
+def _chained(
+    have: int, total: int, numbers: list[int], previous: dict[int, str]
+) -> Iterator[dict[str, Any]]:
     at = clock.now()
     for n in range(have, total):
         number = numbers[n % len(numbers)]
