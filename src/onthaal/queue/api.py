@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -103,11 +104,35 @@ class TicketCreate(serializers.Serializer[Any]):
     priority = serializers.BooleanField(default=False)
 
 
+MAX_DELIVERED = 20  # products one finish records; a counter delivers a handful
+
+
+class DeliveredField(serializers.DictField):
+    """Product id -> quantity, bounded as the ids elsewhere: at most ``MAX_DELIVERED`` keys
+    (counted before any value is read), each an id in ASCII digits (1 to 18 of them, not 0)
+    given once. The result has the ids as numbers. A bad key is a 400 on the field."""
+
+    default_error_messages = {
+        "too_many": gettext_lazy("At most {max_count} products."),
+        "key": gettext_lazy("Unknown product."),
+    }
+
+    def to_internal_value(self, data: Any) -> dict[int, int]:
+        if isinstance(data, dict) and len(data) > MAX_DELIVERED:
+            self.fail("too_many", max_count=MAX_DELIVERED)
+        values = super().to_internal_value(data)
+        pks = {natural(key): quantity for key, quantity in values.items()}
+        # natural() takes at most 18 digits: below 2^63 - 1. "7" and "07" are one product.
+        if any(pk is None or pk < 1 for pk in pks) or len(pks) != len(values):
+            self.fail("key")
+        return {int(pk): quantity for pk, quantity in pks.items() if pk is not None}
+
+
 class Finish(serializers.Serializer[Any]):
-    delivered = serializers.DictField(
+    delivered = DeliveredField(
         child=serializers.IntegerField(min_value=0, max_value=services.MAX_QUANTITY),
         required=False,
-        help_text="Product id -> quantity delivered.",
+        help_text=f"Product id -> quantity delivered (at most {MAX_DELIVERED} products).",
     )
 
 
@@ -230,14 +255,9 @@ class TicketActionView(APIView):
             elif self.action_name == "no-show":
                 ticket = services.no_show(ticket=ticket, desk=desk, actor=user)
             elif self.action_name == "finish":
-                pks = {natural(k): v for k, v in values.get("delivered", {}).items()}
-                delivered = {pk: v for pk, v in pks.items() if pk is not None}
-                if len(delivered) != len(values.get("delivered", {})):
-                    raise DomainError(
-                        _("The products are not valid."),
-                        fields={"delivered": [_("Unknown product.")]},
-                    )
-                ticket = services.finish(ticket=ticket, desk=desk, actor=user, delivered=delivered)
+                ticket = services.finish(
+                    ticket=ticket, desk=desk, actor=user, delivered=values.get("delivered", {})
+                )
         return Response(ticket_data(ticket))
 
     def _transfer(self, request: Request, ticket: Ticket, values: dict[str, Any]) -> Ticket:

@@ -144,6 +144,55 @@ def test_desk_journey_through_the_api_with_conflicts(client, zonnedoorn):
     assert c.post(f"/api/v1/desks/{z['balie2'].pk}/call-next/").status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("delivered", "message"),
+    [
+        ({str(n): 1 for n in range(1, 22)}, "At most 20 products."),
+        ({"x" * 10_000: 1}, "Unknown product."),
+        ({"1" * 19: 1}, "Unknown product."),  # past a database key
+        ({"0": 1}, "Unknown product."),
+        ({" 7": 1, "7": 1}, "Unknown product."),  # one product twice
+        ({"\u0667": 1}, "Unknown product."),  # an Arabic-Indic seven: a digit, not ASCII
+    ],
+)
+def test_finish_bounds_the_delivered_keys_with_a_field_error(
+    client, zonnedoorn, delivered, message
+):
+    z = zonnedoorn
+    agent = z["users"]["balie"]
+    services.open_desk(desk=z["balie1"], actor=agent)
+    services.issue_ticket(
+        location=z["ac"], queue=z["burgerzaken"], source=Source.KIOSK, actor=agent
+    )
+    c = api(client, agent)
+    tid = c.post(f"/api/v1/desks/{z['balie1'].pk}/call-next/").json()["id"]
+    c.post(f"/api/v1/tickets/{tid}/start/", {"desk": z["balie1"].pk})
+    events = _ticket_events()
+    response = c.post(
+        f"/api/v1/tickets/{tid}/finish/",
+        {"desk": z["balie1"].pk, "delivered": delivered},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert [e["message"] for e in response.json()["fields"]["delivered"]] == [message]
+    assert Ticket.objects.get(pk=tid).status == Status.SERVING
+    assert _ticket_events() == events
+    # A right one is still taken: the key as a number.
+    from onthaal.catalogue.models import Product
+
+    eid = Product.objects.get(slug="eid-aanvragen")
+    response = c.post(
+        f"/api/v1/tickets/{tid}/finish/",
+        {"desk": z["balie1"].pk, "delivered": {str(eid.pk): 2}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert [(d.product_id, d.quantity) for d in Ticket.objects.get(pk=tid).delivered.all()] == [
+        (eid.pk, 2)
+    ]
+
+
 def test_a_desk_cannot_call_for_a_desk_of_another_department(client, zonnedoorn):
     z = zonnedoorn
     response = api(client, z["users"]["balie"]).post(f"/api/v1/desks/{z['room1'].pk}/call-next/")
