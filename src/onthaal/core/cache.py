@@ -142,6 +142,11 @@ def _clear_redis(redis_cache: RedisCache) -> None:
         client.delete(*batch)
 
 
+# The Redis clients (each with its connection pools) of this process, by server and options.
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
 class FailoverCache(BaseCache):
     """Redis (``LOCATION``), and the database when Redis fails. ``OPTIONS`` go to Redis."""
 
@@ -154,6 +159,14 @@ class FailoverCache(BaseCache):
         # quick retry, then the database.
         options = {"retry": Retry(NoBackoff(), 1), **params.get("OPTIONS", {})}
         self.primary = RedisCache(server, {**params, "OPTIONS": options})
+        # Django makes a cache backend per request context, and a2wsgi runs every request in
+        # a context of its own: without this, each request opened its own connection pool and
+        # a new TCP connection to Redis (a connect and a SELECT before its first command).
+        # redis-py's pools are thread-safe, so the process's backends share one client.
+        key = (server, repr(sorted(params.get("OPTIONS", {}).items())))
+        with _clients_lock:
+            client = _clients.setdefault(key, self.primary._cache)
+        self.primary.__dict__["_cache"] = client  # RedisCache._cache is a cached_property
         fallback = {k: v for k, v in params.items() if k not in ("OPTIONS", "LOCATION")}
         self.fallback = _DatabaseFallback(TABLE, fallback)
 

@@ -192,3 +192,35 @@ def test_clearing_the_cache_leaves_the_keys_of_other_installs_in_redis(db):
         theirs_cache.clear()
         direct.delete(unprefixed)
         shared_cache.health.reset()
+
+
+def test_requests_in_contexts_of_their_own_share_one_redis_connection(settings):
+    """The server runs each request in a context of its own (a2wsgi), where Django makes a
+    new cache backend: 20 such requests, one after the other, use one pooled connection to
+    Redis, not one each."""
+    if not _redis_answers():
+        pytest.skip(f"needs Redis at {REDIS_URL}")
+    import contextvars
+
+    from django.core.cache import caches
+
+    shared_cache.health.reset()
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = _failover(REDIS_URL, prefix)
+
+    def request(n: int) -> Any:
+        cache = caches["default"]
+        cache.set(f"k{n}", n)
+        assert cache.get(f"k{n}") == n
+        return cache
+
+    backends = [contextvars.Context().run(request, n) for n in range(20)]
+    try:
+        assert len({id(b) for b in backends}) == 20  # a backend per request, as Django does
+        clients = {id(b.primary._cache) for b in backends}
+        assert len(clients) == 1
+        pools = backends[0].primary._cache._pools.values()
+        assert sum(len(p._available_connections) + len(p._in_use_connections) for p in pools) == 1
+    finally:
+        backends[0].clear()
+        shared_cache.health.reset()
