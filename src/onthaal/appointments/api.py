@@ -41,10 +41,11 @@ def _products(values: list[str]) -> list[Product]:
     found = []
     for value in values:
         pk = natural(value)
+        products = Product.objects.select_related("department")  # the booking's department
         product = (
-            Product.objects.filter(pk=pk).first()
+            products.filter(pk=pk).first()
             if pk is not None
-            else Product.objects.filter(slug=value).first()
+            else products.filter(slug=value).first()
         )
         if product is None:
             raise DomainError(_("Unknown product."), fields={"product": [_("Unknown product.")]})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Sequence
 
 import icalendar
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from onthaal.appointments import sms
-from onthaal.appointments.models import Appointment, Notification, Status
+from onthaal.appointments.models import Appointment, AppointmentProduct, Notification, Status
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
@@ -36,7 +37,12 @@ MAX_ATTEMPTS = 6
 REMINDER_BEFORE = dt.timedelta(hours=int(getattr(settings, "ONTHAAL_REMINDER_HOURS", 24)))
 
 
-def ics(appointment: Appointment, *, cancelled: bool = False) -> str:
+def ics(
+    appointment: Appointment,
+    *,
+    cancelled: bool = False,
+    items: Sequence[AppointmentProduct] | None = None,
+) -> str:
     """The appointment as an iCalendar event (times in UTC, shown locally by any calendar).
     One entry for the appointment's whole life: its UID is the reference, which a move keeps,
     and its SEQUENCE goes up with every move and with the cancellation, so a calendar
@@ -52,7 +58,9 @@ def ics(appointment: Appointment, *, cancelled: bool = False) -> str:
     event.add("organizer", f"mailto:{settings.DEFAULT_FROM_EMAIL}")
     event.add("dtstart", appointment.start.astimezone(dt.UTC))
     event.add("dtend", appointment.end.astimezone(dt.UTC))
-    products = ", ".join(i.product.name for i in appointment.items.select_related("product"))
+    if items is None:
+        items = list(appointment.items.select_related("product"))
+    products = ", ".join(i.product.name for i in items)
     event.add("summary", f"{products} — {appointment.location.name}")
     event.add("location", f"{appointment.location.name}, {appointment.location.address}")
     event.add("description", f"Referentie {appointment.reference}")
@@ -66,12 +74,13 @@ def _queue(appointment: Appointment, kind: str, manage_url: str = "") -> Notific
         return None  # anonymised
     if not appointment.email:
         return _queue_sms(appointment, kind, manage_url)
+    items = list(appointment.items.select_related("product"))
     with translation.override("nl"):
         context = {
             "appointment": appointment,
             "manage_url": manage_url,
             "kind": kind,
-            "items": list(appointment.items.select_related("product")),
+            "items": items,
         }
         subject = render_to_string("appointments/email_subject.txt", context).strip()
         body = render_to_string("appointments/email.txt", context)
@@ -82,7 +91,7 @@ def _queue(appointment: Appointment, kind: str, manage_url: str = "") -> Notific
         recipient=appointment.email,
         subject=subject[:200],
         body=body,
-        ics=ics(appointment, cancelled=kind == Notification.Kind.CANCELLATION),
+        ics=ics(appointment, cancelled=kind == Notification.Kind.CANCELLATION, items=items),
         next_attempt_at=now,
         created_at=now,
     )

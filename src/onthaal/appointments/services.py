@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import CharField, Count, F, Q
+from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q
 from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -85,7 +85,10 @@ def request_of(appointment: Appointment) -> Request:
 
 def policy_for(department: Department) -> BookingPolicy:
     found = BookingPolicy.objects.filter(department=department).first()
-    return found or BookingPolicy(department=department)
+    if found is None:
+        return BookingPolicy(department=department)
+    found.department = department  # the caller's: not read again (``_check_contact``)
+    return found
 
 
 def is_short(policy: BookingPolicy, duration: dt.timedelta) -> bool:
@@ -234,10 +237,30 @@ def desk_resources(
     person trained for ``products`` is planned at it and not absent (``staffing.capacity``,
     ADR 0013); in other weeks by its weekly schedule (always, without one). Four queries
     without a published roster, seven with one, whatever the number of desks."""
-    busy = _busy(desks, start, end, now, exclude)
-    absences = DeskAbsence.objects.filter(desk__in=desks, start__lt=end, end__gt=start)
-    for desk_id, absent_from, absent_until in absences.values_list("desk_id", "start", "end"):
-        busy[desk_id].append((absent_from, absent_until))
+    calendar = desk_calendar(desks, start, end, products)
+    return with_busy(calendar, _busy(desks, start, end, now, exclude))
+
+
+@dataclass(frozen=True)
+class DeskCalendar:
+    """When each desk works (None: whenever the channel is open) and when it is absent: what
+    bookings do not change, so a booking reads it before the day's lock (``_free_desk``)."""
+
+    desks: tuple[int, ...]
+    available: dict[int, tuple[slotting.Span, ...] | None]
+    absent: dict[int, list[slotting.Span]]
+
+
+def desk_calendar(
+    desks: Sequence[Desk], start: dt.datetime, end: dt.datetime, products: Sequence[int] = ()
+) -> DeskCalendar:
+    """The part of ``desk_resources`` that bookings do not change: absences, weekly
+    schedules and the published roster from ``start`` to ``end``."""
+    absent: dict[int, list[slotting.Span]] = {d.pk: [] for d in desks}
+    if desks:
+        absences = DeskAbsence.objects.filter(desk__in=desks, start__lt=end, end__gt=start)
+        for desk_id, absent_from, absent_until in absences.values_list("desk_id", "start", "end"):
+            absent[desk_id].append((absent_from, absent_until))
     local = clock.BRUSSELS
     first, last = start.astimezone(local).date(), end.astimezone(local).date()
     scheduled = _scheduled(desks, first, last)
@@ -257,8 +280,20 @@ def desk_resources(
                 span for span in by_schedule if span[0].astimezone(local).date() not in roster_days
             )
             available[desk.pk] = kept + tuple(staffed.get(desk.pk, ()))
+    return DeskCalendar(desks=tuple(d.pk for d in desks), available=available, absent=absent)
+
+
+def with_busy(
+    calendar: DeskCalendar, busy: dict[int, list[slotting.Span]]
+) -> list[slotting.Resource]:
+    """The slot engine's resources: ``calendar`` with the desks' appointments (``busy``)."""
     return [
-        slotting.Resource(id=d.pk, available=available[d.pk], busy=tuple(busy[d.pk])) for d in desks
+        slotting.Resource(
+            id=pk,
+            available=calendar.available[pk],
+            busy=tuple(busy.get(pk, ())) + tuple(calendar.absent[pk]),
+        )
+        for pk in calendar.desks
     ]
 
 
@@ -479,7 +514,8 @@ def _book(
         raise DomainError(_("The booking is not valid."), fields=errors)
     now = clock.now()
     _not_past(start, now)
-    if _surely_taken([d.pk for d in _desks(request)], start, start + request.duration, now):
+    desks = _desks(request)
+    if _surely_taken([d.pk for d in desks], start, start + request.duration, now):
         raise _taken()  # a rush on a full time: answered before any lock or computation
     policy = policy_for(request.department)
     override = bool(override_reason) and actor is not None
@@ -497,7 +533,7 @@ def _book(
             with transaction.atomic():
                 if hold:
                     _check_holds(client, now)
-                desk_id = _free_desk(request, start, end, rules, opening, now)
+                desk_id = _free_desk(request, start, end, rules, opening, now, desks=desks)
                 appointment = Appointment.objects.create(
                     reference=reference,
                     token_hash=hash_token(token),
@@ -596,24 +632,50 @@ def _free_desk(
     opening: list[slotting.Span],
     now: dt.datetime,
     exclude: int | None = None,
+    desks: Sequence[Desk] | None = None,
 ) -> int:
     """Inside the booking's (or the move's) transaction: the desk that takes ``start`` to
     ``end``, after the day's lock, from the desks free then (the appointment being moved,
     ``exclude``, does not count against its new time). DomainError ``closed`` outside the
     opening hours, Conflict ``slot_taken`` when no desk is free. Clears the expired holds in
-    the way, which the exclusion constraint still counts."""
-    _lock_day(request.department.pk, start.astimezone(clock.BRUSSELS).date())
-    desks = _desks(request)
-    if _surely_taken([d.pk for d in desks], start, end, now, exclude):
-        raise _taken()  # the bookings before ours in the lock took every desk: no computation
-    resources = desk_resources(
-        desks,
-        start - rules.buffer,
-        end + rules.buffer,
-        now,
-        exclude,
-        products=[p.pk for p in request.products],
+    the way, which the exclusion constraint still counts.
+
+    Every booking of the department's day waits for the lock in turn, so what needs no lock
+    is read before it: the desks (``desks``, when the caller has them) and their calendar
+    (schedules, absences, roster), which bookings do not change. After it, one query reads
+    the appointments that decide: those in the way (busy, or a time every desk has: refused
+    at once) and the day's count per desk (the fill policy). A booking rush queues on this
+    lock: 200 citizens on 20 places (``bench/bench_rush.py``)."""
+    if desks is None:
+        desks = _desks(request)
+    window_start, window_end = start - rules.buffer, end + rules.buffer
+    calendar = desk_calendar(
+        desks, window_start, window_end, products=[p.pk for p in request.products]
     )
+    _lock_day(request.department.pk, start.astimezone(clock.BRUSSELS).date())
+    rows = _day_appointments(desks, start, window_start, window_end)
+    busy: dict[int, list[slotting.Span]] = {d.pk: [] for d in desks}
+    in_the_way: set[int] = set()
+    load: dict[int, int] = {}
+    expired_holds: set[int] = set()
+    for pk, desk_id, status, hold_expires_at, a_start, a_end, on_day in rows:
+        if on_day:
+            load[desk_id] = load.get(desk_id, 0) + 1
+        if not (a_start < window_end and a_end > window_start):
+            continue
+        expired = status == Status.HELD and hold_expires_at is not None and hold_expires_at < now
+        if expired:
+            if a_start < window_end and a_end > start:
+                expired_holds.add(desk_id)
+            continue
+        if pk == exclude:
+            continue
+        busy[desk_id].append((a_start, a_end))
+        if a_start < end and a_end > start:
+            in_the_way.add(desk_id)
+    if desks and len(in_the_way) >= len(desks):
+        raise _taken()  # the bookings before ours in the lock took every desk: no computation
+    resources = with_busy(calendar, busy)
     on_grid = {s.start: s for s in slotting.slots(opening, resources, request.duration, now, rules)}
     slot = on_grid.get(start)
     if slot is None:
@@ -624,25 +686,34 @@ def _free_desk(
                 fields={"start": [_("Choose a time from the list.")]},
             )
         raise _taken()
-    load = dict(
-        Appointment.objects.filter(
-            desk_id__in=slot.resource_ids,
-            status__in=ACTIVE_STATUSES,
-            start__date=start.date(),
-        )
-        .values("desk_id")
-        .annotate(n=Count("pk"))
-        .values_list("desk_id", "n")
-    )
     desk_id = slotting.choose_resource(slot.resource_ids, load)
-    Appointment.objects.filter(
-        desk_id=desk_id,
-        status=Status.HELD,
-        hold_expires_at__lt=now,
-        start__lt=end + rules.buffer,
-        end__gt=start,
-    ).delete()
+    if desk_id in expired_holds:
+        Appointment.objects.filter(
+            desk_id=desk_id,
+            status=Status.HELD,
+            hold_expires_at__lt=now,
+            start__lt=window_end,
+            end__gt=start,
+        ).delete()
     return desk_id
+
+
+def _day_appointments(
+    desks: Sequence[Desk], start: dt.datetime, window_start: dt.datetime, window_end: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """The active appointments (expired holds included) of ``desks`` that overlap the window
+    or start on the day of ``start`` (the fill policy's count), in one query:
+    ``(pk, desk_id, status, hold_expires_at, start, end, on_day)``."""
+    if not desks:
+        return []
+    on_day = Q(start__date=start.date())
+    return list(
+        Appointment.objects.filter(desk__in=desks, status__in=ACTIVE_STATUSES)
+        .filter(on_day | Q(start__lt=window_end, end__gt=window_start))
+        .annotate(on_day=ExpressionWrapper(on_day, output_field=BooleanField()))
+        .order_by()
+        .values_list("pk", "desk_id", "status", "hold_expires_at", "start", "end", "on_day")
+    )
 
 
 MANAGE_TOKEN_SALT = "onthaal.appointments.manage"  # noqa: S105 — a key salt, not a secret
