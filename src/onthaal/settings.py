@@ -186,6 +186,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # SQLITE_CONN_MAX_AGE: seconds a request thread keeps its SQLite connection (Django's
+    # CONN_MAX_AGE), default 600. Opening one per request re-reads the schema and re-runs the
+    # PRAGMAs each time; there is no server to hold connections for. 0: one per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("SQLITE_CONN_MAX_AGE", "600"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif os.environ.get("DB_POOL", "1") == "1":
     # A connection pool per app process (psycopg_pool): under ASGI a request must not pay for a
     # new PostgreSQL connection. DB_POOL_MAX caps the connections of one process.
