@@ -81,7 +81,11 @@ class MailItemDetailSerializer(MailItemSerializer):
 
 
 class MailPageSerializer(serializers.Serializer[Any]):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="The number of hits, counted up to 1,000.")
+    more = serializers.BooleanField(
+        help_text="More items match than ``count``: the results are then the newest first, "
+        "not ranked by relevance."
+    )
     offset = serializers.IntegerField()
     limit = serializers.IntegerField()
     results = MailItemSerializer(many=True)
@@ -286,6 +290,7 @@ class MailListView(APIView):
         return Response(
             {
                 "count": page.total,
+                "more": page.more,
                 "offset": page.offset,
                 "limit": page.limit,
                 "results": [item_data(i) for i in page.items],

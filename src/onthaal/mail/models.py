@@ -338,7 +338,11 @@ class MailItem(models.Model):
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="mail_item_inbox"),
             models.Index(fields=["handler", "status", "due_date"], name="mail_item_handler"),
-            models.Index(fields=["registered_at"], name="mail_item_registered"),
+            # Lists and searches with many hits, newest first: read in this order until a
+            # page is full (selectors.search_items).
+            models.Index(fields=["registered_at", "id"], name="mail_item_recent"),
+            # A search by register number across organisations (search.matches).
+            models.Index(fields=["register_number"], name="mail_item_number"),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, Q
+from django.db.models import BooleanField, FloatField
 from django.db.models.expressions import RawSQL
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -77,39 +77,55 @@ def _fts5_query(query: str) -> str:
     return " ".join('"{}"*'.format(w.replace('"', "")) for w in words(query))
 
 
-def matches(query: str) -> tuple[Q | RawSQL, RawSQL]:
-    """(the condition "the item matches ``query``", its rank: higher is better)."""
+# What a register number looks like to a reader (IN-2026-001653, uit-2026-45): only then is
+# it also matched as itself, so that an ordinary word never makes the query read the
+# register-number index as well as the text index.
+REGISTER_NUMBER = re.compile(r"^\s*(IN|UIT)-\d{4}-\d{1,9}\s*$", re.IGNORECASE)
+
+
+def matches(query: str) -> RawSQL:
+    """The condition "the item matches ``query``": all of its words (PostgreSQL: after
+    unaccent and Dutch stemming; SQLite: as the start of a word), or the register number."""
     if connection.vendor == "postgresql":
         text = " ".join(words(query))
         # The reader's words are bound parameters; the SQL text is constant.
-        # A register number (IN-2026-001653) is one token to the reader but several to the
-        # Dutch parser: it is also matched as itself.
-        condition = RawSQL(
-            "(mail_mailitem.search_vector @@ websearch_to_tsquery('onthaal_dutch', %s)"
-            " OR mail_mailitem.register_number = %s)",
-            [text, query.strip().upper()],
+        if REGISTER_NUMBER.match(query):
+            # A register number (IN-2026-001653) is one token to the reader but several to
+            # the Dutch parser: it is also matched as itself (index mail_item_number).
+            return RawSQL(
+                "(mail_mailitem.search_vector @@ websearch_to_tsquery('onthaal_dutch', %s)"
+                " OR mail_mailitem.register_number = %s)",
+                [text, query.strip().upper()],
+                output_field=BooleanField(),
+            )
+        return RawSQL(
+            "mail_mailitem.search_vector @@ websearch_to_tsquery('onthaal_dutch', %s)",
+            [text],
             output_field=BooleanField(),
         )
-        rank = RawSQL(
-            "ts_rank(mail_mailitem.search_vector, websearch_to_tsquery('onthaal_dutch', %s))",
-            [text],
-            output_field=FloatField(),
-        )
-        return condition, rank
-    fts = _fts5_query(query)
-    condition = RawSQL(
+    return RawSQL(
         "mail_mailitem.id IN (SELECT rowid FROM mail_search WHERE mail_search MATCH %s)",
-        [fts],
+        [_fts5_query(query)],
         output_field=BooleanField(),
     )
+
+
+def rank(query: str) -> RawSQL:
+    """How well an item matches ``query``: higher is better. Only for a few hundred rows at a
+    time (``selectors.RANK_AT_MOST``): it reads each row's text vector."""
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            "ts_rank(mail_mailitem.search_vector, websearch_to_tsquery('onthaal_dutch', %s))",
+            [" ".join(words(query))],
+            output_field=FloatField(),
+        )
     # bm25 is lower for better matches.
-    rank = RawSQL(
+    return RawSQL(
         "(SELECT -bm25(mail_search) FROM mail_search"
         " WHERE mail_search MATCH %s AND rowid = mail_mailitem.id)",
-        [fts],
+        [_fts5_query(query)],
         output_field=FloatField(),
     )
-    return condition, rank
 
 
 REINDEX_ALL_SQL = """
