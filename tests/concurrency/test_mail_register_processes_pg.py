@@ -153,7 +153,7 @@ def test_two_app_processes_registering_800_items_through_the_api_get_gapless_num
     lock = threading.Lock()
     double = threading.Barrier(2)
 
-    def send(port: int, n: int, i: int, idempotency: str = "") -> None:
+    def send(port: int, n: int, i: int, idempotency: str = "", sender: int | None = None) -> None:
         fields = {
             "direction": Direction.IN if (n + i) % 2 == 0 else Direction.OUT,
             "department": str(department.pk),
@@ -162,7 +162,7 @@ def test_two_app_processes_registering_800_items_through_the_api_get_gapless_num
         }
         status, body = _post(port, key, fields, idempotency)
         with lock:
-            answers.append((n, status, body))
+            answers.append((n if sender is None else sender, status, body))
 
     def work(n: int) -> None:
         port = ports[n % 2]  # threads 0, 2, 4, ... on the first process, 1, 3, ... on the other
@@ -174,7 +174,7 @@ def test_two_app_processes_registering_800_items_through_the_api_get_gapless_num
             if (n, i) == (4, 25):
                 # Once more, thread 3's registration, its key and all: a double click.
                 double.wait(timeout=120)
-                send(port, 3, 25, idempotency="double-click")
+                send(port, 3, 25, idempotency="double-click", sender=4)
             send(port, n, i)
 
     assert run_at_once(THREADS, work) == []
