@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("mail", "0004_retention")]
+    dependencies = [("mail", "0005_destruction_per_organisation")]
 
     operations = [
         migrations.AddIndex(
