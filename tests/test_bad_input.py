@@ -150,6 +150,7 @@ def _client_for(staffed: dict[str, Any], username: str, url: str) -> Client:
 STAFF_PAGES = [
     ("onthaal", "/kiosk/administratief-centrum/"),
     ("onthaal", "/staff/reception/administratief-centrum/"),
+    ("onthaal", "/staff/contacts/administratief-centrum/phone/"),
     ("teamlead", "/staff/lead/administratief-centrum/"),
     ("balie", "/staff/desk/"),
     ("balie", "/staff/desk/{balie1}/"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onthaal.catalogue.models import Product
 from onthaal.core import clock
+from onthaal.core.numbers import natural
 from onthaal.organisation.models import Department, Location
 from onthaal.reporting.models import Channel
 
@@ -151,6 +152,26 @@ class PhoneContactForm(forms.Form):
         product = self.fields["product"]
         assert isinstance(product, forms.ModelChoiceField)
         product.queryset = Product.objects.filter(department__in=departments).order_by("slug")
+
+    def _ascii(self, name: str) -> Any:
+        """The cleaned value, when the posted text was ASCII digits: ``int()`` also reads
+        full-width digits, which no form of Onthaal takes (``core.numbers``)."""
+        raw = self.data.get(name, "")
+        if raw not in ("", None) and natural(raw) is None:
+            # Django's own message (its catalogue translates it).
+            raise forms.ValidationError(
+                forms.IntegerField.default_error_messages["invalid"], code="invalid"
+            )
+        return self.cleaned_data.get(name)
+
+    def clean_department(self) -> Any:
+        return self._ascii("department")
+
+    def clean_product(self) -> Any:
+        return self._ascii("product")
+
+    def clean_minutes(self) -> Any:
+        return self._ascii("minutes")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
