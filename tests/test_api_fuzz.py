@@ -174,6 +174,33 @@ def _journeys(calls: Calls, ops: dict[str, Any], z: dict[str, Any], token: Calla
         media_type="application/json",
         body={"token": secret},
     )
+    # Reception books for a caller, moves and cancels it: staff, without the citizen's token.
+    caller = call(
+        "POST /api/v1/appointments/",
+        "onthaal",
+        media_type="application/json",
+        body={
+            "product": [product.slug],
+            "location": z["ac"].slug,
+            "start": starts[1],
+            "name": "Jan Peeters",
+            "phone": "0470123456",
+        },
+    ).json()["appointment"]["reference"]
+    call(
+        "POST /api/v1/appointments/{reference}/move/",
+        "onthaal",
+        path_parameters={"reference": caller},
+        media_type="application/json",
+        body={"start": starts[0]},
+    )
+    call(
+        "POST /api/v1/appointments/{reference}/cancel/",
+        "onthaal",
+        path_parameters={"reference": caller},
+        media_type="application/json",
+        body={},
+    )
 
     # Tickets: issue three, call, recall, start, finish; call, no-show; hand one over.
     def issue() -> int:

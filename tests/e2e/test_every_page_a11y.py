@@ -68,6 +68,7 @@ EXCLUDED: dict[str, str] = {
     "api-appointment": _API,
     "api-appointment-cancel": _API,
     "api-appointment-reschedule": _API,
+    "api-appointment-move": _API,
     "api-mail": _API,
     "api-mail-item": _API,
     "api-mail-document": _API,

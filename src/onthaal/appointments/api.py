@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,10 +20,10 @@ from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer, error_body
 from onthaal.api.fields import AwareDateTimeField
 from onthaal.appointments import limits, notify, proof, services
-from onthaal.appointments.models import Appointment, BookingChannel
+from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Product
 from onthaal.core import client, clock
-from onthaal.core.errors import Conflict, DomainError
+from onthaal.core.errors import AccessDenied, Conflict, DomainError, NotFound
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
 
@@ -320,18 +320,118 @@ class AppointmentDetailView(APIView):
         return Response(AppointmentSerializer(appointment).data)
 
 
+class CancelBody(serializers.Serializer[Any]):
+    token = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text=(
+            "The citizen's manage token. Staff who book for callers (authenticated) leave it "
+            "out: they may cancel the appointments of the departments they book for."
+        ),
+    )
+
+
+class StaffMove(serializers.Serializer[Any]):
+    start = AwareDateTimeField(help_text="The new time: ISO 8601 with offset.")
+
+
+def _for_staff(request: Request, reference: str) -> Appointment:
+    """The appointment ``reference`` for a staff member who books for callers in its
+    department (``appointments.book``), as reception moves and cancels it in the pages.
+    Without that capability anywhere: 403. With it, but not for the appointment's department
+    (an OCMW social-service appointment, for municipality staff): 404, as for an unknown
+    reference, so nothing tells that it exists. Both refusals are audited."""
+    reference = (reference or "").upper()[:12]
+    access.require(
+        request.user,
+        "appointments.book",
+        object_type="appointments.appointment",
+        object_id=reference,
+    )
+    found = (
+        Appointment.objects.select_related("location", "department", "desk")
+        .filter(reference=reference)
+        .exclude(status=Status.HELD)
+        .first()
+    )
+    missing = NotFound(_("There is no appointment with this reference."))
+    if found is None:
+        raise missing
+    try:
+        access.require(
+            request.user,
+            "appointments.book",
+            found.department,
+            object_type="appointments.appointment",
+            object_id=str(found.pk),
+        )
+    except AccessDenied:
+        raise missing from None
+    return found
+
+
 class AppointmentCancelView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=TokenQuery,
-        responses={200: AppointmentSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        request=CancelBody,
+        responses={
+            200: AppointmentSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
     )
     def post(self, request: Request, reference: str) -> Response:
-        """Cancel an appointment with its manage token."""
-        appointment = services.cancel(appointment=_by_token(request, reference, body=True))
+        """Cancel an appointment: the citizen with its manage token, or staff who book for
+        callers without a token (for the departments they book for; audited as them). The
+        citizen is told by their contact channel, if they gave one."""
+        source: Any = request.data
+        token = source.get("token") if hasattr(source, "get") else None
+        if not token and request.user.is_authenticated:
+            appointment = services.cancel(
+                appointment=_for_staff(request, reference), actor=request.user
+            )
+        else:
+            appointment = services.cancel(appointment=_by_token(request, reference, body=True))
         notify.cancellation(appointment)
         return Response(AppointmentSerializer(appointment).data)
+
+
+class AppointmentMoveView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=StaffMove,
+        responses={
+            200: AppointmentSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Move an appointment for a caller (staff who book for callers, for the departments
+        they book for; audited as them). It keeps its reference and the citizen's manage link;
+        the citizen gets the new time with that link, if they gave a contact. 409 with
+        ``next_slots_url`` when the time is taken."""
+        appointment = _for_staff(request, reference)
+        body = StaffMove(data=request.data)
+        body.is_valid(raise_exception=True)
+        sequence = appointment.sequence
+        start = body.validated_data["start"]
+        try:
+            moved = services.reschedule(appointment=appointment, start=start, actor=request.user)
+        except Conflict as error:
+            if error.code != "slot_taken":
+                raise
+            return _conflict_with_next(error, services.request_of(appointment), start)
+        if moved.sequence != sequence:  # not the same time again
+            token = services.token_of(moved)
+            notify.change(moved, manage_url(request, moved, token) if token else "")
+        return Response(AppointmentSerializer(moved).data)
 
 
 class AppointmentRescheduleView(APIView):

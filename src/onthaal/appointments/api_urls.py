@@ -20,6 +20,11 @@ urlpatterns = [
         name="api-appointment-cancel",
     ),
     path(
+        "appointments/<str:reference>/move/",
+        api.AppointmentMoveView.as_view(),
+        name="api-appointment-move",
+    ),
+    path(
         "appointments/<str:reference>/reschedule/",
         api.AppointmentRescheduleView.as_view(),
         name="api-appointment-reschedule",
