@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onthaal.accounts import access
 from onthaal.accounts.admin_site import ADMIN_CAPABILITIES
+from onthaal.accounts.models import Role
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,9 @@ def staff_shell(request: HttpRequest) -> dict[str, Any]:
             "name": user.get_full_name() or user.get_username(),
             "roles": describe(user),
             "navigation": navigation(user, request.path),
+            # The API documentation is for who sets up integrations (API tokens are issued
+            # in the admin): administrators. A receptionist or an auditor has no use for it.
+            "api_docs": Role.ADMIN in access.roles(user),
         }
     }
 

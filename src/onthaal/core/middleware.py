@@ -111,7 +111,19 @@ def invalid_input_response(request: HttpRequest, error: Any) -> HttpResponse:
     back = request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
         back = ""
-    return render(request, "core/invalid_input.html", {"fields": fields, "back": back}, status=400)
+    # A device's page (kiosk, screen, enrolment) answers in the device's own frame: no
+    # citizens' menu and no staff link on a kiosk in the waiting room.
+    device = request.path.startswith(DEVICE_PATHS)
+    context = {
+        "fields": fields,
+        "back": back,
+        "base_template": "devices/base.html" if device else "base.html",
+    }
+    return render(request, "core/invalid_input.html", context, status=400)
+
+
+# The paths of the pages that run on a device (kiosk, waiting-room screen, its enrolment).
+DEVICE_PATHS = ("/kiosk/", "/screen/", "/device/")
 
 
 class ContentSecurityPolicyMiddleware:

@@ -103,3 +103,20 @@ def test_the_e_loket_is_in_the_menu_of_who_handles_requests(demo):
         if "eloket" in {link.key for link in shell.navigation(user)}
     }
     assert with_eloket == {"balie", "mw", "teamlead"}
+
+
+def test_the_api_documentation_is_linked_for_administrators_only(demo, client):
+    """Who sets up integrations (API tokens are issued in the admin) finds the API
+    documentation in the footer; on the auditor's register and the receptionist's pages it is
+    noise."""
+    users = get_user_model().objects
+    for username, page, linked in [
+        ("auditor", reverse("audit:search"), False),
+        ("onthaal", reverse("accounts:start"), False),
+        ("admin", reverse("accounts:start"), True),
+    ]:
+        client.force_login(users.get(username=username))
+        response = client.get(page)
+        assert response.status_code == 200
+        footer = response.content.decode().split('class="site-footer"', 1)[1]
+        assert (reverse("swagger-ui") in footer) is linked, username

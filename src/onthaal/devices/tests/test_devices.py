@@ -217,3 +217,17 @@ def test_the_command_registers_enrols_lists_and_revokes(zonnedoorn):
     listing = io.StringIO()
     call_command("device", "list", stdout=listing)
     assert "kiosk-sh-1\tkiosk\tsociaal-huis\trevoked" in listing.getvalue()
+
+
+def test_a_bad_parameter_on_the_kiosk_answers_in_the_kiosks_own_frame(client, zonnedoorn):
+    """A 400 on the kiosk (a parameter it could not read) is the kiosk's page: no citizens'
+    menu, no staff link, no way out of the kiosk."""
+    enrolled(client, zonnedoorn["ac"], name="kiosk-ac-1")
+    response = client.post(kiosk_url(), {"queue": "not-a-number", "submission": "a" * 32})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "queue" in html
+    assert 'class="device' in html
+    assert reverse("appointments:start") not in html  # the citizens' menu
+    assert not any(text in html for text in STAFF_TEXTS)
+    assert not Ticket.objects.exists()
