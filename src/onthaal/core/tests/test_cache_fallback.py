@@ -138,9 +138,9 @@ def _redis_answers() -> bool:
 def test_a_proof_spent_while_redis_was_down_is_not_good_again_once_it_is_back(
     client, zonnedoorn, settings, caplog
 ):
-    """Redis at 127.0.0.1:6379 (CI has it; see the README for running the suite without)."""
+    """Redis at 127.0.0.1:6379 (make test needs it, as the README says)."""
     if not _redis_answers():
-        pytest.skip(f"needs Redis at {REDIS_URL}")
+        pytest.fail(f"needs Redis at {REDIS_URL} (make test needs it; see the README)")
     caplog.set_level(logging.WARNING, logger="onthaal.core.cache")
     shared_cache.health.reset()
     prefix = f"test-{uuid.uuid4().hex}"
@@ -167,7 +167,7 @@ def test_clearing_the_cache_leaves_the_keys_of_other_installs_in_redis(db):
     """The Redis server is shared: clearing one install's cache (as every test does) deletes
     its own keys, those under its prefix, and no other install's."""
     if not _redis_answers():
-        pytest.skip(f"needs Redis at {REDIS_URL}")
+        pytest.fail(f"needs Redis at {REDIS_URL} (make test needs it; see the README)")
     import redis
 
     shared_cache.health.reset()
@@ -199,7 +199,7 @@ def test_requests_in_contexts_of_their_own_share_one_redis_connection(settings):
     new cache backend: 20 such requests, one after the other, use one pooled connection to
     Redis, not one each."""
     if not _redis_answers():
-        pytest.skip(f"needs Redis at {REDIS_URL}")
+        pytest.fail(f"needs Redis at {REDIS_URL} (make test needs it; see the README)")
     import contextvars
 
     from django.core.cache import caches
