@@ -30,6 +30,46 @@ def hours_data(location: Location, start: dt.date, end: dt.date) -> compute.Hour
     )
 
 
+def hours_data_changed(
+    location: Location,
+    start: dt.date,
+    end: dt.date,
+    *,
+    rule: OpeningRule | None = None,
+    exception: OpeningException | None = None,
+    deleted: bool = False,
+) -> compute.HoursData:
+    """``hours_data`` as it would be with ``rule`` or ``exception`` saved (it takes the place of
+    the stored row with its pk, if any) or, with ``deleted``, removed: what a change to the
+    opening hours would do, read before it is made. Two queries."""
+    rules = [
+        r.as_rule()
+        for r in OpeningRule.objects.filter(location=location, valid_from__lte=end).exclude(
+            valid_until__lt=start
+        )
+        if rule is None or rule.pk is None or r.pk != rule.pk
+    ]
+    if rule is not None and not deleted and rule.location_id == location.pk:
+        rules.append(rule.as_rule())
+    exceptions = [
+        e.as_exception()
+        for e in OpeningException.objects.filter(location=location, date__range=(start, end))
+        if exception is None or exception.pk is None or e.pk != exception.pk
+    ]
+    if (
+        exception is not None
+        and not deleted
+        and exception.location_id == location.pk
+        and start <= exception.date <= end
+    ):
+        exceptions.append(exception.as_exception())
+    return compute.HoursData(
+        rules=tuple(rules),
+        exceptions=tuple(exceptions),
+        holidays=public_holidays(start, end, (get_language() or "nl")[:2]),
+    )
+
+
 def hours_data_for(
     locations: Iterable[Location], start: dt.date, end: dt.date
 ) -> dict[int, compute.HoursData]:

@@ -96,9 +96,19 @@ class _Needs:
     """What ``needed`` reads once per location and period (the opening hours, the desks and
     their schedules), then per department on demand."""
 
-    def __init__(self, location: Location, first: dt.date, last: dt.date) -> None:
+    def __init__(
+        self,
+        location: Location,
+        first: dt.date,
+        last: dt.date,
+        data: compute.HoursData | None = None,
+        advice: dict[int, dict[tuple[int, int], int]] | None = None,
+    ) -> None:
+        """``data``: other opening hours than the stored ones (a change not saved yet);
+        ``advice``: the reporting advice per department read before, shared."""
         self.location, self.first, self.last = location, first, last
-        self.data = hours_data(location, first, last)
+        self.data = hours_data(location, first, last) if data is None else data
+        self.advice = {} if advice is None else advice
         self.desks = primary_desks(location)
         self.schedules: dict[int, list[DeskSchedule]] = {}
         for row in DeskSchedule.objects.filter(desk__location=location):
@@ -107,7 +117,9 @@ class _Needs:
     def of(self, department: Department) -> tuple[dict[cov.Key, int], bool]:
         """The department's needs, and whether they come from the advice."""
         out: dict[cov.Key, int] = {}
-        advised = _advice(self.location, department, self.first)
+        if department.pk not in self.advice:
+            self.advice[department.pk] = _advice(self.location, department, self.first)
+        advised = self.advice[department.pk]
         days = compute.schedule(
             self.data,
             self.first,
@@ -304,6 +316,20 @@ class Base:
             source=self.source(pks),
             rosters=self.rosters,
         )
+
+    def need_with(
+        self, data: compute.HoursData, department_ids: Iterable[int]
+    ) -> dict[cov.Key, int]:
+        """What would be needed with the opening hours ``data`` instead of the stored ones
+        (the reporting advice read once for both)."""
+        self.need(department_ids)  # the advice, read once
+        other = _Needs(self.location, self.first, self.last, data=data, advice=self._needs.advice)
+        wanted = set(department_ids)
+        out: dict[cov.Key, int] = {}
+        for department in self.departments:
+            if department.pk in wanted:
+                out.update(other.of(department)[0])
+        return out
 
     def opened(self, user_id: int, away: Sequence[Span]) -> list[cov.Cell]:
         """The gaps that ``user_id`` being away in ``away`` would open (cells of this
