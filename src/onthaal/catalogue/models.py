@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+# A quick-counter product (snelbalie) is served within this many minutes unless its own
+# target says otherwise. At most 20: the figures read the share within target from the
+# service-time histograms, exact at every whole minute up to 20 (``reporting.histogram``).
+QUICK_TARGET_MINUTES = 5
+QUICK_TARGET_MAX = 20
 
 
 class Channel(models.TextChoices):
@@ -65,6 +72,15 @@ class Product(models.Model):
         return [line.strip() for line in self.required_documents.splitlines() if line.strip()]
 
 
+def quick_targets() -> dict[int, int]:
+    """The quick-counter products (offered on the quick-counter channel) and their target
+    service time in minutes: their own, or ``QUICK_TARGET_MINUTES``."""
+    rows = ProductChannel.objects.filter(channel=Channel.QUICK_COUNTER).values_list(
+        "product_id", "target_minutes"
+    )
+    return {product_id: target or QUICK_TARGET_MINUTES for product_id, target in rows}
+
+
 class ProductChannel(models.Model):
     """A channel a product is offered on, with its duration on that channel."""
 
@@ -73,6 +89,14 @@ class ProductChannel(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=10)
+    # Only on the quick counter: the service time to stay within (the figures count the
+    # share of visits served within it). Empty: QUICK_TARGET_MINUTES.
+    target_minutes = models.PositiveSmallIntegerField(
+        _("target (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Quick counter only: the service time to stay within. Empty: 5 minutes."),
+    )
 
     class Meta:
         verbose_name = _("channel")
@@ -87,7 +111,28 @@ class ProductChannel(models.Model):
                 condition=models.Q(duration_minutes__gte=1, duration_minutes__lte=480),
                 name="product_channel_duration_range",
             ),
+            models.CheckConstraint(
+                condition=models.Q(target_minutes__isnull=True)
+                | models.Q(
+                    channel=Channel.QUICK_COUNTER,
+                    target_minutes__gte=1,
+                    target_minutes__lte=QUICK_TARGET_MAX,
+                ),
+                name="product_channel_quick_target",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.product} — {self.get_channel_display()} ({self.duration_minutes} min)"
+
+    def clean(self) -> None:
+        if self.target_minutes is None:
+            return
+        if self.channel != Channel.QUICK_COUNTER:
+            raise ValidationError(
+                {"target_minutes": _("A target is only set for the quick counter.")}
+            )
+        if not 1 <= self.target_minutes <= QUICK_TARGET_MAX:
+            raise ValidationError(
+                {"target_minutes": _("Between 1 and %(max)s minutes.") % {"max": QUICK_TARGET_MAX}}
+            )

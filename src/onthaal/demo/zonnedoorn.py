@@ -34,6 +34,10 @@ A, W, Q, E, P = (
     Channel.PHONE,
 )
 
+# The quick-counter products (channel Q: identity card and passport pick-ups, the extracts,
+# refuse bags) are served within 5 minutes; refuse bags have a target of their own.
+QUICK_TARGETS = {"huisvuilzakken": 3}
+
 # (department, slug, nl, fr, en, {channel: minutes}, documents, price, IPDC concept id)
 PRODUCTS: list[tuple[str, str, str, str, str, dict[str, int], list[str], str, str]] = [
     (
@@ -340,7 +344,12 @@ def load() -> bool:
             ipdc_concept_id=ipdc,
         )
         ProductChannel.objects.bulk_create(
-            ProductChannel(product=product, channel=channel, duration_minutes=minutes)
+            ProductChannel(
+                product=product,
+                channel=channel,
+                duration_minutes=minutes,
+                target_minutes=QUICK_TARGETS.get(slug) if channel == Q else None,
+            )
             for channel, minutes in channels.items()
         )
 

@@ -32,6 +32,7 @@ from onthaal.core.errors import AccessDenied, Conflict, DomainError
 from onthaal.core.ratelimit import TooMany, hit
 from onthaal.eloket.models import Delivery, Request, Status
 from onthaal.organisation.models import Desk, Location
+from onthaal.queue import selectors as queue_selectors
 from onthaal.queue.models import Queue, Source, Ticket
 from onthaal.queue.models import Status as TicketStatus
 
@@ -50,12 +51,7 @@ def not_found_text() -> str:
 
 def quick_queue(location: Location) -> Queue | None:
     """The location's quick-counter queue: an active queue served by a quick-counter desk."""
-    return (
-        Queue.objects.filter(location=location, active=True, desks__kind=Desk.Kind.QUICK)
-        .order_by("prefix")
-        .distinct()
-        .first()
-    )
+    return queue_selectors.quick_queue(location)
 
 
 def _for_pickup(found: Request) -> bool:
@@ -136,7 +132,7 @@ def issue_pickup_ticket(
             ticket = queue_services.issue_ticket(
                 location=location,
                 queue=queue,
-                source=Source.KIOSK,
+                source=Source.QUICK_COUNTER,
                 actor=actor,
                 products=[found.product] if found.product_id in offered else [],
                 check_hours=False,

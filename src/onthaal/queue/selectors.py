@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from onthaal.accounts import access
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
-from onthaal.catalogue.models import Product
+from onthaal.catalogue.models import QUICK_TARGET_MINUTES, Product, quick_targets
 from onthaal.core import clock
 from onthaal.core.sql import is_key, split
 from onthaal.hours.selectors import closures
@@ -287,47 +287,120 @@ class QueueDay:
     average_wait_minutes: int | None  # from taking the ticket to being called
     average_service_minutes: int | None
     served_last_hour: int
-    quick_served: int  # of which at the quick counter (source quick_counter)
+    quick_served: int  # of which at the quick counter (source quick_counter, or a quick desk)
+    quick_within: int = 0  # ... served within their product's target
+    quick_service_seconds: float = 0.0  # ... their service time, summed
+
+
+@dataclass(frozen=True)
+class QuickDay:
+    """The quick counter's day so far over some queues: visits served there, their average
+    service time and how many were served within their product's target."""
+
+    served: int
+    within: int
+    average_service_minutes: int | None
+
+    @property
+    def share_within(self) -> int | None:
+        return round(100 * self.within / self.served) if self.served else None
+
+
+def quick_day(days: list[QueueDay]) -> QuickDay:
+    served = sum(d.quick_served for d in days)
+    seconds = sum(d.quick_service_seconds for d in days)
+    return QuickDay(
+        served=served,
+        within=sum(d.quick_within for d in days),
+        average_service_minutes=round(seconds / served / 60) if served else None,
+    )
+
+
+def quick_queue(location: Location) -> Queue | None:
+    """The location's quick-counter queue (snelbalie): an active queue served by a desk of
+    kind quick counter. Its tickets carry the source ``quick_counter``."""
+    return (
+        Queue.objects.filter(location=location, active=True, desks__kind=Desk.Kind.QUICK)
+        .order_by("prefix")
+        .distinct()
+        .first()
+    )
+
+
+def is_quick_counter(queue: Queue) -> bool:
+    """Whether ``queue`` is served by a quick-counter desk (uses prefetched desks)."""
+    return any(d.kind == Desk.Kind.QUICK for d in queue.desks.all())
 
 
 def _minutes(seconds: list[float]) -> int | None:
     return round(sum(seconds) / len(seconds) / 60) if seconds else None
 
 
+def _quick_targets(ticket_ids: list[int]) -> dict[int, int]:
+    """Per ticket, the target service time (minutes) of its main product (the lowest id it
+    was issued for, as the figures count it), or the default for none."""
+    if not ticket_ids:
+        return {}
+    main: dict[int, int] = {}
+    through = Ticket.products.through.objects.filter(ticket_id__in=ticket_ids)
+    for ticket_id, product_id in through.values_list("ticket_id", "product_id"):
+        main[ticket_id] = min(product_id, main.get(ticket_id, product_id))
+    targets = quick_targets() if main else {}
+    return {pk: targets.get(main.get(pk, 0), QUICK_TARGET_MINUTES) for pk in ticket_ids}
+
+
 def queue_days(location: Location, queue_ids: list[int] | None = None) -> list[QueueDay]:
     """Per queue of ``location`` (of ``queue_ids``, when given): the live figures and today's
-    averages (one query more)."""
+    averages (one query more; two more when the quick counter served someone). A visit at the
+    quick counter is one whose ticket has the source ``quick_counter`` or that a quick-counter
+    desk served, as the figures count it (``reporting.facts.ticket_channel``)."""
     now = clock.now()
     figures = queue_figures(location, queue_ids)
-    rows = Ticket.objects.filter(
-        location=location,
-        service_day=clock.today(),
-        called_at__isnull=False,
-        queue_id__in=[f.queue.pk for f in figures],
-    ).values_list(
-        "queue_id", "status", "source", "issued_at", "called_at", "started_at", "finished_at"
+    rows = list(
+        Ticket.objects.filter(
+            location=location,
+            service_day=clock.today(),
+            called_at__isnull=False,
+            queue_id__in=[f.queue.pk for f in figures],
+        ).values_list(
+            "pk",
+            "queue_id",
+            "status",
+            "source",
+            "desk__kind",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+        )
     )
     waits: dict[int, list[float]] = {}
     services_: dict[int, list[float]] = {}
     last_hour: dict[int, int] = {}
-    quick: dict[int, int] = {}
-    for queue_id, status, source, issued, called, started, finished in rows:
+    quick: dict[int, list[tuple[int, float]]] = {}
+    for pk, queue_id, status, source, desk_kind, issued, called, started, finished in rows:
         if called is not None:
             waits.setdefault(queue_id, []).append((called - issued).total_seconds())
         if status != Status.DONE or started is None or finished is None:
             continue
-        services_.setdefault(queue_id, []).append((finished - started).total_seconds())
+        seconds = (finished - started).total_seconds()
+        services_.setdefault(queue_id, []).append(seconds)
         if now - finished <= dt.timedelta(hours=1):
             last_hour[queue_id] = last_hour.get(queue_id, 0) + 1
-        if source == Source.QUICK_COUNTER:
-            quick[queue_id] = quick.get(queue_id, 0) + 1
+        if source == Source.QUICK_COUNTER or desk_kind == Desk.Kind.QUICK:
+            quick.setdefault(queue_id, []).append((pk, seconds))
+    targets = _quick_targets([pk for served in quick.values() for pk, _ in served])
     return [
         QueueDay(
             figures=f,
             average_wait_minutes=_minutes(waits.get(f.queue.pk, [])),
             average_service_minutes=_minutes(services_.get(f.queue.pk, [])),
             served_last_hour=last_hour.get(f.queue.pk, 0),
-            quick_served=quick.get(f.queue.pk, 0),
+            quick_served=len(quick.get(f.queue.pk, [])),
+            quick_within=sum(
+                1 for pk, seconds in quick.get(f.queue.pk, []) if seconds <= targets[pk] * 60
+            ),
+            quick_service_seconds=sum(seconds for _, seconds in quick.get(f.queue.pk, [])),
         )
         for f in figures
     ]

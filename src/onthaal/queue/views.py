@@ -131,8 +131,25 @@ def _kiosk_queues(location: Location) -> list[Queue]:
     return list(
         Queue.objects.filter(location=location, active=True)
         .select_related("department")
-        .prefetch_related("products")
+        .prefetch_related("products", "desks")
     )
+
+
+def _quick_queue(queues: list[Queue]) -> Queue | None:
+    """The quick-counter queue (snelbalie) among the kiosk's queues (``selectors.quick_queue``)."""
+    return next((q for q in queues if selectors.is_quick_counter(q)), None)
+
+
+def _kiosk_route(queues: list[Queue], queue: Queue, product: Product | None) -> tuple[Queue, str]:
+    """Where a kiosk ticket goes, and its source: a product the quick counter serves goes to
+    the quick-counter queue, whichever queue it was touched under; a ticket of the
+    quick-counter queue has the source ``quick_counter`` (the figures count it apart)."""
+    quick = _quick_queue(queues)
+    if quick is None:
+        return queue, Source.KIOSK
+    if product is not None and any(p.pk == product.pk for p in quick.products.all()):
+        queue = quick
+    return queue, Source.QUICK_COUNTER if queue.pk == quick.pk else Source.KIOSK
 
 
 def _has_quick_counter(location: Location) -> bool:
@@ -189,15 +206,16 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
                 params.pk(request.POST, "product"),
             )
             queue = next((q for q in queues if q.pk == queue_id), None)
-            product = Product.objects.filter(pk=product_id or 0)
+            product = Product.objects.filter(pk=product_id or 0).first()
             if queue is None:
                 message = _("Choose what you come for.")
                 raise DomainError(message, fields={"queue": [message]})
+            queue, source = _kiosk_route(queues, queue, product)
             ticket = services.issue_ticket(
                 location=location,
                 queue=queue,
-                products=list(product[:1]),
-                source=Source.KIOSK,
+                products=[product] if product is not None else [],
+                source=source,
                 actor=device.actor,
                 submission_key=key,
             )
@@ -206,12 +224,17 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
         return _kiosk_issued(request, location, ticket)
     hours = services.walk_in_hours(location)
     walk_in = {q.pk: services.walk_in_status(location, q, hours) for q in queues}
+    # What the quick counter serves is offered there only: each product once on the kiosk.
+    quick = _quick_queue(queues)
+    at_quick = {p.pk for p in quick.products.all()} if quick is not None else set()
     choices = [
         {
             "queue": q,
             "open": walk_in[q.pk][0],
             "opens": walk_in[q.pk][1],
-            "products": [p for p in q.products.all() if p.active],
+            "products": [
+                p for p in q.products.all() if p.active and (q is quick or p.pk not in at_quick)
+            ],
             # Each form's key of its submission: a form sent again issues no second ticket.
             "submission": uuid.uuid4().hex,
         }
@@ -602,17 +625,23 @@ def reception(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             action = request.POST.get("action", "issue")
             if action == "issue":
-                queue = Queue.objects.filter(
-                    pk=params.pk(request.POST, "queue") or 0, location=location
-                ).first()
+                queue = (
+                    Queue.objects.filter(
+                        pk=params.pk(request.POST, "queue") or 0, location=location
+                    )
+                    .prefetch_related("desks")
+                    .first()
+                )
                 if queue is None:
                     raise DomainError(
                         _("Choose a queue."), fields={"queue": [_("Choose a queue.")]}
                     )
+                # A ticket for the quick counter counts as the quick counter's in the figures.
+                quick = selectors.is_quick_counter(queue)
                 issued = services.issue_ticket(
                     location=location,
                     queue=queue,
-                    source=Source.RECEPTION,
+                    source=Source.QUICK_COUNTER if quick else Source.RECEPTION,
                     priority=params.flag(request.POST, "priority"),
                     actor=request.user,
                     check_hours=False,
@@ -703,9 +732,11 @@ def lead(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as error:
             _fail(request, error)
         return redirect("queue:lead", slug=slug)
+    days = selectors.queue_days(location, queue_ids)
     context = {
         "location": location,
-        "days": selectors.queue_days(location, queue_ids),
+        "days": days,
+        "quick": selectors.quick_day(days),
         "announcements": Announcement.objects.filter(location=location).order_by("pk"),
         "desks": selectors.desk_sessions(location, queue_ids),
         "waiting": Ticket.objects.filter(

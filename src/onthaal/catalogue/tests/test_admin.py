@@ -1,10 +1,18 @@
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from onthaal.accounts.models import Role
 from onthaal.accounts.tests.factories import DepartmentFactory, staff
 from onthaal.audit.models import Action, AuditEvent
-from onthaal.catalogue.models import Product
+from onthaal.catalogue.models import (
+    QUICK_TARGET_MAX,
+    QUICK_TARGET_MINUTES,
+    Channel,
+    Product,
+    ProductChannel,
+    quick_targets,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +89,45 @@ def test_admin_change_records_changed_fields(client):
     assert "name_nl" in str(event.details["changed"]) or "Name (Dutch)" in str(
         event.details["changed"]
     )
+
+
+def test_a_product_is_marked_quick_in_the_admin_with_its_target(client):
+    """A product is served at the quick counter when it has that channel; its target is the
+    service time to stay within (empty: the default 5 minutes, ``quick_targets``)."""
+    own = DepartmentFactory()
+    client.force_login(staff(Role.TEAM_LEAD, own))
+    data = _form(own, "uittreksel", "Uittreksel")
+    data["channels-0-channel"] = "quick_counter"
+    data["channels-0-duration_minutes"] = "5"
+    data["channels-0-target_minutes"] = "3"
+    response = client.post(reverse("admin:catalogue_product_add"), data)
+    assert response.status_code == 302
+    quick = Product.objects.get(slug="uittreksel")
+    other = _product(own, "ander")
+    ProductChannel.objects.create(product=other, channel=Channel.QUICK_COUNTER)
+    _product(own, "traag")
+    assert quick_targets() == {quick.pk: 3, other.pk: QUICK_TARGET_MINUTES}
+
+    listing = client.get(reverse("admin:catalogue_product_changelist"), {"quick": "1"})
+    assert sorted(p.slug for p in listing.context["cl"].queryset) == ["ander", "uittreksel"]
+    slow = client.get(reverse("admin:catalogue_product_changelist"), {"quick": "0"})
+    assert [p.slug for p in slow.context["cl"].queryset] == ["traag"]
+
+
+def test_a_target_is_only_for_the_quick_counter_and_at_most_20_minutes(client):
+    own = DepartmentFactory()
+    client.force_login(staff(Role.TEAM_LEAD, own))
+    for channel, target in [("walk_in", "5"), ("quick_counter", "21")]:
+        data = _form(own, "fout", "Fout")
+        data["channels-0-channel"] = channel
+        data["channels-0-target_minutes"] = target
+        response = client.post(reverse("admin:catalogue_product_add"), data)
+        assert response.status_code == 200, channel
+        assert not Product.objects.filter(slug="fout").exists()
+    product = _product(own, "p")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProductChannel.objects.create(product=product, channel=Channel.WALK_IN, target_minutes=5)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProductChannel.objects.create(
+            product=product, channel=Channel.QUICK_COUNTER, target_minutes=QUICK_TARGET_MAX + 1
+        )

@@ -20,7 +20,7 @@ from onthaal.eloket import pickup, services
 from onthaal.eloket.models import Delivery, ProductSettings, Request, Status
 from onthaal.organisation.models import Desk, Location
 from onthaal.queue import services as queue_services
-from onthaal.queue.models import Ticket
+from onthaal.queue.models import Source, Ticket
 from onthaal.reporting.models import Visit
 from onthaal.reporting.services import refresh_facts
 
@@ -115,6 +115,7 @@ def test_the_kiosk_issues_a_quick_counter_ticket_and_the_desk_hands_the_request_
     printed = kiosk.get(answer.json()["redirect"])
     ticket = Ticket.objects.get()
     assert ticket.queue.prefix == "S" and ticket.code in printed.content.decode()
+    assert ticket.source == Source.QUICK_COUNTER  # the figures count it at the quick counter
     assert NAME not in printed.content.decode()
     public = Client().get(reverse("queue:ticket", args=[ticket.public_id])).content.decode()
     assert ticket.code in public and NAME not in public and filed.reference not in public

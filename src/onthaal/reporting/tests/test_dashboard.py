@@ -35,6 +35,7 @@ def test_a_manager_sees_every_figure_with_its_table_and_summary(client, history)
         "channels",
         "waiting",
         "service",
+        "quick",
         "outcomes",
         "capacity",
         "survey",
