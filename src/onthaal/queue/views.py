@@ -373,8 +373,36 @@ async def ticket_events(request: HttpRequest, public_id: str) -> HttpResponseBas
 # --- screen --------------------------------------------------------------------------------
 
 
+def _screen_refused(request: HttpRequest, location: Location) -> HttpResponse | None:
+    """A registered device (a waiting-room screen) shows its own location's screen only: the
+    refusal page (403, audited) for another location's. The page itself stays public — it
+    shows numbers only, as the public ``display`` API does — so a browser that is no device
+    opens any location's screen; the binding keeps an enrolled screen from showing the calls
+    of another building."""
+    device = request_device(request)
+    if device is None or device.location_id == location.pk:
+        return None
+    record_refusal(
+        actor=device.actor,
+        capability="devices.screen",
+        object_type="organisation.location",
+        object_id=location.pk,
+        details={"reason": "other_location"},
+    )
+    context = {
+        "heading": _("This screen belongs to another location"),
+        "explanation": _("This device is registered for %(location)s.")
+        % {"location": device.location.name},
+        "out_of_service": _("This screen shows the calls of its own location only."),
+    }
+    return render(request, "devices/refused.html", context, status=403)
+
+
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
+    refused = _screen_refused(request, location)
+    if refused is not None:
+        return refused
     config = {
         "display": reverse("api-display", args=[location.pk]),
         "events": reverse("api-events", args=[location.pk]),

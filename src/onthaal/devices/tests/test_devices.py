@@ -231,3 +231,44 @@ def test_a_bad_parameter_on_the_kiosk_answers_in_the_kiosks_own_frame(client, zo
     assert reverse("appointments:start") not in html  # the citizens' menu
     assert not any(text in html for text in STAFF_TEXTS)
     assert not Ticket.objects.exists()
+
+
+def test_an_administrator_registers_a_screen_that_shows_its_own_location_only(client, zonnedoorn):
+    """The waiting-room screen as a device: registered in the admin, enrolled with its link,
+    it opens its location's screen with no staff link and no session, and is refused
+    another location's screen (403, audited with the device as actor)."""
+    from django.test import Client
+
+    client.force_login(zonnedoorn["users"]["admin"])
+    added = client.post(
+        reverse("admin:devices_device_add"),
+        {"name": "scherm-ac-1", "kind": "screen", "location": zonnedoorn["ac"].pk},
+    )
+    assert added.status_code == 200
+    link = added.context["rows"][0]["link"]
+    screen = Client()  # the screen's own browser
+    assert screen.get(link).status_code == 200
+    enrolled_at = screen.post(reverse("devices:enrol"), {"code": added.context["rows"][0]["code"]})
+    own = reverse("queue:screen", args=["administratief-centrum"])
+    assert enrolled_at.status_code == 302 and enrolled_at["Location"] == own
+
+    page = screen.get(own)
+    html = page.content.decode()
+    assert page.status_code == 200 and "Administratief Centrum" in html
+    assert not any(text in html for text in STAFF_TEXTS)
+    assert "<a " not in html.split("<main", 1)[1]  # no link of any kind on the screen
+    assert "sessionid" not in screen.cookies
+
+    other = screen.get(reverse("queue:screen", args=["sociaal-huis"]))
+    assert other.status_code == 403
+    refused = other.content.decode()
+    assert "Administratief Centrum" in refused and 'id="now"' not in refused
+    assert not any(text in refused for text in STAFF_TEXTS)
+    refusal = AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).last()
+    assert refusal.actor_label == "device:scherm-ac-1"
+    assert refusal.object_id == str(zonnedoorn["sh"].pk)
+    assert refusal.details == {"reason": "other_location", "capability": "devices.screen"}
+    # The screen cannot issue tickets either, and a browser without a device still opens
+    # any location's (public, numbers-only) screen.
+    assert screen.post(kiosk_url(), {"queue": zonnedoorn["burgerzaken"].pk}).status_code == 403
+    assert Client().get(reverse("queue:screen", args=["sociaal-huis"])).status_code == 200
