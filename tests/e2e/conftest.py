@@ -90,12 +90,19 @@ def page_factory(browser, live_server, settings):
     settings.CSRF_COOKIE_SECURE = False
     contexts = []
 
-    def make(width: int = 1280, height: int = 900, locale: str = "nl-BE"):
+    def make(
+        width: int = 1280, height: int = 900, locale: str = "nl-BE", service_workers: str = "allow"
+    ):
         # bypass_csp: Playwright's wait_for_function evaluates its predicate as a string,
         # which the pages' policy (no eval) refuses. The policy is tested on its own
         # (core/tests/test_content_security_policy.py: the header, no inline script).
+        # service_workers="block" for a test that routes requests: Playwright's routes do
+        # not see the requests of a page a service worker controls (the kiosk has one).
         context = browser.new_context(
-            viewport={"width": width, "height": height}, locale=locale, bypass_csp=True
+            viewport={"width": width, "height": height},
+            locale=locale,
+            bypass_csp=True,
+            service_workers=service_workers,
         )
         contexts.append(context)
         page = context.new_page()

@@ -93,6 +93,7 @@ EXCLUDED: dict[str, str] = {
     "api-not-found": "the API's JSON 404 for any other path under /api/v1/",
     "hours:ical": "calendar file (text/calendar) of the opening hours",
     "queue:ticket-json": "JSON status of a ticket, polled by the ticket page",
+    "queue:kiosk-sw": "the kiosk's service worker (JavaScript), no page",
     "queue:ticket-events": "Server-Sent Events stream of a ticket",
     "queue:desk-action": _POST,
     "appointments:staff-move": _POST + " (the move form is the choose page, visited)",

@@ -1,9 +1,13 @@
 """The kiosk as a device, in real Chromium: enrolled once with its link, it issues a ticket
 with no staff session anywhere (no staff link on any page, no session cookie), prints it and
-returns to its start page on its own; an answer lost on the network is said, retried, and
-gives one ticket, not two. axe-core finds 0 violations on each kiosk page."""
+returns to its start page on its own; an answer lost on the network, a network gone
+(``context.set_offline``) or an app that is down is said, retried, and gives one ticket, not
+two; the service worker keeps the start page for a reload while the app is down. axe-core
+finds 0 violations on each kiosk page."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -69,7 +73,7 @@ def test_a_lost_answer_is_said_and_retried_and_gives_one_ticket(
     from onthaal.queue.models import Ticket
 
     base = live_server.url
-    kiosk = page_factory(1080, 1920)
+    kiosk = page_factory(1080, 1920, service_workers="block")  # the route sees every request
     enrol_device(kiosk, base, "administratief-centrum", name="kiosk-ac-8")
     lost = []
 
@@ -112,3 +116,88 @@ def test_the_kiosk_url_without_a_device_explains_itself(demo, live_server, page_
     assert response.status == 403
     assert "Dit toestel is niet geregistreerd" in page.locator("h1").inner_text()
     _accessible(page, "kiosk-not-registered")
+
+
+CACHE = "onthaal-kiosk-v1"
+
+
+def _shell_kept(kiosk) -> list[str]:
+    """Wait until the kiosk's service worker controls the page and keeps its shell: the start
+    page, its stylesheet and kiosk.js. Returns the paths kept."""
+    kept: list[str] = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        kept = kiosk.evaluate(
+            """async (name) => {
+                if (!navigator.serviceWorker.controller) return [];
+                const cache = await caches.open(name);
+                return (await cache.keys()).map((r) => new URL(r.url).pathname);
+            }""",
+            CACHE,
+        )
+        if START in kept and any(p.endswith("/kiosk.js") for p in kept):
+            return kept
+        kiosk.wait_for_timeout(200)
+    raise AssertionError(f"the service worker kept {kept}")
+
+
+def test_an_offline_kiosk_says_so_retries_and_gives_one_ticket(
+    walk_in_open_today, live_server, page_factory
+):
+    from onthaal.queue.models import Ticket
+
+    kiosk = page_factory(1080, 1920)
+    enrol_device(kiosk, live_server.url, "administratief-centrum", name="kiosk-ac-6")
+    kept = _shell_kept(kiosk)
+    assert any(p.endswith(".css") for p in kept) and not [p for p in kept if "/ticket/" in p]
+    failed: list[str] = []
+    kiosk.on("requestfailed", lambda r: failed.append(r.method))
+
+    kiosk.context.set_offline(True)
+    kiosk.get_by_role("button", name="Iets anders").first.click()
+    banner = kiosk.get_by_role("alert").filter(has_text="Geen verbinding — we proberen opnieuw")
+    banner.wait_for(state="visible")
+    screenshot(kiosk, "kiosk-device-network-lost")
+    kiosk.wait_for_timeout(4_000)  # it keeps trying while the network is gone
+    assert failed.count("POST") >= 2, failed
+    assert Ticket.objects.count() == 0 and "/ticket/" not in kiosk.url
+
+    kiosk.context.set_offline(False)
+    kiosk.wait_for_url("**/kiosk/administratief-centrum/ticket/**")
+    kiosk.wait_for_timeout(1_000)
+    assert Ticket.objects.count() == 1  # one ticket, however many tries
+    assert kiosk.locator(".ticket-code").inner_text() == Ticket.objects.get().code
+    assert kiosk.locator("#kiosk-offline").is_hidden()
+
+
+def test_while_the_server_is_down_the_kiosk_opens_its_kept_start_page_and_retries(
+    walk_in_open_today, live_server, page_factory, monkeypatch
+):
+    """The app behind the proxy is down (503): a reload shows the start page the service
+    worker kept, a touched choice is said and retried, and gives one ticket once the app
+    is back."""
+    from django.http import HttpResponse
+
+    from onthaal.queue import views
+    from onthaal.queue.models import Ticket
+
+    kiosk = page_factory(1080, 1920)
+    enrol_device(kiosk, live_server.url, "administratief-centrum", name="kiosk-ac-5")
+    _shell_kept(kiosk)
+
+    with monkeypatch.context() as down:
+        down.setattr(views, "_kiosk_device", lambda request, location: HttpResponse(status=503))
+        response = kiosk.reload()
+        assert response is not None and response.status == 200 and response.from_service_worker
+        assert "Welkom" in kiosk.locator("h1").inner_text()
+        keys = kiosk.eval_on_selector_all(
+            "input[name=submission]", "inputs => inputs.map(i => i.value)"
+        )
+        assert len(keys) == len(set(keys)) > 1  # each form a fresh key of its own
+        kiosk.get_by_role("button", name="Iets anders").first.click()
+        kiosk.get_by_role("alert").filter(has_text="Geen verbinding").wait_for(state="visible")
+        kiosk.wait_for_timeout(3_500)
+        assert Ticket.objects.count() == 0
+    kiosk.wait_for_url("**/kiosk/administratief-centrum/ticket/**")
+    assert Ticket.objects.count() == 1
+    _no_staff_session(kiosk)

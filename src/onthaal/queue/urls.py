@@ -5,6 +5,7 @@ from onthaal.queue import views
 app_name = "queue"
 
 urlpatterns = [
+    path("kiosk/service-worker.js", views.kiosk_service_worker, name="kiosk-sw"),
     path("kiosk/<slug:slug>/", views.kiosk, name="kiosk"),
     path("kiosk/<slug:slug>/ticket/<str:public_id>/", views.kiosk_ticket, name="kiosk-ticket"),
     path("ticket/<str:public_id>/", views.ticket_page, name="ticket"),

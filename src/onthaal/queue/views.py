@@ -7,9 +7,11 @@ they show numbers only.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import segno
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import (
@@ -99,7 +102,24 @@ def _kiosk_context(location: Location) -> dict[str, Any]:
         "location": location,
         "kiosk_home": reverse("queue:kiosk", args=[location.slug]),
         "kiosk_idle": KIOSK_IDLE_SECONDS,
+        "kiosk_sw": reverse("queue:kiosk-sw"),
     }
+
+
+@functools.cache
+def _kiosk_worker_script() -> bytes:
+    found = finders.find("onthaal/kiosk-sw.js")
+    assert isinstance(found, str), "static/onthaal/kiosk-sw.js is part of the app"
+    return Path(found).read_bytes()
+
+
+def kiosk_service_worker(request: HttpRequest) -> HttpResponse:
+    """The kiosk's service worker (``static/onthaal/kiosk-sw.js``), served at
+    ``/kiosk/service-worker.js`` so that its scope is the kiosk's pages (``/kiosk/``): a
+    worker's scope is at most the folder of its own address. Public: it holds no data."""
+    response = HttpResponse(_kiosk_worker_script(), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"  # a new version is picked up at once
+    return response
 
 
 def _submission_key(request: HttpRequest) -> str:

@@ -10,6 +10,8 @@
   var offline = document.getElementById("kiosk-offline");
   var messages = document.getElementById("kiosk-messages");
   var RETRY_MS = 3000;
+  // The proxy's answers while the app behind it is down: no answer from the server either.
+  var UNREACHABLE = [502, 503, 504];
   var timer = null;
   var busy = false;
 
@@ -61,6 +63,7 @@
       credentials: "same-origin",
       headers: { "Accept": "application/json" },
     }).then(function (response) {
+      if (UNREACHABLE.indexOf(response.status) !== -1) throw new Error("unreachable");
       showOffline(false);
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") !== 0) {
@@ -82,6 +85,19 @@
       window.setTimeout(function () { send(form, data); }, RETRY_MS);
     });
   }
+
+  // A fresh key for each form of the page just opened: the page may be the start page the
+  // service worker kept (kiosk-sw.js), whose keys an earlier visitor may have spent. (Without
+  // this script the server's own keys, new on every page, are sent.)
+  function freshKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+  document.querySelectorAll("form[data-kiosk-form] input[name=submission]").forEach(
+    function (input) { input.value = freshKey(); });
 
   document.querySelectorAll("form[data-kiosk-form]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
@@ -105,6 +121,23 @@
     document.addEventListener(name, restart, { passive: true });
   });
   window.addEventListener("offline", function () { showOffline(true); });
+  if (navigator.onLine === false) showOffline(true);
+
+  // The service worker that keeps the kiosk's shell for a lost network (kiosk-sw.js), and
+  // the addresses of that shell: this start page and what it loaded.
+  var worker = body.dataset.kioskSw;
+  if (worker && "serviceWorker" in navigator) {
+    var scope = worker.slice(0, worker.lastIndexOf("/") + 1);
+    navigator.serviceWorker.register(worker, { scope: scope }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      var shell = [home];
+      document.querySelectorAll("link[rel=stylesheet][href], script[src]").forEach(function (el) {
+        shell.push(el.getAttribute("href") || el.getAttribute("src"));
+      });
+      if (registration.active) registration.active.postMessage({ shell: shell });
+    }).catch(function () { /* no worker (not a secure context): the kiosk works without */ });
+  }
   window.addEventListener("online", function () { showOffline(false); });
   // A page shown again from the back-forward cache would offer spent keys: load it anew.
   window.addEventListener("pageshow", function (event) {
