@@ -83,10 +83,11 @@ def _publish_rosters(weeks: int) -> None:
     """Published rosters for the Burgerzaken desks of the Administratief Centrum: every desk
     staffed by a trained demo person, mornings and afternoons, for ``weeks`` weeks."""
     from onthaal.core import clock
-    from onthaal.organisation.models import Desk, Location
+    from onthaal.organisation.models import Department, Desk, Location
     from onthaal.staffing.models import Place, Roster, RosterAssignment, StaffProfile
 
     location = Location.objects.get(slug="administratief-centrum")
+    burgerzaken = Department.objects.get(slug="burgerzaken")
     desks = list(
         Desk.objects.filter(location=location, departments__slug="burgerzaken", kind="desk")
     )
@@ -97,6 +98,7 @@ def _publish_rosters(weeks: int) -> None:
     for w in range(weeks + 1):
         roster = Roster.objects.create(
             location=location,
+            department=burgerzaken,
             week=monday + dt.timedelta(weeks=w),
             status=Roster.Status.PUBLISHED,
             created_at=clock.now(),

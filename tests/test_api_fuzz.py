@@ -319,7 +319,7 @@ def _journeys(calls: Calls, ops: dict[str, Any], z: dict[str, Any], token: Calla
         query={"arrivals_per_hour": 20, "service_minutes": 6},
     )
 
-    # Staff planning (a team lead): coverage, an absence, a proposed roster.
+    # Staff planning (a team lead): coverage, an absence, a proposed and published roster.
     week = dt.date(2027, 3, 29)
     call(
         "GET /api/v1/staffing/coverage/",
@@ -342,6 +342,12 @@ def _journeys(calls: Calls, ops: dict[str, Any], z: dict[str, Any], token: Calla
         "teamlead",
         media_type="application/json",
         body={"location": z["ac"].slug, "week": week.isoformat()},
+    )
+    call(
+        "POST /api/v1/staffing/rosters/publish/",
+        "teamlead",
+        media_type="application/json",
+        body={"location": z["ac"].slug, "week": week.isoformat(), "department": "burgerzaken"},
     )
 
 

@@ -233,10 +233,10 @@ def desk_resources(
 ) -> list[slotting.Resource]:
     """The desks as the slot engine sees them from ``start`` to ``end``: when each works and
     when it is busy (active appointments but ``exclude``, the one being moved; live holds;
-    absences). A desk works, in a week of its location with a published roster, while a
-    person trained for ``products`` is planned at it and not absent (``staffing.capacity``,
+    absences). A desk works, in a week in which its department's roster is published, while
+    a person trained for ``products`` is planned at it and not absent (``staffing.capacity``,
     ADR 0013); in other weeks by its weekly schedule (always, without one). Four queries
-    without a published roster, seven with one, whatever the number of desks."""
+    without a published roster, eight with one, whatever the number of desks."""
     calendar = desk_calendar(desks, start, end, products)
     return with_busy(calendar, _busy(desks, start, end, now, exclude))
 
@@ -268,18 +268,20 @@ def desk_calendar(
     available: dict[int, tuple[slotting.Span, ...] | None] = {
         d.pk: scheduled.get(d.pk) for d in desks
     }
-    if roster_days:
-        for desk in desks:
-            by_schedule = scheduled.get(desk.pk)
-            if by_schedule is None:  # works whenever open: every day without a roster
-                days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-                by_schedule = tuple(
-                    staffing_capacity.day_span(day) for day in days if day not in roster_days
-                )
-            kept = tuple(
-                span for span in by_schedule if span[0].astimezone(local).date() not in roster_days
+    for desk in desks:
+        rostered = roster_days.get(desk.pk)
+        if not rostered:
+            continue
+        by_schedule = scheduled.get(desk.pk)
+        if by_schedule is None:  # works whenever open: every day without a roster
+            days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+            by_schedule = tuple(
+                staffing_capacity.day_span(day) for day in days if day not in rostered
             )
-            available[desk.pk] = kept + tuple(staffed.get(desk.pk, ()))
+        kept = tuple(
+            span for span in by_schedule if span[0].astimezone(local).date() not in rostered
+        )
+        available[desk.pk] = kept + tuple(staffed.get(desk.pk, ()))
     return DeskCalendar(desks=tuple(d.pk for d in desks), available=available, absent=absent)
 
 

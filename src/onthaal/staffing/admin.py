@@ -41,7 +41,9 @@ class AssignmentInline(CapabilityInline):
 @admin.register(Roster)
 class RosterAdmin(CapabilityAdmin):
     capability = "staffing.plan"
-    list_display = ["location", "week", "status"]
+    department_path = "department"
+    list_display = ["location", "department", "week", "status"]
+    list_filter = ["location", "department", "status"]
     inlines = [AssignmentInline]
     readonly_fields = ["unmet", "created_at", "published_at", "published_by"]
 

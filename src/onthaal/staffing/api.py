@@ -4,8 +4,13 @@ GET  /api/v1/staffing/coverage/?location=&from=&to=  per day, hour and departmen
      planned and gap.
 POST /api/v1/staffing/absences/ (user, start, end, kind) -> 201; availability follows at once,
      and a sickness moves or notifies the appointments it touches.
-POST /api/v1/staffing/rosters/propose/ (location, week) -> the draft roster and its unmet
-     constraints.
+POST /api/v1/staffing/rosters/propose/ (location, week[, department]) -> the draft rosters
+     of the lead's departments (or the one named) and their unmet constraints.
+POST /api/v1/staffing/rosters/publish/ (location, week[, department]) -> the rosters
+     published; the other departments' rosters are not touched.
+
+Rosters are per department: a lead proposes and publishes those of their own departments; a
+department of someone else is refused (403, audited).
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from rest_framework.views import APIView
 from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer
 from onthaal.api.fields import AwareDateTimeField
+from onthaal.core.errors import NotFound
 from onthaal.core.numbers import natural
 from onthaal.organisation.models import Location
 from onthaal.staffing import proposal, selectors, services
-from onthaal.staffing.models import AbsenceKind
+from onthaal.staffing.models import AbsenceKind, Roster, RosterAssignment
 
 MAX_DAYS = 31
 
@@ -198,12 +204,35 @@ class AbsenceView(APIView):
         )
 
 
-class ProposeIn(serializers.Serializer[Any]):
+class RosterQuery(serializers.Serializer[Any]):
     location = serializers.CharField(max_length=100, help_text="Location id or slug.")
-    week = serializers.DateField(help_text="A day of the week to plan (its Monday is used).")
+    week = serializers.DateField(help_text="A day of the week (its Monday is used).")
+    department = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text="Department id or slug; default: every department the caller plans here.",
+    )
 
     def validate_location(self, value: str) -> Location:
         return _location(value)
+
+
+def _departments(request: Request, values: dict[str, Any]) -> list[int]:
+    """The departments asked for: the caller's own at the location, or the one named when it
+    is one of them (else 403, audited)."""
+    own = selectors.own_departments(request.user, values["location"], "staffing.roster")
+    if "department" not in values:
+        return own
+    found = selectors.require_department(
+        request.user, values["location"], values["department"], own, "staffing.roster"
+    )
+    return [found.pk]
+
+
+class RosterOut(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    department = serializers.IntegerField()
+    status = serializers.CharField()
 
 
 class Unmet(serializers.Serializer[Any]):
@@ -226,9 +255,12 @@ class AssignmentOut(serializers.Serializer[Any]):
 
 
 class ProposeOut(serializers.Serializer[Any]):
-    roster = serializers.IntegerField()
     week = serializers.DateField()
-    status = serializers.CharField()
+    rosters = RosterOut(many=True, help_text="The draft rosters written, one per department.")
+    skipped = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Departments whose roster is published already: left as it is.",
+    )
     solver = serializers.CharField(help_text="OPTIMAL or FEASIBLE.")
     seconds = serializers.FloatField()
     wishes = serializers.IntegerField()
@@ -242,7 +274,7 @@ class ProposeView(APIView):
 
     @extend_schema(
         operation_id="staffing_roster_propose",
-        request=ProposeIn,
+        request=RosterQuery,
         responses={
             200: ProposeOut,
             400: ErrorSerializer,
@@ -252,25 +284,34 @@ class ProposeView(APIView):
     )
     def post(self, request: Request) -> Response:
         access.require(request.user, "staffing.plan", object_type="staffing.roster")
-        data = ProposeIn(data=request.data)
+        data = RosterQuery(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        selectors.own_departments(request.user, values["location"], "staffing.roster")
+        departments = _departments(request, values)
         result = proposal.propose(
-            actor=request.user, location=values["location"], week=values["week"]
+            actor=request.user,
+            location=values["location"],
+            week=values["week"],
+            departments=departments,
         )
-        roster = result.roster
-        rows = roster.assignments.select_related("user").order_by("day", "start", "user_id")
+        rows = (
+            RosterAssignment.objects.filter(roster__in=result.rosters)
+            .select_related("user")
+            .order_by("day", "start", "user_id")
+        )
         return Response(
             {
-                "roster": roster.pk,
-                "week": roster.week,
-                "status": roster.status,
+                "week": result.rosters[0].week,
+                "rosters": [
+                    {"id": r.pk, "department": r.department_id, "status": r.status}
+                    for r in result.rosters
+                ],
+                "skipped": [d.pk for d in result.skipped],
                 "solver": result.proposal.status,
                 "seconds": round(result.seconds, 3),
                 "wishes": result.proposal.wishes,
                 "wishes_honoured": result.proposal.wishes_honoured,
-                "unmet": roster.unmet,
+                "unmet": result.unmet,
                 "assignments": [
                     {
                         "user": r.user.get_username(),
@@ -282,6 +323,53 @@ class ProposeView(APIView):
                         "department": r.department_id,
                     }
                     for r in rows
+                ],
+            }
+        )
+
+
+class PublishOut(serializers.Serializer[Any]):
+    week = serializers.DateField()
+    published = RosterOut(many=True, help_text="The rosters published now.")
+
+
+class PublishView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="staffing_roster_publish",
+        request=RosterQuery,
+        responses={
+            200: PublishOut,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Publish the draft rosters of the week: of the department named, or of every
+        department the caller plans at the location. 409 when they are all published."""
+        access.require(request.user, "staffing.plan", object_type="staffing.roster")
+        data = RosterQuery(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        departments = _departments(request, values)
+        week = values["week"] - dt.timedelta(days=values["week"].weekday())
+        rosters = list(
+            Roster.objects.filter(
+                location=values["location"], week=week, department__in=departments
+            )
+        )
+        if not rosters:
+            raise NotFound(_("No roster for this week yet."))
+        published = services.rosters_publish(actor=request.user, rosters=rosters)
+        return Response(
+            {
+                "week": week,
+                "published": [
+                    {"id": r.pk, "department": r.department_id, "status": r.status}
+                    for r in published
                 ],
             }
         )

@@ -8,4 +8,5 @@ urlpatterns = [
     path("staffing/coverage/", api.CoverageView.as_view(), name="api-staffing-coverage"),
     path("staffing/absences/", api.AbsenceView.as_view(), name="api-staffing-absences"),
     path("staffing/rosters/propose/", api.ProposeView.as_view(), name="api-staffing-propose"),
+    path("staffing/rosters/publish/", api.PublishView.as_view(), name="api-staffing-publish"),
 ]

@@ -1,11 +1,12 @@
 """Capacity follows people: when each desk is staffed by someone trained for the products, by
 the published roster of its location's week (ADR 0013).
 
-For the weeks of a location that have a published roster, a desk takes appointments only while
-a person is assigned to it (``Place.DESK``) who is trained for every product asked for and is
-not absent. Weeks without a published roster keep the desk-schedule behaviour
+Rosters are per department. In a week in which the roster of the department a desk counts
+for (the first it serves, by id: ``selectors.primary_desks``) is published, the desk takes
+appointments only while a person is assigned to it (``Place.DESK``) who is trained for every
+product asked for and is not absent. Other weeks keep the desk-schedule behaviour
 (``appointments.services.desk_resources``). One query when no roster is published in the
-period, four when one is, whatever the number of desks and people.
+period, five when one is, whatever the number of desks and people.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db.models.functions import Cast
 
 from onthaal.core import clock
 from onthaal.hours.compute import to_instant
+from onthaal.organisation.models import Desk
 from onthaal.staffing.models import Absence, Place, Roster, RosterAssignment, StaffProfile
 
 Span = tuple[dt.datetime, dt.datetime]
@@ -41,42 +43,67 @@ def _subtract(span: Span, holes: Sequence[Span]) -> list[Span]:
     return out
 
 
-def rostered_days(location_id: int, first: dt.date, last: dt.date) -> dict[dt.date, int]:
-    """The published rosters' weeks from ``first`` to ``last``: Monday -> roster id."""
+def rostered_days(
+    location_id: int, first: dt.date, last: dt.date
+) -> dict[tuple[dt.date, int], int]:
+    """The published rosters from ``first`` to ``last``: (Monday, department) -> roster id."""
     monday = first - dt.timedelta(days=first.weekday())
-    return dict(
-        Roster.objects.filter(
+    return {
+        (week, department_id): pk
+        for week, department_id, pk in Roster.objects.filter(
             location_id=location_id,
             status=Roster.Status.PUBLISHED,
             week__gte=monday,
             week__lte=last,
-        ).values_list("week", "pk")
-    )
+        ).values_list("week", "department_id", "pk")
+    }
+
+
+def desk_departments(desks: Sequence[Any]) -> dict[int, int]:
+    """The department each desk counts for: the first it serves, by id (one query)."""
+    out: dict[int, int] = {}
+    for desk_id, department_id in (
+        Desk.departments.through.objects.filter(desk_id__in=[d.pk for d in desks])
+        .order_by("desk_id", "department_id")
+        .values_list("desk_id", "department_id")
+    ):
+        out.setdefault(desk_id, department_id)
+    return out
 
 
 def staffed_spans(
     desks: Sequence[Any], product_ids: Sequence[int], start: dt.datetime, end: dt.datetime
-) -> tuple[set[dt.date], dict[int, list[Span]]]:
-    """The local days from ``start`` to ``end`` that a published roster covers, and for each
-    desk the instants in which a trained person who is not absent is assigned to it then."""
+) -> tuple[dict[int, set[dt.date]], dict[int, list[Span]]]:
+    """For each desk, the local days from ``start`` to ``end`` that a published roster of its
+    department covers (desks without any are left out), and the instants in which a trained
+    person who is not absent is assigned to it then."""
     if not desks:
-        return set(), {}
+        return {}, {}
     local = clock.BRUSSELS
     first, last = start.astimezone(local).date(), end.astimezone(local).date()
     weeks = rostered_days(desks[0].location_id, first, last)
     if not weeks:
-        return set(), {}
-    days = {
-        monday + dt.timedelta(days=n)
-        for monday in weeks
-        for n in range(7)
-        if first <= monday + dt.timedelta(days=n) <= last
-    }
+        return {}, {}
+    counts_for = desk_departments(desks)
+    days: dict[int, set[dt.date]] = {}
+    for desk in desks:
+        department_id = counts_for.get(desk.pk)
+        found = {
+            monday + dt.timedelta(days=n)
+            for monday, dep in weeks
+            if dep == department_id
+            for n in range(7)
+            if first <= monday + dt.timedelta(days=n) <= last
+        }
+        if found:
+            days[desk.pk] = found
+    if not days:
+        return {}, {}
     query = (
         RosterAssignment.objects.filter(
             roster_id__in=weeks.values(),
             place=Place.DESK,
-            desk__in=[d.pk for d in desks],
+            desk__in=list(days),
             day__gte=first,
             day__lte=last,
         )
@@ -121,7 +148,7 @@ def staffed_spans(
         return found
 
     for user_id, desk_id, day_text, start_text, end_text in rows:
-        if user_id not in trained or dt.date.fromisoformat(day_text) not in days:
+        if user_id not in trained or dt.date.fromisoformat(day_text) not in days[desk_id]:
             continue
         span = (instant(day_text, start_text), instant(day_text, end_text))
         holes = absent.get(user_id)

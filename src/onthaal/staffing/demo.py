@@ -211,7 +211,8 @@ def load_demo_staff() -> None:
 
 
 def publish_demo_rosters(actor: Any = None) -> dict[str, int]:
-    """Propose and publish the rosters of this week and next at every location, then register
+    """Propose and publish the rosters (every department's) of this week and next at every
+    location, then register
     Sofie's sick day tomorrow (after booking three appointments at her desk). Idempotent."""
     from onthaal.staffing import proposal, services
 
@@ -223,8 +224,9 @@ def publish_demo_rosters(actor: Any = None) -> dict[str, int]:
             if Roster.objects.filter(location=location, week=week).exists():
                 continue
             result = proposal.propose(actor=actor, location=location, week=week, time_limit=4)
-            services.roster_publish(actor=actor, roster=result.roster)
-            published += 1
+            for roster in result.rosters:
+                services.roster_publish(actor=actor, roster=roster)
+                published += 1
     moved = notified = 0
     tomorrow = today + dt.timedelta(days=1)
     sofie = get_user_model().objects.get(username="sofie")

@@ -288,8 +288,11 @@ class StaffRequest(models.Model):
 
 
 class Roster(models.Model):
-    """The roster of a location for one week (Monday ``week``), a draft until published.
-    Only a published roster drives appointment availability (ADR 0013)."""
+    """The roster of one department at a location for one week (Monday ``week``), a draft
+    until published; each department's team lead proposes and publishes their own. It holds
+    the front shifts at the department's desks and the other shifts of its own people. Only a
+    published roster drives appointment availability, of the desks of its department
+    (ADR 0013)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -299,6 +302,12 @@ class Roster(models.Model):
         "organisation.Location",
         verbose_name=_("location"),
         on_delete=models.CASCADE,
+        related_name="rosters",
+    )
+    department = models.ForeignKey(
+        "organisation.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
         related_name="rosters",
     )
     week = models.DateField(_("week (Monday)"))
@@ -320,16 +329,18 @@ class Roster(models.Model):
     class Meta:
         verbose_name = _("roster")
         verbose_name_plural = _("rosters")
-        ordering = ["-week", "location"]
+        ordering = ["-week", "location", "department"]
         constraints = [
-            models.UniqueConstraint(fields=["location", "week"], name="roster_one_per_week"),
+            models.UniqueConstraint(
+                fields=["location", "week", "department"], name="roster_one_per_department_week"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "published"]), name="roster_status_valid"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.location} {self.week:%G-W%V}"
+        return f"{self.location} {self.department} {self.week:%G-W%V}"
 
 
 class Place(models.TextChoices):

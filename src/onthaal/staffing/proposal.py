@@ -1,12 +1,19 @@
-"""The proposed roster of a location for a week: load the people, their regimes, absences and
-policies and the needs per shift, let the CP-SAT model (``solver``) decide, and save the answer
-as the draft roster with the unmet constraints. The team lead edits and publishes it."""
+"""The proposed rosters of a location's departments for a week: load the people, their
+regimes, absences and policies and the needs per shift, let the CP-SAT model (``solver``)
+decide, and save the answer as the departments' draft rosters with the unmet constraints. The
+team lead edits and publishes them.
+
+A team lead plans their own departments: the people of those departments, for the needs of
+those departments (at their desks). Another department's roster is neither read as a plan
+nor written: its people's shifts in any other roster of the week (draft or published, at this
+location or another) are taken, so nobody is planned twice."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -17,10 +24,10 @@ from onthaal.audit.services import record_event
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError
 from onthaal.hours.compute import to_instant
-from onthaal.organisation.models import Desk, Location
+from onthaal.organisation.models import Department, Desk, Location
 from onthaal.staffing import regime as reg
 from onthaal.staffing import selectors, solver
-from onthaal.staffing.models import Place, Roster, RosterAssignment
+from onthaal.staffing.models import Place, Roster, RosterAssignment, StaffProfile
 
 PLACE_OF_DESK: dict[str, str] = {
     Desk.Kind.RECEPTION: Place.RECEPTION,
@@ -32,9 +39,14 @@ PLACE_OF_DESK: dict[str, str] = {
 
 @dataclass
 class Result:
-    roster: Roster
+    rosters: list[Roster]  # the draft rosters written, by department name
     proposal: solver.Proposal
     seconds: float
+    skipped: list[Department] = field(default_factory=list)  # published already: left alone
+
+    @property
+    def unmet(self) -> list[dict[str, Any]]:
+        return [item for r in self.rosters for item in r.unmet or []]
 
 
 def _shift_hours(name: str) -> range:
@@ -43,13 +55,21 @@ def _shift_hours(name: str) -> range:
 
 
 def problem(
-    location: Location, week: dt.date
+    location: Location,
+    week: dt.date,
+    departments: Sequence[Department] | None = None,
+    replaced: Sequence[int] = (),
 ) -> tuple[list[solver.Person], list[solver.Need], dict[int, list[int]], dict[int, frozenset[int]]]:
+    """The solver's input for ``departments`` (default: every department of the location):
+    their people, their needs and their desks. ``replaced``: the rosters being proposed
+    again, whose shifts do not count as taken."""
     days = [week + dt.timedelta(days=n) for n in range(6)]
-    departments = list(location.departments.all())
+    if departments is None:
+        departments = list(location.departments.all())
+    here = {d.pk for d in departments}
     needed, _source = selectors.needed(location, departments, days[0], days[-1])
     desks = selectors.primary_desks(location)
-    desk_ids = {dep: [d.pk for d in found] for dep, found in desks.items()}
+    desk_ids = {dep: [d.pk for d in found] for dep, found in desks.items() if dep in here}
     needs = []
     for day in days:
         for name in reg.SHIFTS:
@@ -63,20 +83,21 @@ def problem(
                             day, name, department.pk, count, len(desk_ids.get(department.pk, []))
                         )
                     )
-    profiles = selectors.profiles_at(location)
+    profiles = [p for p in selectors.profiles_at(location) if p.department_id in here]
     local = clock.BRUSSELS
     absent = selectors.absences_of(
         [p.user_id for p in profiles],
         to_instant(days[0], dt.time(0), local),
         to_instant(days[-1] + dt.timedelta(days=1), dt.time(0), local),
     )
-    # A person who works at two locations: their assignments in the other locations' rosters
-    # of the week (draft or published) are taken, so this one never plans them twice.
+    # A person who works at two locations, or at another department's desk: their
+    # assignments in the other rosters of the week (draft or published) are taken, so this
+    # proposal never plans them twice.
     for user_id, day, start, end in (
         RosterAssignment.objects.filter(
             user_id__in=[p.user_id for p in profiles], day__gte=days[0], day__lte=days[-1]
         )
-        .exclude(roster__location=location)
+        .exclude(roster__in=list(replaced))
         .values_list("user_id", "day", "start", "end")
     ):
         absent.setdefault(user_id, []).append(
@@ -92,7 +113,6 @@ def problem(
     ).values_list("user_id", "day", "start"):
         if day.weekday() == 5 or start >= reg.SHIFTS[reg.EVENING][0]:
             unsocial[user_id] = unsocial.get(user_id, 0) + 1
-    here = {d.pk for d in departments}
     people = []
     allowed: dict[int, frozenset[int]] = {}
     for profile in profiles:
@@ -125,29 +145,74 @@ def problem(
     return people, needs, desk_ids, allowed
 
 
-def propose(*, actor: Any, location: Location, week: dt.date, time_limit: float = 8.0) -> Result:
-    """Solve and save the draft roster of ``location`` for the week of ``week`` (its Monday).
-    A published roster is not overwritten (Conflict)."""
+def propose(
+    *,
+    actor: Any,
+    location: Location,
+    week: dt.date,
+    departments: Sequence[int] | None = None,
+    time_limit: float = 8.0,
+) -> Result:
+    """Solve and save the draft rosters of ``departments`` (ids; default: every department of
+    the location) at ``location`` for the week of ``week`` (its Monday). The caller checks
+    that the actor plans them. A department whose roster is published is left out
+    (``Result.skipped``): a published roster is never overwritten; all of them published is
+    a Conflict. The rosters are locked in department order."""
     if not isinstance(week, dt.date):
         raise DomainError(_("The week is not valid."), fields={"week": [_("Give a date.")]})
     week = week - dt.timedelta(days=week.weekday())
     started = time.perf_counter()
-    people, needs, desk_ids, allowed = problem(location, week)
+    chosen = list(location.departments.order_by("pk"))
+    if departments is not None:
+        chosen = [d for d in chosen if d.pk in set(departments)]
+    if not chosen:
+        raise DomainError(
+            _("There is no department to plan here."),
+            fields={"department": [_("There is no department to plan here.")]},
+        )
+    existing = {
+        r.department_id: r
+        for r in Roster.objects.filter(location=location, week=week, department__in=chosen)
+    }
+    skipped = [
+        d for d in chosen if d.pk in existing and existing[d.pk].status == Roster.Status.PUBLISHED
+    ]
+    planned = [d for d in chosen if d not in skipped]
+    if not planned:
+        raise Conflict(
+            _("This week's roster is published already."),
+            code="published",
+            fields={"week": [_("This week's roster is published already.")]},
+        )
+    people, needs, desk_ids, allowed = problem(
+        location, week, planned, [existing[d.pk].pk for d in planned if d.pk in existing]
+    )
     answer = solver.propose(people, needs, time_limit=time_limit)
     desk_of, without = solver.assign_desks(answer.front, desk_ids, allowed)
     kinds = dict(Desk.objects.filter(location=location).values_list("pk", "kind"))
     desk_department = {d: dep for dep, ids in desk_ids.items() for d in ids}
-    with transaction.atomic():
-        roster, _created = Roster.objects.select_for_update().get_or_create(
-            location=location, week=week, defaults={"created_at": clock.now()}
+    own = dict(
+        StaffProfile.objects.filter(user_id__in=[p.id for p in people]).values_list(
+            "user_id", "department_id"
         )
-        if roster.status == Roster.Status.PUBLISHED:
-            raise Conflict(
-                _("This week's roster is published already."),
-                code="published",
-                fields={"week": [_("This week's roster is published already.")]},
+    )
+    with transaction.atomic():
+        rosters: dict[int, Roster] = {}
+        for department in planned:  # in department order: the lock order
+            roster, _created = Roster.objects.select_for_update().get_or_create(
+                location=location,
+                week=week,
+                department=department,
+                defaults={"created_at": clock.now()},
             )
-        roster.assignments.all().delete()
+            if roster.status == Roster.Status.PUBLISHED:
+                raise Conflict(
+                    _("This week's roster is published already."),
+                    code="published",
+                    fields={"week": [_("This week's roster is published already.")]},
+                )
+            roster.assignments.all().delete()
+            rosters[department.pk] = roster
         rows = []
         for person in people:
             for day, name in sorted(person.shifts):
@@ -156,47 +221,66 @@ def propose(*, actor: Any, location: Location, week: dt.date, time_limit: float 
                 desk_id = desk_of.get(key)
                 if desk_id is not None:
                     place = PLACE_OF_DESK[kinds[desk_id]]
-                    department = answer.front[key]
+                    served: int | None = desk_department.get(desk_id, answer.front[key])
                 elif (person.id, day) in answer.telework:
-                    place, department = Place.TELEWORK, None
+                    place, served = Place.TELEWORK, None
                 elif name == reg.EVENING:
                     continue  # the evening is worked at the front or not at all
                 else:
-                    place, department = Place.BACK_OFFICE, None
+                    place, served = Place.BACK_OFFICE, None
+                # A front shift belongs to the roster of the department it serves, any other
+                # shift to the roster of the person's own department.
+                owner = served if served is not None else own[person.id]
                 rows.append(
                     RosterAssignment(
-                        roster=roster,
+                        roster=rosters[owner],
                         user_id=person.id,
                         day=day,
                         start=start,
                         end=end,
                         place=place,
                         desk_id=desk_id,
-                        department_id=department
-                        if desk_id is None
-                        else desk_department.get(desk_id, department),
+                        department_id=served,
                     )
                 )
         RosterAssignment.objects.bulk_create(rows)
-        roster.unmet = [
-            {"day": d.isoformat(), "shift": s, "department": dep, "missing": n}
-            for d, s, dep, n in answer.unmet
-        ] + [
-            {"day": d.isoformat(), "shift": s, "person": p, "missing": 1, "reason": "no_desk"}
-            for p, d, s in without
-        ]
-        roster.created_at = clock.now()
-        roster.save()
-        record_event(
-            action=Action.CREATE,
-            actor=actor,
-            object_type="staffing.roster",
-            object_id=roster.pk,
-            details={
-                "proposal": answer.status,
-                "unmet": len(roster.unmet),
-                "wishes": answer.wishes,
-                "wishes_honoured": answer.wishes_honoured,
-            },
-        )
-    return Result(roster, answer, time.perf_counter() - started)
+        unmet: dict[int, list[dict[str, Any]]] = {pk: [] for pk in rosters}
+        for day, shift, dep, n in answer.unmet:
+            unmet[dep].append(
+                {"day": day.isoformat(), "shift": shift, "department": dep, "missing": n}
+            )
+        for who, day, shift in without:
+            unmet[own[who]].append(
+                {
+                    "day": day.isoformat(),
+                    "shift": shift,
+                    "person": who,
+                    "missing": 1,
+                    "reason": "no_desk",
+                }
+            )
+        now = clock.now()
+        for pk, roster in rosters.items():
+            roster.unmet = unmet[pk]
+            roster.created_at = now
+            roster.save()
+            record_event(
+                action=Action.CREATE,
+                actor=actor,
+                object_type="staffing.roster",
+                object_id=roster.pk,
+                department=roster.department,
+                details={
+                    "department": pk,
+                    "proposal": answer.status,
+                    "unmet": len(roster.unmet),
+                    "wishes": answer.wishes,
+                    "wishes_honoured": answer.wishes_honoured,
+                },
+            )
+    return Result(
+        sorted(rosters.values(), key=lambda r: r.department.name),
+        answer,
+        time.perf_counter() - started,
+        skipped,
+    )

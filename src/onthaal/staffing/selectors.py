@@ -39,9 +39,11 @@ class Board:
     last: dt.date
     departments: list[Department]
     cells: list[cov.Cell]
-    rostered: set[dt.date]  # days covered by a published roster (else: availability by regime)
+    # Days on which a published roster of one of the departments plans the front (else: who
+    # is available by their regime).
+    rostered: set[dt.date]
     source: str  # "advice" or "hours": where "needed" comes from
-    rosters: dict[dt.date, Roster] = field(default_factory=dict)
+    rosters: dict[tuple[dt.date, int], Roster] = field(default_factory=dict)
 
     @property
     def gaps(self) -> list[cov.Cell]:
@@ -199,20 +201,24 @@ def planned_shifts(
     first: dt.date,
     last: dt.date,
     profiles: Sequence[StaffProfile] | None = None,
-) -> tuple[list[cov.Shift], set[dt.date], dict[dt.date, Roster]]:
-    """Who is at a front place for which department: by the published roster in its weeks;
-    in other weeks, everyone whose regime has them work (available, not yet placed).
-    ``profiles``: ``profiles_at(location)`` when the caller has them already."""
+) -> tuple[list[cov.Shift], dict[int, set[dt.date]], dict[tuple[dt.date, int], Roster]]:
+    """Who is at a front place for which department: by the published rosters in their weeks
+    (rosters are per department); on the days without a published roster of a person's
+    department, by their regime (available, not yet placed). Returns the shifts, the days of
+    each department that a published roster plans, and the published rosters by (Monday,
+    department). ``profiles``: ``profiles_at(location)`` when the caller has them already."""
     monday = first - dt.timedelta(days=first.weekday())
     rosters = {
-        r.week: r
+        (r.week, r.department_id): r
         for r in Roster.objects.filter(
             location=location, status=Roster.Status.PUBLISHED, week__gte=monday, week__lte=last
         )
     }
-    rostered = {
-        day for day in _days(first, last) if day - dt.timedelta(days=day.weekday()) in rosters
-    }
+    rostered: dict[int, set[dt.date]] = {}
+    for day in _days(first, last):
+        for week, department_id in rosters:
+            if day - dt.timedelta(days=day.weekday()) == week:
+                rostered.setdefault(department_id, set()).add(day)
     local = clock.BRUSSELS
     shifts: list[cov.Shift] = []
     if rosters:
@@ -231,25 +237,25 @@ def planned_shifts(
                     compute.to_instant(day, end, local),
                 )
             )
-    free_days = [day for day in _days(first, last) if day not in rostered]
-    if free_days:
-        instants = {
-            (day, name): (
-                compute.to_instant(day, start, local),
-                compute.to_instant(day, end, local),
-            )
-            for day in free_days
-            for name, (start, end) in reg.SHIFTS.items()
-        }
-        for profile in profiles_at(location) if profiles is None else profiles:
-            regime = regime_of(profile)
-            for day in free_days:
-                for name in reg.SHIFTS:
-                    if regime.works(day, name):
-                        begin, finish = instants[(day, name)]
-                        shifts.append(
-                            cov.Shift(profile.user_id, profile.department_id, begin, finish)
-                        )
+    days = _days(first, last)
+    instants = {
+        (day, name): (
+            compute.to_instant(day, start, local),
+            compute.to_instant(day, end, local),
+        )
+        for day in days
+        for name, (start, end) in reg.SHIFTS.items()
+    }
+    for profile in profiles_at(location) if profiles is None else profiles:
+        regime = regime_of(profile)
+        planned_days = rostered.get(profile.department_id, set())
+        for day in days:
+            if day in planned_days:
+                continue
+            for name in reg.SHIFTS:
+                if regime.works(day, name):
+                    begin, finish = instants[(day, name)]
+                    shifts.append(cov.Shift(profile.user_id, profile.department_id, begin, finish))
     return shifts, rostered, rosters
 
 
@@ -268,8 +274,8 @@ class Base:
     shifts: list[cov.Shift]
     absent: dict[int, list[Span]]
     hours: list[tuple[dt.date, int, dt.datetime]]
-    rostered: set[dt.date]
-    rosters: dict[dt.date, Roster]
+    rostered: dict[int, set[dt.date]]  # per department: the days its published roster plans
+    rosters: dict[tuple[dt.date, int], Roster]
     _needs: _Needs
     _need: dict[int, dict[cov.Key, int]] = field(default_factory=dict)
     _advised: set[int] = field(default_factory=set)
@@ -312,7 +318,7 @@ class Base:
             last=last,
             departments=departments,
             cells=cells,
-            rostered={d for d in self.rostered if d <= last},
+            rostered={d for pk in pks for d in self.rostered.get(pk, ()) if d <= last},
             source=self.source(pks),
             rosters=self.rosters,
         )
@@ -432,6 +438,28 @@ def own_departments(user: Any, location: Location, object_type: str) -> list[int
         )
         raise AccessDenied(_("You do not have access to this."))
     return own
+
+
+def require_department(
+    user: Any, location: Location, asked: str, own: Sequence[int], object_type: str
+) -> Department:
+    """The department ``asked`` (id or slug) of ``location``, when it is one of ``own`` (the
+    departments ``user`` plans there); another one, or an unknown one, is refused: the
+    refusal is audited and ``AccessDenied`` raised (403)."""
+    condition = Q(slug=asked)
+    if asked.isdigit() and len(asked) < 10:
+        condition |= Q(pk=int(asked))
+    found = location.departments.filter(condition).first()
+    if found is None or found.pk not in own:
+        record_refusal(
+            actor=user,
+            capability="staffing.plan",
+            department=found,
+            object_type=object_type,
+            object_id=f"{location.slug}:{asked[:50]}",
+        )
+        raise AccessDenied(_("You do not have access to this."))
+    return found
 
 
 def require_person(user: Any, person: Any, object_type: str, object_id: str) -> None:

@@ -355,6 +355,8 @@ def request_decide(
 
 
 def roster_publish(*, actor: Any, roster: Roster) -> Roster:
+    """Publish one department's draft roster; the other departments' rosters of the week are
+    not touched. A published roster is a Conflict (a double click is not published twice)."""
     with transaction.atomic():
         updated = Roster.objects.filter(pk=roster.pk, status=Roster.Status.DRAFT).update(
             status=Roster.Status.PUBLISHED, published_at=clock.now(), published_by=actor
@@ -362,32 +364,59 @@ def roster_publish(*, actor: Any, roster: Roster) -> Roster:
         if updated != 1:
             raise Conflict(_("This roster is published already."), code="invalid_state")
         roster.refresh_from_db()
-        _audit(Action.TRANSITION, actor, "roster", roster.pk, transition="publish")
+        record_event(
+            action=Action.TRANSITION,
+            actor=actor,
+            object_type="staffing.roster",
+            object_id=roster.pk,
+            department=roster.department,
+            details={"transition": "publish", "department": roster.department_id},
+        )
     return roster
 
 
+def rosters_publish(*, actor: Any, rosters: list[Roster]) -> list[Roster]:
+    """Publish the drafts among ``rosters`` (one department's each) in one transaction;
+    those published already are left as they are. None of them a draft: Conflict."""
+    drafts = sorted(
+        (r for r in rosters if r.status == Roster.Status.DRAFT), key=lambda r: r.department_id
+    )
+    if not drafts:
+        raise Conflict(_("This roster is published already."), code="invalid_state")
+    with transaction.atomic():
+        return [roster_publish(actor=actor, roster=r) for r in drafts]
+
+
 def assignment_change(
-    *, actor: Any, assignment: RosterAssignment, place: str, desk_id: int | None
+    *,
+    actor: Any,
+    assignment: RosterAssignment,
+    place: str,
+    desk_id: int | None,
+    departments: list[int] | None = None,
 ) -> RosterAssignment:
-    """The lead moves one assignment to another place (and desk)."""
+    """The lead moves one assignment to another place (and desk). ``departments``: the ones
+    whose desks the lead may plan (default: any); a front shift counts for the department
+    its desk counts for (the first it serves)."""
     errors: dict[str, list[str]] = {}
     if place not in Place.values:
         errors["place"] = [_("Choose a place.")]
     front = place in (Place.DESK, Place.QUICK, Place.RECEPTION)
     desk = None
+    department = None
     if front:
         desk = assignment.roster.location.desks.filter(pk=desk_id or 0, active=True).first()
+        department = desk.departments.order_by("pk").first() if desk is not None else None
         if desk is None:
             errors["desk"] = [_("Choose a desk of this location.")]
+        elif departments is not None and (department is None or department.pk not in departments):
+            errors["desk"] = [_("Choose a desk of your own departments.")]
     if errors:
         raise DomainError(_("The change is not valid."), fields=errors)
     with transaction.atomic():
         assignment.place = place
         assignment.desk = desk
-        if desk is not None and assignment.department_id is None:
-            assignment.department = desk.departments.order_by("pk").first()
-        if not front:
-            assignment.department = None
+        assignment.department = department
         assignment.save()
         _audit(
             Action.UPDATE,

@@ -62,6 +62,16 @@ def _own_departments(request: HttpRequest, location: Location) -> list[int]:
     return selectors.own_departments(request.user, location, "staffing.board")
 
 
+def _departments_asked(request: HttpRequest, location: Location, object_type: str) -> list[int]:
+    """The lead's own departments at ``location``, or the one department the form names
+    (``department``): another department than their own is refused (403, audited)."""
+    own = selectors.own_departments(request.user, location, "staffing.board")
+    asked = request.POST.get("department", "")
+    if not asked:
+        return own
+    return [selectors.require_department(request.user, location, asked, own, object_type).pk]
+
+
 def _require_person(request: HttpRequest, user: Any, object_type: str, object_id: str) -> None:
     """Refuse (audited, 403) acting on a person outside the user's departments."""
     selectors.require_person(request.user, user, object_type, object_id)
@@ -149,16 +159,28 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     week = bases[(location.pk, monday)]
     coverage = week.board(own, last=last)
     names = {d.pk: d.name for d in week.departments}
-    roster = Roster.objects.filter(location=location, week=monday).first()
-    assignments = (
-        list(
-            roster.assignments.filter(department__in=own)
-            .select_related("user", "desk", "department")
-            .order_by("day", "start", "user__last_name")
-        )
-        if roster
-        else []
+    # Each department has its own roster; the lead sees (and proposes, edits and publishes)
+    # those of their own departments.
+    rosters = {
+        r.department_id: r
+        for r in Roster.objects.filter(location=location, week=monday, department__in=own)
+    }
+    assignments = list(
+        RosterAssignment.objects.filter(roster__in=rosters.values())
+        .select_related("user", "desk", "department")
+        .order_by("day", "start", "user__last_name")
     )
+    roster_blocks: list[dict[str, Any]] = [
+        {
+            "department": d,
+            "roster": rosters.get(d.pk),
+            "assignments": [a for a in assignments if a.roster_id == rosters[d.pk].pk]
+            if d.pk in rosters
+            else [],
+            "unmet": _unmet(rosters.get(d.pk), coverage.departments),
+        }
+        for d in coverage.departments
+    ]
     pending = []
     requests = list(
         StaffRequest.objects.filter(
@@ -184,10 +206,11 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "gaps": [services.describe_gap(c, names) for c in coverage.gaps],
         "source": coverage.source,
         "rostered": bool(coverage.rostered),
-        "roster": roster,
+        "rosters": roster_blocks,
+        "can_propose": any(
+            b["roster"] is None or b["roster"].status == Roster.Status.DRAFT for b in roster_blocks
+        ),
         "assignments": assignments,
-        "roster_days": sorted({a.day for a in assignments}),
-        "unmet": _unmet(roster, coverage.departments),
         "places": Place.choices,
         "desks": location.desks.filter(active=True).order_by("name"),
         "pending": pending,
@@ -290,10 +313,12 @@ def absence(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
-    _own_departments(request, location)
+    own = _departments_asked(request, location, "staffing.roster")
     monday = _monday(request)
     try:
-        result = proposal.propose(actor=request.user, location=location, week=monday)
+        result = proposal.propose(
+            actor=request.user, location=location, week=monday, departments=own
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -304,11 +329,17 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
             )
             % {
                 "s": f"{result.seconds:.1f}",
-                "unmet": len(result.roster.unmet),
+                "unmet": len(result.unmet),
                 "ok": result.proposal.wishes_honoured,
                 "all": result.proposal.wishes,
             },
         )
+        if result.skipped:
+            messages.info(
+                request,
+                _("Published already, left as they are: %(departments)s.")
+                % {"departments": ", ".join(d.name for d in result.skipped)},
+            )
     return _back(location, monday)
 
 
@@ -316,15 +347,25 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
-    _own_departments(request, location)
+    own = _departments_asked(request, location, "staffing.roster")
     monday = _monday(request)
-    roster = get_object_or_404(Roster, location=location, week=monday)
+    rosters = list(
+        Roster.objects.filter(location=location, week=monday, department__in=own).select_related(
+            "department"
+        )
+    )
+    if not rosters:
+        raise Http404
     try:
-        services.roster_publish(actor=request.user, roster=roster)
+        published = services.rosters_publish(actor=request.user, rosters=rosters)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Roster published."))
+        messages.success(
+            request,
+            _("Roster published: %(departments)s.")
+            % {"departments": ", ".join(r.department.name for r in published)},
+        )
     return _back(location, monday)
 
 
@@ -333,9 +374,14 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
 def assignment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     own = _own_departments(request, location)
-    row = get_object_or_404(RosterAssignment, pk=pk, roster__location=location)
-    if row.department_id not in own:
-        _require_person(request, row.user, "staffing.assignment", str(row.pk))
+    row = get_object_or_404(
+        RosterAssignment.objects.select_related("roster"), pk=pk, roster__location=location
+    )
+    if row.roster.department_id not in own:
+        # Another department's roster: refused (audited, 403).
+        selectors.require_department(
+            request.user, location, str(row.roster.department_id), own, "staffing.assignment"
+        )
     desk = request.POST.get("desk", "")
     try:
         services.assignment_change(
@@ -343,6 +389,7 @@ def assignment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             assignment=row,
             place=request.POST.get("place", ""),
             desk_id=int(desk) if desk.isdigit() and len(desk) < 10 else None,
+            departments=own,
         )
     except DomainError as error:
         messages.error(

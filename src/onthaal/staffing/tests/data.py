@@ -28,9 +28,15 @@ def person(username: str, department: str = "burgerzaken", *products: str, **fie
     return user
 
 
-def roster(location: str = "administratief-centrum", week: dt.date = WEEK, **fields: Any) -> Roster:
+def roster(
+    location: str = "administratief-centrum",
+    week: dt.date = WEEK,
+    department: str = "burgerzaken",
+    **fields: Any,
+) -> Roster:
     return Roster.objects.create(
         location=Location.objects.get(slug=location),
+        department=Department.objects.get(slug=department),
         week=week,
         status=fields.pop("status", Roster.Status.PUBLISHED),
         created_at=clock.now(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from onthaal.accounts.tests.factories import api_token
+from onthaal.organisation.models import Department
 from onthaal.staffing.models import Absence, Roster
 from onthaal.staffing.tests.data import WEDNESDAY, WEEK
 
@@ -50,7 +51,10 @@ def test_coverage_absence_and_proposal(zonnedoorn, client):
     )
     assert proposed.status_code == 200, proposed.content
     body = proposed.json()
-    assert body["week"] == WEEK.isoformat() and body["status"] == "draft"
+    assert body["week"] == WEEK.isoformat()
+    # Tom leads Burgerzaken: its roster is proposed, no other department's.
+    burgerzaken = Department.objects.get(slug="burgerzaken").pk
+    assert [(r["department"], r["status"]) for r in body["rosters"]] == [(burgerzaken, "draft")]
     assert body["assignments"] and isinstance(body["unmet"], list)
     # Sofie is sick on Wednesday: the proposal does not plan her then.
     assert not [
@@ -94,7 +98,6 @@ def test_a_lead_reads_and_changes_only_their_own_departments_through_the_api(zon
     Burgerzaken there), an absence of an Omgeving colleague and a proposal there are refused
     (403), each with an audit event, and nothing is written."""
     from onthaal.audit.models import AuditEvent
-    from onthaal.organisation.models import Department
     from onthaal.staffing.tests.data import person
 
     omer = person("omer", "omgeving")
