@@ -341,6 +341,11 @@ class MailItem(models.Model):
             # Lists and searches with many hits, newest first: read in this order until a
             # page is full (selectors.search_items).
             models.Index(fields=["registered_at", "id"], name="mail_item_recent"),
+            # The same within one department: a reader of one department's mail (most
+            # readers) reads only that department's items in date order.
+            models.Index(
+                fields=["department", "registered_at", "id"], name="mail_item_department_recent"
+            ),
             # A search by register number across organisations (search.matches).
             models.Index(fields=["register_number"], name="mail_item_number"),
         ]

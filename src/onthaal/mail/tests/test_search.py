@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 
 from onthaal.audit.models import AuditEvent
-from onthaal.mail import selectors, services
+from onthaal.mail import search, selectors, services
 from onthaal.mail.models import Direction, MailItem
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +70,41 @@ def test_the_text_condition_finds_what_the_orm_finds_for_every_reader(world, reg
         assert page.total == len(expected), (reader, query)
         assert not page.more and page.ranked
         assert {i.pk for i in page.items} == {i.pk for i in expected}, (reader, query)
+
+
+@pytest.mark.parametrize("reader", ["agent", "clerk", "social_worker"])
+def test_ranked_pages_are_in_the_order_the_database_ranks(world, register, reader):
+    """The ranked page is ordered in Python from the hits' rank and date
+    (``selectors._ranked_page``): page after page, the order the database gives to
+    ORDER BY rank DESC, registered_at DESC, pk DESC."""
+    user = getattr(world, reader)
+    for query in [*WORDS, "parkeerkaart bezwaar", "geluidshinder"]:
+        expected = list(
+            selectors.visible_items(user)
+            .filter(search.matches(query))
+            .annotate(rank=search.rank(query))
+            .order_by(F("rank").desc(), "-registered_at", "-pk")
+            .values_list("pk", flat=True)
+        )
+        pages = [
+            selectors.search_items(user, selectors.Filters(query=query), offset=offset, limit=2)
+            for offset in range(0, len(expected) + 2, 2)
+        ]
+        assert all(page.ranked and page.total == len(expected) for page in pages)
+        assert [i.pk for page in pages for i in page.items] == expected, (reader, query)
+
+
+def test_a_grant_is_found_beside_the_department(world, register):
+    """A reader with a grant finds the granted item among their department's by a word, and
+    loses it when the grant is revoked."""
+    granted = register[2]  # Sociale Dienst's, granted to the agent
+    word = granted.subject.split()[0]
+    found = selectors.search_items(world.agent, selectors.Filters(query=word), limit=100)
+    assert granted.pk in {i.pk for i in found.items}
+    services.revoke_access(actor=world.social_worker, grant=granted.grants.get())
+    found = selectors.search_items(world.agent, selectors.Filters(query=word), limit=100)
+    assert granted.pk not in {i.pk for i in found.items}
+    assert {i.department for i in found.items} == {world.burgerzaken}
 
 
 def test_who_sees_what_the_orm_path_is_held_to(world, register):
@@ -138,3 +175,15 @@ def test_the_api_and_the_page_say_more_than_the_cap(client, world, monkeypatch):
 
     page = client.get(reverse("mail:search"), {"q": "riolering"}, HTTP_ACCEPT_LANGUAGE="nl")
     assert "Meer dan 2 poststukken gevonden" in page.content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_the_words_are_a_constant_of_the_statement(world, register):
+    """PostgreSQL plans each search for its own words (``search._tsquery``): they are in the
+    statement, quoted, not a parameter that a prepared statement's generic plan would guess."""
+    for make in (search.matches, search.rank):
+        expression = make("bezwaar' OR '1")
+        assert expression.params == []
+        assert "websearch_to_tsquery('onthaal_dutch', 'bezwaar OR 1')" in expression.sql
+    page = selectors.search_items(world.agent, selectors.Filters(query="bezwaar' OR '1"))
+    assert {i.department for i in page.items} <= {world.burgerzaken, world.sociale_dienst}
