@@ -71,7 +71,8 @@ def _server(redis_url: str, port: int | None = None) -> Iterator[int]:
         "DATABASE_URL": _database_url(),
         "REDIS_URL": redis_url,
         "DEBUG": "0",
-        "SECRET_KEY": "bench-only-not-secret",
+        # The client's key: a session it made (the reporting benchmark's) is valid here.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-secret"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # The load comes from one address; it stands for many citizens.
         "ONTHAAL_BOOKINGS_PER_IP": "100000",

