@@ -100,6 +100,7 @@ EXCLUDED: dict[str, str] = {
     "appointments:hold": _POST + " (JSON answer to the choose page's script)",
     "appointments:ics": "calendar file (text/calendar) of an appointment",
     "appointments:move": _POST + " (the move form is the choose page, visited)",
+    "appointments:survey": _POST + " (the survey choice is a form on the manage page, visited)",
     "eloket:login": "a redirect to the identity provider (itsme/eID)",
     "eloket:login-callback": "the identity provider's redirect back; no page of its own",
     "eloket:answer": _POST,

@@ -196,6 +196,11 @@ class Appointment(models.Model):
     # Kept after anonymisation for a no-show only, and only for its department's no-show
     # period (``retention.anonymise_expired``).
     contact_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # When the citizen agreed to receive one question about the visit by e-mail after it
+    # (the satisfaction survey, ``reporting.survey``); empty: not agreed, no invitation. Cleared
+    # with the contact by the retention job. Nullable without a default: on SQLite the column
+    # is added in place, which keeps the ADR 0012 trigger on this table.
+    survey_opt_in_at = models.DateTimeField(_("agreed to the survey"), null=True, blank=True)
     # The iCalendar SEQUENCE of the event (UID: the reference): raised by every move and by
     # the cancellation, so a calendar replaces its entry instead of adding one.
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
@@ -286,6 +291,8 @@ class Notification(models.Model):
         TURN = "turn", _("your turn is coming")
         # The appointment lost its person (sickness) and no colleague was free: pick a time.
         REBOOK = "rebook", _("pick another time")
+        # After the visit, the satisfaction survey's link, to a citizen who agreed to it.
+        SURVEY = "survey", _("survey invitation")
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -336,6 +343,12 @@ class Notification(models.Model):
                 fields=["appointment", "kind"],
                 condition=Q(kind="reminder"),
                 name="notification_one_reminder",
+            ),
+            # One survey invitation per appointment, however many workers run.
+            models.UniqueConstraint(
+                fields=["appointment", "kind"],
+                condition=Q(kind="survey"),
+                name="notification_one_survey",
             ),
             # A ticket gets one "your turn is coming" per channel, however many workers run.
             models.UniqueConstraint(

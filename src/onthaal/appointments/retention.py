@@ -4,7 +4,8 @@ The worker runs ``anonymise_expired`` every minute. It takes every appointment t
 than ``RETENTION`` ago, whatever became of it (done, no-show, cancelled, moved, or even left
 open by an older version), and removes the name, e-mail
 address, phone number, staff's reason for an exception and the idempotency key, and the
-address, subject, text and calendar file of every message about it. The anonymous facts stay
+address, subject, text and calendar file of every message about it (the survey's invitation
+too), and the agreement to that invitation. The anonymous facts stay
 for the figures: products, times, desk, channel, outcome (``reporting`` records them).
 Expired holds (which never held a contact) are deleted.
 
@@ -54,6 +55,8 @@ def anonymise_expired() -> int:
             phone="",
             override_reason="",
             idempotency_key=None,
+            # The agreement to the survey by e-mail was about that address (``followup``).
+            survey_opt_in_at=None,
             anonymised_at=now,
             # The no-show rule still needs to recognise the citizen; nothing else does.
             contact_key=Case(When(status=Status.NO_SHOW, then=F("contact_key")), default=Value("")),

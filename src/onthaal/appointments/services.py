@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from onthaal.appointments import followup
 from onthaal.appointments import slots as slotting
 from onthaal.appointments.contact import contact_key
 from onthaal.appointments.models import (
@@ -487,6 +488,7 @@ def _book(
     override_reason: str = "",
     hold: bool = False,
     client: str = "",
+    survey_opt_in: bool = False,
 ) -> tuple[Appointment, str | None]:
     """Book ``start`` for ``request``. Returns the appointment and its manage token (None when
     an earlier request with the same idempotency key already booked it).
@@ -494,6 +496,8 @@ def _book(
     Staff may book outside lead time and horizon with a reason (``override_reason``, audited).
     With ``hold`` the time is only held for the department's hold minutes, without contact
     data, while the citizen fills in the form (``confirm_hold``), for ``client`` (see ``hold``).
+    ``survey_opt_in``: the citizen agrees to one question about the visit by e-mail after it
+    (``followup``; a field error on ``survey`` without an e-mail address).
     """
     if idempotency_key:
         earlier = Appointment.objects.filter(idempotency_key=idempotency_key).first()
@@ -512,6 +516,8 @@ def _book(
     )
     if start.tzinfo is None:
         errors["start"] = [_("Give the time with its offset.")]
+    if survey_opt_in and not email:
+        errors.update(followup.no_email_error().fields)
     if errors:
         raise DomainError(_("The booking is not valid."), fields=errors)
     now = clock.now()
@@ -555,6 +561,7 @@ def _book(
                     email=email,
                     phone=phone,
                     contact_key=contact_key(email, phone),
+                    survey_opt_in_at=now if survey_opt_in and not hold else None,
                     idempotency_key=idempotency_key or None,
                     created_by=actor if by_staff else None,
                     override_reason=override_reason if override else "",
@@ -797,12 +804,16 @@ def confirm_hold(
     email: str = "",
     phone: str = "",
     idempotency_key: str | None = None,
+    survey_opt_in: bool = False,
 ) -> tuple[Appointment, str | None]:
-    """Turn a hold into a booking with the citizen's details. An expired hold is booked
-    afresh when the time is still free; otherwise 409."""
+    """Turn a hold into a booking with the citizen's details (and their agreement to the
+    survey by e-mail, as ``book``). An expired hold is booked afresh when the time is still
+    free; otherwise 409."""
     held = by_token(reference, token)
     name, email, phone = name.strip(), email.strip(), phone.strip()
     errors = validate_contact(name, email, phone)
+    if survey_opt_in and not email:
+        errors.update(followup.no_email_error().fields)
     if errors:
         raise DomainError(_("The booking is not valid."), fields=errors)
     request = request_of(held)
@@ -819,6 +830,7 @@ def confirm_hold(
                 email=email,
                 phone=phone,
                 contact_key=contact_key(email, phone),
+                survey_opt_in_at=now if survey_opt_in else None,
                 hold_expires_at=None,
                 hold_client="",
                 idempotency_key=idempotency_key or None,
@@ -839,6 +851,7 @@ def confirm_hold(
         email=email,
         phone=phone,
         idempotency_key=idempotency_key,
+        survey_opt_in=survey_opt_in,
     )
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("afspraak/<str:reference>/afspraak.ics", views.calendar_file, name="ics"),
     path("afspraak/<str:reference>/annuleren/", views.cancel, name="cancel"),
     path("afspraak/<str:reference>/verplaatsen/", views.move, name="move"),
+    path("afspraak/<str:reference>/bevraging/", views.survey, name="survey"),
 ]

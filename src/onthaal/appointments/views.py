@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from onthaal.accounts import access
 from onthaal.api.errors import domain_error_body
-from onthaal.appointments import api, limits, notify, proof, services
-from onthaal.appointments.models import Appointment, BookingChannel, Status
+from onthaal.appointments import api, followup, limits, notify, proof, services
+from onthaal.appointments.models import Appointment, BookingChannel, Notification, Status
 from onthaal.catalogue.models import Channel, Product
 from onthaal.core import client, clock, params
 from onthaal.core.errors import Conflict, DomainError, NotFound
@@ -248,12 +248,16 @@ def details(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("appointments:choose") + "?" + context["query"])
     context["start"] = start_at
     context["form"] = {"name": "", "email": "", "phone": ""}
+    context["survey"] = False
     held = {} if context["staff"] else _session_hold(request, start_at)
     context["held"] = bool(held)
     context["hold_minutes"] = services.policy_for(booking.department).hold_minutes
     if request.method == "POST":
         form = {k: data.get(k, "").strip() for k in ("name", "email", "phone")}
         context["form"] = form
+        # One question about the visit by e-mail afterwards: only when ticked (``followup``).
+        survey = data.get("survey") == "1"
+        context["survey"] = survey
         staff = context["staff"]
         reason = data.get("reason", "").strip()[:200]
         channel = (
@@ -277,7 +281,11 @@ def details(request: HttpRequest) -> HttpResponse:
                 if not held:
                     raise NotFound("no hold")
                 appointment, token = services.confirm_hold(
-                    reference=held["reference"], token=held["token"], idempotency_key=key, **form
+                    reference=held["reference"],
+                    token=held["token"],
+                    idempotency_key=key,
+                    survey_opt_in=survey,
+                    **form,
                 )
             except NotFound:  # no hold, or an expired one that another booking cleared
                 request.session.pop("hold", None)
@@ -289,6 +297,7 @@ def details(request: HttpRequest) -> HttpResponse:
                     channel=channel,
                     idempotency_key=key,
                     override_reason=reason if context["exception"] else "",
+                    survey_opt_in=survey,
                     **form,
                 )
         except Conflict as error:
@@ -328,6 +337,12 @@ def _manage_context(request: HttpRequest, appointment: Appointment, token: str) 
         "manage_url": api.manage_url(request, appointment, token),
         "qr": segno.make(appointment.reference, error="m").svg_inline(scale=5, omitsize=True),
         "active": appointment.status == Status.BOOKED,
+        # The survey by e-mail after the visit can be asked for (or withdrawn) until the
+        # invitation is queued; only with an e-mail address to send it to.
+        "survey_choice": bool(appointment.email)
+        and appointment.anonymised_at is None
+        and appointment.status not in followup.NOT_ASKED
+        and not appointment.notifications.filter(kind=Notification.Kind.SURVEY).exists(),
         "query": urlencode(
             [("product", i.product.slug) for i in items]
             + [
@@ -385,6 +400,25 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
         appointment = services.cancel(appointment=appointment)
         notify.cancellation(appointment)
         messages.success(request, _("Your appointment is cancelled."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("appointments:manage", args=[reference]) + f"?token={token}")
+
+
+@require_POST
+def survey(request: HttpRequest, reference: str) -> HttpResponse:
+    """The manage page's choice: one question about the visit by e-mail after it, or not
+    (``followup.set_survey_opt_in``, an audit event)."""
+    appointment, token = _by_token(request, reference)
+    agreed = request.POST.get("survey") == "1"
+    try:
+        followup.set_survey_opt_in(appointment=appointment, agreed=agreed)
+        messages.success(
+            request,
+            _("After your visit we will send you one question by e-mail.")
+            if agreed
+            else _("We will not send you a question after your visit."),
+        )
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(reverse("appointments:manage", args=[reference]) + f"?token={token}")

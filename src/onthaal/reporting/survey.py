@@ -10,6 +10,12 @@ unique index; the receipt does not point to the answer. The link carries a signe
 visit it is for, signed with the secret key, valid ``MAX_AGE``): a visitor can answer for
 their own visit only, and nobody can make up a token for another. Answers are counted per
 client address (``PER_ADDRESS`` an hour).
+
+By e-mail: a citizen who agreed when booking an appointment (or later on its manage page;
+``appointments.followup``) gets the same link once, after the visit was served:
+``invite_opted_in``, run by the worker every minute, queues it in the appointments' outbox. The
+link is the ticket's (the appointment's visit is its ticket), so the visit is rated once,
+whether on the ticket's page or from the e-mail; a visit rated already is not invited.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from onthaal.appointments import followup
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError, NotFound
 from onthaal.core.ratelimit import TooMany, hit
@@ -37,6 +46,9 @@ COMMENT_MAX = 500
 PER_ADDRESS = 20  # answers per client address per WINDOW
 WINDOW = 3600
 SCORES = (1, 2, 3, 4, 5)
+# The invitation by e-mail goes out within this time of the appointment's start, or not at all
+# (a worker that was down longer does not send week-old invitations).
+INVITE_WITHIN = dt.timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -135,3 +147,41 @@ def survey_answer(*, token: str, score: Any, comment: Any, address: str | None) 
         raise Conflict(
             _("This visit has been rated already. Thank you!"), code="survey_answered"
         ) from None
+
+
+def invite_opted_in(*, limit: int = 200) -> int:
+    """Queue the survey's invitation for every appointment whose visit was served and whose
+    citizen agreed to it (``appointments.followup.invitations_due``), once each: the link to
+    the ticket's survey (``ONTHAAL_PUBLIC_URL``). Not for a visit rated already on the ticket's
+    page. Returns how many were queued."""
+    queued, cursor = 0, 0
+    while True:
+        due = followup.invitations_due(
+            since=clock.now() - INVITE_WITHIN, pk_from=cursor, limit=limit
+        )
+        queued += _invite(due)
+        if len(due) < limit:
+            return queued
+        cursor = due[-1]["pk"] + 1
+
+
+def _invite(due: list[dict[str, int]]) -> int:
+    rated = set(
+        SurveyReceipt.objects.filter(
+            digest__in=[receipt_for(facts.TICKET, row["ticket_id"]) for row in due]
+        ).values_list("digest", flat=True)
+    )
+    queued = 0
+    for row in due:
+        if receipt_for(facts.TICKET, row["ticket_id"]) in rated:
+            continue
+        visit = _served_ticket(row["ticket_id"])
+        if visit is None or visit.service_day < clock.today() - MAX_AGE:
+            continue
+        path = reverse("survey:answer", args=[token_for(facts.TICKET, row["ticket_id"])])
+        queued += followup.queue_survey_invitation(
+            appointment_id=row["pk"],
+            survey_url=settings.ONTHAAL_PUBLIC_URL.rstrip("/") + path,
+            valid_days=MAX_AGE.days,
+        )
+    return queued

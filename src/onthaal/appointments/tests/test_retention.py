@@ -19,6 +19,7 @@ from onthaal.core import clock
 from onthaal.queue import alerts
 from onthaal.queue import services as queue
 from onthaal.queue.models import Ticket
+from onthaal.reporting import survey
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +87,12 @@ def test_31_days_after_a_served_a_no_show_a_cancelled_and_a_moved_visit_no_one_i
 ):
     z = zonnedoorn
     times = [WEDNESDAY_9.replace(hour=h, minute=m) for h, m in ((9, 0), (10, 0), (11, 0), (11, 30))]
+    # Griet (served) agrees to the survey by e-mail after her visit: its invitation carries
+    # her name and address too.
     booked = {
-        key: book(z, start=start, name=name, email=email, phone=phone)[0]
+        key: book(
+            z, start=start, name=name, email=email, phone=phone, survey_opt_in=key == "served"
+        )[0]
         for start, (key, (name, email, phone)) in zip(times, PEOPLE.items(), strict=True)
     }
     for appointment in booked.values():
@@ -100,6 +105,9 @@ def test_31_days_after_a_served_a_no_show_a_cancelled_and_a_moved_visit_no_one_i
     assert notify.send_due() >= 4
     z["traveller"].move_to(WEDNESDAY_9 - dt.timedelta(minutes=10))
     ticket = serve(z, booked["served"], with_alert=True)
+    assert survey.invite_opted_in() == 1 and notify.send_due() >= 1
+    invitation = Notification.objects.get(kind=Notification.Kind.SURVEY)
+    assert invitation.status == Notification.State.SENT and "Griet" in invitation.body
     kiosk, agent = z["users"]["onthaal"], z["users"]["balie"]
     z["traveller"].move_to(WEDNESDAY_9.replace(hour=9, minute=55))
     missed = services.check_in(reference=booked["no_show"].reference, location=z["ac"], actor=kiosk)
@@ -126,6 +134,7 @@ def test_31_days_after_a_served_a_no_show_a_cancelled_and_a_moved_visit_no_one_i
     assert all(a.anonymised_at is not None for a in kept)
     assert [a.contact_key != "" for a in kept] == [False, True, False, True]
     assert all(m.recipient == m.body == "" for m in Notification.objects.filter(ticket=None))
+    assert not Appointment.objects.filter(survey_opt_in_at__isnull=False).exists()
 
 
 def first_free(req: services.Request) -> dt.datetime:

@@ -79,8 +79,8 @@ def _housekeeping_loop() -> None:
     """Periodic jobs next to the task worker: live events an app process could not publish,
     turn alerts and the outbox every 5 seconds; reminders, no-shows, retention (anonymising
     appointments, approved mail destruction lists), the end of day
-    for the queues, the tallies of anonymous refusals and the figures (reporting's visit facts)
-    every minute; the yearly mail destruction lists (each organisation's list of the year, once)
+    for the queues, the tallies of anonymous refusals, the figures (reporting's visit facts) and
+    the survey's invitations by e-mail every minute; the yearly mail destruction lists (each organisation's list of the year, once)
     every hour; an anchor of the audit chains every AUDIT_ANCHOR_MINUTES."""
     from django.conf import settings
     from django.db import close_old_connections
@@ -96,6 +96,7 @@ def _housekeeping_loop() -> None:
     from onthaal.mail import retention as mail_retention
     from onthaal.queue import alerts, broker
     from onthaal.queue.services import housekeeping
+    from onthaal.reporting import survey
     from onthaal.reporting.services import refresh_facts
 
     ticks = 0
@@ -150,6 +151,9 @@ def _housekeeping_loop() -> None:
                 recorded = refresh_facts()
                 if recorded:
                     log.info("figures: recorded %d visits", recorded)
+                invited = survey.invite_opted_in()  # after the visit, to who agreed to it
+                if invited:
+                    log.info("survey: queued %d invitations", invited)
         except Exception:
             log.exception("housekeeping failed; retrying shortly")
         finally:
