@@ -249,9 +249,9 @@ def rollup_sums(
     What ``selectors.grouped_by`` asks the ORM for (``Coalesce(Sum(field), 0)`` per field),
     written out: the dashboard's two wide sums (every total and the waiting histogram per
     queue; the service histogram, outcomes and booked minutes per place, product and
-    channel) have 36 to 42 columns, and the ORM took longer to compile them than the database
-    to run them. ``tests/test_statements.py`` holds the rows equal to the ORM's, on PostgreSQL
-    and SQLite."""
+    channel) have 36 to 42 columns, which the ORM compiled anew on every request.
+    ``tests/test_statements.py`` holds the rows equal to the ORM's, on PostgreSQL and
+    SQLite."""
     columns = _columns(model)
     unknown = [k for k in keys if k not in SUM_KEYS or k not in columns]
     unknown += [f for f in fields if f not in columns]
