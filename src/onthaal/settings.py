@@ -159,6 +159,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "onthaal.accounts.shell.staff_shell",
+                "onthaal.organisation.theme.context",
                 "onthaal.help.views.help_link",
                 "onthaal.help.practice.banner",
             ],

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("onthaal.operations.urls")),
+    path("", include("onthaal.organisation.urls")),
     path("api/v1/", include("onthaal.api.urls")),
     path("", include("onthaal.hours.urls")),
     path("", include("onthaal.queue.urls")),

@@ -48,6 +48,8 @@ EXCLUDED: dict[str, str] = {
     "operations:healthz": "health probe for the load balancer (plain text)",
     "operations:readyz": "readiness probe for the load balancer (plain text)",
     "operations:metrics": "Prometheus metrics (plain text)",
+    "theme:css": "an organisation's colours, a stylesheet linked by every page",
+    "theme:file": "an organisation's logo or favicon (an image), shown by the pages visited",
     "api-locations": _API,
     "api-departments": _API,
     "api-products": _API,

@@ -1,5 +1,5 @@
 """Build Gemeente Zonnedoorn and OCMW Zonnedoorn: locations, departments, products, desks,
-opening hours and one demo user per role. Idempotent: a second run changes nothing."""
+opening hours, the municipality's theme and one demo user per role. Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -395,6 +395,9 @@ def load() -> bool:
     from onthaal.staffing.demo import load_demo_staff
 
     load_demo_staff()
+    from onthaal.demo.theme import load_demo_theme
+
+    load_demo_theme(gemeente)
     record_event(
         action=Action.CREATE,
         object_type="demo",

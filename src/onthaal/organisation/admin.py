@@ -1,11 +1,15 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from onthaal.accounts.admin_access import CapabilityAdmin, CapabilityInline
 from onthaal.core import clock
+from onthaal.organisation import theme_cache, theme_files
 from onthaal.organisation.models import (
     Department,
     Desk,
@@ -16,9 +20,65 @@ from onthaal.organisation.models import (
 )
 
 
+class OrganisationForm(forms.ModelForm):
+    """The organisation with its theme: a logo or favicon is checked on its bytes and stored
+    under its content's hash (``theme_files``); colours that fail WCAG AA are refused by
+    ``Organisation.clean``."""
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "logo", "favicon", "primary_colour", "accent_colour"]
+        widgets = {
+            name: forms.TextInput(
+                attrs={"size": 8, "pattern": "#[0-9a-fA-F]{6}", "placeholder": "#0b5394"}
+            )
+            for name in ("primary_colour", "accent_colour")
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.checked_files: dict[str, tuple[bytes, theme_files.Checked]] = {}
+
+    def _checked_file(self, field: str) -> Any:
+        value = self.cleaned_data.get(field)
+        if not isinstance(value, UploadedFile):
+            return value  # unchanged, cleared or empty
+        rules = theme_files.RULES[field]
+        data = value.read(rules["max_bytes"] + 1)
+        self.checked_files[field] = (data, theme_files.check(data, **rules))
+        return value
+
+    def clean_logo(self) -> Any:
+        return self._checked_file("logo")
+
+    def clean_favicon(self) -> Any:
+        return self._checked_file("favicon")
+
+    def save(self, commit: bool = True) -> Any:
+        """Store each new file under its hash (once), only now that the whole form is valid."""
+        for field, (data, checked) in self.checked_files.items():
+            setattr(self.instance, field, theme_files.put(data, checked))
+        return super().save(commit)
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(CapabilityAdmin):
+    form = OrganisationForm
     list_display = ["name", "kind"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind"]}),
+        (
+            _("Theme"),
+            {
+                "fields": ["logo", "favicon", "primary_colour", "accent_colour"],
+                "description": _(
+                    "The citizens' pages, the staff pages, the kiosks and the waiting-room "
+                    "screens wear the theme of the municipality (of the OCMW if only it has "
+                    "one); a kiosk or screen the one of its location's organisation."
+                ),
+            },
+        ),
+    ]
 
 
 @admin.register(Location)
@@ -33,6 +93,10 @@ class DepartmentAdmin(CapabilityAdmin):
     list_filter = ["organisation", "confidential"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["locations"]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        theme_cache.invalidate_after_commit()  # its locations pick a kiosk's theme
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         """Whether a department is confidential is set when it is made: switching it off

@@ -3,23 +3,88 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from onthaal.core.choices import Weekday
 from onthaal.core.clock import BRUSSELS
+from onthaal.organisation import palette, theme_cache
+
+colour_validator = RegexValidator(
+    palette.HEX.pattern, _("Enter a colour as # and six hexadecimal digits, e.g. #0b5394.")
+)
+
+# Where each checked pair of colours is on the pages (``palette.pairs``), for the error message.
+PAIR_LABELS = {
+    "buttons": _("white text on buttons and in the staff menu"),
+    "links": _("links and secondary buttons on white"),
+    "page": _("links on the page background"),
+    "tint": _("marks on highlighted rows"),
+    "header": _("white text in the header"),
+    "menu": _("the current page in the staff menu"),
+    "header-accent": _("the name in the header"),
+    "screen-accent": _("headings on the waiting-room screen"),
+}
 
 
 class Organisation(models.Model):
+    """A local administration (the municipality, the OCMW), with its house style: the pages
+    show the theme of the first organisation that has one (municipality first), a kiosk and a
+    waiting-room screen the one of their location's (``onthaal.organisation.theme``)."""
+
     class Kind(models.TextChoices):
         MUNICIPALITY = "municipality", _("municipality")
         OCMW = "ocmw", _("public centre for social welfare (OCMW)")
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The theme. Files are checked on their bytes and stored under their SHA-256
+    # (onthaal.organisation.theme_files), by the admin's form and services.organisation_theme_set.
+    logo = models.FileField(
+        _("logo"),
+        upload_to="theme/",
+        blank=True,
+        help_text=_(
+            "PNG, SVG or WebP, at most 512 kB. Shown on a white background in the header, "
+            "on the kiosk and on the waiting-room screen."
+        ),
+    )
+    favicon = models.FileField(
+        _("favicon"),
+        upload_to="theme/",
+        blank=True,
+        help_text=_("The icon in the browser tab: PNG, SVG or ICO, at most 128 kB."),
+    )
+    primary_colour = models.CharField(
+        _("primary colour"),
+        max_length=7,
+        blank=True,
+        validators=[colour_validator],
+        help_text=_(
+            "Links, buttons and the staff menu, e.g. #0b5394; darker shades of it make the "
+            "header and the waiting-room screen. White text on it needs a contrast of at "
+            "least 4.5:1 (WCAG AA). Empty: Onthaal's blue."
+        ),
+    )
+    accent_colour = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        blank=True,
+        validators=[colour_validator],
+        help_text=_(
+            "The name in the header, the headings of the waiting-room screen and a band under "
+            "the header: a light colour, readable on the dark header (4.5:1). Empty: a light "
+            "shade of the primary colour."
+        ),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -28,6 +93,50 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        theme_cache.invalidate_after_commit()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        deleted = super().delete(*args, **kwargs)
+        theme_cache.invalidate_after_commit()
+        return deleted
+
+    def clean(self) -> None:
+        """Refuse colours whose text would fail WCAG AA, on the field to change."""
+        super().clean()
+        colours = {"primary": self.primary_colour, "accent": self.accent_colour}
+        if any(c and not palette.HEX.match(c) for c in colours.values()):
+            return  # the field's own validator says so
+        errors: dict[str, list[ValidationError]] = {}
+        for problem in palette.problems(**colours):
+            # An empty accent is derived from the primary: its failure is the primary's.
+            field = f"{problem.field}_colour" if self.accent_colour else "primary_colour"
+            if errors.get(field):
+                continue  # one message per field: the worst pair is fixed first anyway
+            errors[field] = [
+                ValidationError(
+                    _(
+                        "Too little contrast: %(foreground)s on %(background)s (%(where)s) is "
+                        "%(ratio)s:1; WCAG AA needs at least 4.5:1."
+                    ),
+                    code="contrast",
+                    params={
+                        "foreground": problem.foreground,
+                        "background": problem.background,
+                        "where": PAIR_LABELS.get(problem.where, problem.where),
+                        # Rounded down: 4.497 is not shown as a failing "4.50".
+                        "ratio": number_format(math.floor(problem.ratio * 100) / 100, 2),
+                    },
+                )
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_theme(self) -> bool:
+        return bool(self.logo or self.favicon or self.primary_colour or self.accent_colour)
 
 
 class Location(models.Model):
