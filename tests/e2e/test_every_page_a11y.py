@@ -10,13 +10,17 @@ The browser test opens every page of ``PAGES`` in one Chromium as the role that 
 signed in, one browser context per role), the public ones without a session, the kiosk as an
 enrolled device, and expects 200, the page's language and 0 axe violations on each. It
 collects every failure before it fails, and checks that it visited exactly ``len(PAGES)``
-pages. It runs at desktop width in Dutch.
+pages. It runs in each of ``VARIANTS``: Dutch, French and English (the language cookie), at
+desktop width and on a phone (390 by 844); at desktop width it also checks that the header
+stays on one line. The demo, the pages' objects and the sessions are made once for the six
+(the module's ``site``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +29,7 @@ from urllib.parse import urlencode
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import enrol_device, screenshot
+from tests.e2e.conftest import PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -95,7 +99,6 @@ EXCLUDED: dict[str, str] = {
     "api-not-found": "the API's JSON 404 for any other path under /api/v1/",
     "hours:ical": "calendar file (text/calendar) of the opening hours",
     "queue:ticket-json": "JSON status of a ticket, polled by the ticket page",
-    "queue:kiosk-sw": "the kiosk's service worker (JavaScript), no page",
     "queue:ticket-events": "Server-Sent Events stream of a ticket",
     "queue:desk-action": _POST,
     "appointments:staff-move": _POST + " (the move form is the choose page, visited)",
@@ -370,55 +373,158 @@ def _session_cookie(base_url: str, user: Any = None, **session: Any) -> dict[str
     return {"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": base_url}
 
 
+DESKTOP = (1280, 900)
+PHONE = (390, 844)  # a common phone's CSS viewport
 VARIANTS = {
-    "nl-desktop": ("nl", (1280, 900)),
+    f"{language}-{size}": (language, viewport)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE))
+    for language in ("nl", "fr", "en")
 }
+
+# At desktop width the header is one line: its parts side by side, the citizens' menu on one
+# line, no label broken over two lines (French words are longer: "Prendre rendez-vous"). The
+# staff menu under it may take a second line for a role with many pages (a team lead has 13),
+# but none of its labels breaks.
+HEADER_LINES = """() => {
+  const found = [];
+  const shown = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden";
+  const lines = (e) => {  // line boxes of the element's text: fragments that overlap are one
+    const rects = [];
+    const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      if (!walker.currentNode.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(walker.currentNode);
+      for (const r of range.getClientRects()) if (r.width > 0) rects.push(r);
+    }
+    rects.sort((a, b) => a.top - b.top);
+    let count = 0, bottom = -Infinity;
+    for (const r of rects) {
+      if (r.top >= bottom - 1) count += 1;
+      bottom = Math.max(bottom, r.bottom);
+    }
+    return count;
+  };
+  const label = (e) => (e.innerText || e.getAttribute("aria-label") || e.tagName).trim().slice(0, 40);
+  for (const row of document.querySelectorAll("header .header-row")) {
+    const parts = [...row.children].filter(shown);
+    const rects = parts.map((e) => e.getBoundingClientRect());
+    if (rects.length > 1 && Math.max(...rects.map((r) => r.top)) >= Math.min(...rects.map((r) => r.bottom)))
+      found.push("the header's parts are on more than one line: " + parts.map(label).join(" | "));
+  }
+  for (const list of document.querySelectorAll("header .top-nav > ul")) {
+    const tops = new Set([...list.children].filter(shown).map((e) => Math.round(e.getBoundingClientRect().top)));
+    if (tops.size > 1) found.push("a header menu is on " + tops.size + " lines");
+  }
+  for (const e of document.querySelectorAll(
+      "header .brand, header .header-row > a, header .header-row button, header nav > ul > li > a, " +
+      "header nav > ul > li > details > summary, header .staff-who p"))
+    if (shown(e) && lines(e) > 1) found.push("broken over two lines: " + label(e));
+  return found;
+}"""
+
+
+@dataclass
+class Site:
+    """The demo, served, with the objects and cookies every variant visits with."""
+
+    url: str
+    world: dict[str, Any]
+    cookies: dict[str, list[dict[str, Any]]]  # role -> cookies
+
+
+@pytest.fixture(scope="module")
+def site(django_db_setup: None, django_db_blocker: Any) -> Iterator[Site]:
+    """Built once for the six variants: the demo loaded (with test passwords), the pages'
+    objects, a session per role, an enrolled kiosk, and a live server of its own. Not
+    pytest-django's ``live_server``: with it, every test empties the database when it ends.
+    The database is emptied here when the module is done, as ``transactional_db`` does."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.live_server_helper import LiveServer
+
+    from onthaal.devices import services as devices
+    from onthaal.devices.selectors import COOKIE
+    from onthaal.organisation.models import Location
+
+    with django_db_blocker.unblock():
+        # pytest-django makes the test database only when a selected test asks for one
+        # (the db fixtures, a django_db mark): not for these tests run on their own.
+        made = None if _on_test_database() else setup_databases(0, interactive=False)
+        assert _on_test_database(), "never load the demo into, nor empty, a real database"
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+            users = get_user_model().objects
+            for user in users.all():
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+            base = server.url
+            world = _world(base)
+            for key, value in list(world.items()):
+                if callable(value):
+                    world[key] = value(world)
+            done = world["done"]
+            _kiosk, code = devices.device_create(
+                actor=None, location=Location.objects.get(slug=AC), kind="kiosk", name="axe"
+            )
+            _enrolled, key = devices.device_enrol(code=code)
+            cookies = {
+                # The confirmation page after booking reads its token from the session.
+                ANONYMOUS: [
+                    _session_cookie(base, **{f"booked-{done.reference}": world["done_token"]})
+                ],
+                DEVICE: [{"name": COOKIE, "value": key, "url": base}],
+            }
+            for role in {spec.role for spec in PAGES.values()} - {ANONYMOUS, DEVICE}:
+                cookies[role] = [_session_cookie(base, users.get(username=role))]
+            yield Site(base, world, cookies)
+        finally:
+            server.stop()
+            server._live_server_modified_settings.disable()
+            call_command("flush", verbosity=0, interactive=False)
+            if made is not None:
+                teardown_databases(made, verbosity=0)
+
+
+def _on_test_database() -> bool:
+    from django.db import connection
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+
+    name = str(connection.settings_dict["NAME"])
+    test_name = (connection.settings_dict.get("TEST") or {}).get("NAME")
+    return name == str(test_name) if test_name else name.startswith(TEST_DATABASE_PREFIX)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_every_page_has_no_axe_violations(demo, browser, live_server, settings, variant):
-    from django.contrib.auth import get_user_model
+def test_every_page_has_no_axe_violations(site, browser, settings, variant):
+    from django.urls import reverse
 
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     language, (width, height) = VARIANTS[variant]
-    base = live_server.url
-    world = _world(base)
-    for key, value in list(world.items()):
-        if callable(value):
-            world[key] = value(world)
-    users = get_user_model().objects
-    contexts: dict[str, Any] = {}
+    desktop = (width, height) == DESKTOP
+    base, world = site.url, site.world
+    pages: dict[str, Any] = {}  # role -> its tab
 
-    def context_of(role: str) -> Any:
-        if role in contexts:
-            return contexts[role]
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale=language, bypass_csp=True
-        )
-        cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}]
-        if role == ANONYMOUS:
-            # The confirmation page after booking reads its token from the session.
-            done = world["done"]
-            cookies.append(
-                _session_cookie(base, **{f"booked-{done.reference}": world["done_token"]})
+    def page_of(role: str) -> Any:
+        if role not in pages:
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale=language, bypass_csp=True
             )
-        elif role != DEVICE:
-            cookies.append(_session_cookie(base, users.get(username=role)))
-        context.add_cookies(cookies)
-        if role == DEVICE:
-            enrol_device(context.new_page(), base, AC)
-        contexts[role] = context
-        return context
-
-    from django.urls import reverse
+            language_cookie = {"name": settings.LANGUAGE_COOKIE_NAME, "value": language}
+            context.add_cookies([{**language_cookie, "url": base}, *site.cookies[role]])
+            pages[role] = context.new_page()
+            pages[role].set_default_timeout(15_000)
+        return pages[role]
 
     failures: list[str] = []
     visited = 0
     try:
         for name, spec in PAGES.items():
-            page = context_of(spec.role).new_page()
-            page.set_default_timeout(15_000)
+            page = page_of(spec.role)
             path = reverse(name, kwargs=spec.args(world))
             query = spec.query(world)
             url = base + path + (f"?{query}" if query else "")
@@ -428,24 +534,62 @@ def test_every_page_has_no_axe_violations(demo, browser, live_server, settings, 
             if response is None or response.status != 200:
                 status = response.status if response else "no response"
                 failures.append(f"{name} as {who}: {url} answered {status}")
-                page.close()
                 continue
             if "/staff/login/" in page.url and name != "accounts:login":
                 failures.append(f"{name} as {who}: sent to the login page")
-                page.close()
                 continue
             lang = page.locator("html").get_attribute("lang")
             if lang != language:
                 failures.append(f"{name} as {who}: html lang={lang}, not {language}")
+            if desktop:
+                failures.extend(f"{name} as {who}: {p}" for p in page.evaluate(HEADER_LINES))
             results = Axe().run(page)
             screenshot(page, f"every-page-{variant}-{name.replace(':', '-')}")
             if results.violations_count:
                 failures.append(f"{name} as {who} ({url}):\n{results.generate_report()}")
-            page.close()
     finally:
-        for context in contexts.values():
-            context.close()
+        for page in pages.values():
+            page.context.close()
     # The count, for the run's log (pytest -s): what this test covered.
     print(f"axe visited {visited} pages ({variant}); {len(EXCLUDED)} patterns excluded")  # noqa: T201
     assert visited == len(PAGES)
     assert not failures, f"{len(failures)} of {visited} pages failed:\n" + "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_organisation_theme_form_has_no_axe_violations(site, browser, settings, size):
+    """The admin page the theme added to (the organisation, with its logo, favicon and
+    colours), as the administrator who sets it, with the error a failing colour shows."""
+    from django.urls import reverse
+
+    from onthaal.organisation.models import Organisation
+
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    width, height = DESKTOP if size == "desktop" else PHONE
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="nl", bypass_csp=True
+    )
+    try:
+        context.add_cookies(site.cookies["admin"])
+        page = context.new_page()
+        organisation = Organisation.objects.get(name="Gemeente Zonnedoorn")
+        url = site.url + reverse("admin:organisation_organisation_change", args=[organisation.pk])
+        assert page.goto(url).status == 200
+        assert page.locator("#id_logo").count() == 1
+        failures = []
+        results = Axe().run(page)
+        screenshot(page, f"admin-organisation-theme-{size}")
+        if results.violations_count:
+            failures.append(results.generate_report())
+        page.fill("#id_primary_colour", "#5b9bd5")
+        page.locator("input[name=_continue]").click()
+        page.wait_for_load_state()
+        assert "Te weinig contrast: #ffffff op #5b9bd5" in page.locator("#content").inner_text()
+        results = Axe().run(page)
+        screenshot(page, f"admin-organisation-theme-refused-{size}")
+        if results.violations_count:
+            failures.append(results.generate_report())
+        assert not failures, "\n\n".join(failures)
+    finally:
+        context.close()
