@@ -91,6 +91,7 @@ EXCLUDED: dict[str, str] = {
     "api-staffing-coverage": _API,
     "api-staffing-absences": _API,
     "api-staffing-propose": _API,
+    "api-staffing-publish": _API,
     "schema": "the OpenAPI document (YAML)",
     "swagger-ui": "the API documentation, drawn in the browser by Swagger UI (third-party): its "
     "colours, language and heading are fixed here, but its own markup still fails axe (a "
@@ -99,6 +100,7 @@ EXCLUDED: dict[str, str] = {
     "api-not-found": "the API's JSON 404 for any other path under /api/v1/",
     "hours:ical": "calendar file (text/calendar) of the opening hours",
     "queue:ticket-json": "JSON status of a ticket, polled by the ticket page",
+    "queue:kiosk-sw": "the kiosk's service worker (JavaScript), no page",
     "queue:ticket-events": "Server-Sent Events stream of a ticket",
     "queue:desk-action": _POST,
     "appointments:staff-move": _POST + " (the move form is the choose page, visited)",
