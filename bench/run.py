@@ -45,10 +45,12 @@ def main(selected: list[str]) -> None:
     django.setup()
     import logging
 
-    # The data sets enqueue tasks by the thousand (the demo's mail, the visits): their
-    # one-line-per-task log belongs in a server's log, not among the figures. The servers the
-    # benchmarks start keep their own logging.
-    logging.getLogger("onthaal.task").setLevel(logging.WARNING)
+    # The data sets enqueue tasks by the thousand (the demo's mail, the visits) and some
+    # benchmarks request pages in this process: their one-line-per-task and per-request log
+    # belongs in a server's log, not among the figures. The servers the benchmarks start keep
+    # their own logging.
+    for name in ("onthaal.task", "onthaal.request"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     from django.db import connection
     from django.test.utils import setup_test_environment
 
