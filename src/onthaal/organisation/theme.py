@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -126,10 +127,21 @@ def _build() -> Themes:
     return Themes(site=ordered[0], by_organisation=by_organisation, by_location=by_location)
 
 
+def _build_or_default() -> Themes | None:
+    """``_build()``, or None when the database does not answer (or is not migrated yet): an
+    error page (400, 403, 404, 500) must still render, in the default look, and that look is
+    not kept in the cache."""
+    try:
+        return _build()
+    except DatabaseError:
+        log.warning("the themes could not be read: the database did not answer")
+        return None
+
+
 def themes() -> Themes:
     """Every organisation's theme, from the cache when it is there."""
     if not theme_cache.enabled():
-        return _build()
+        return _build_or_default() or Themes()
     try:
         cached = cache.get(theme_cache.KEY)
     except Exception:
@@ -137,7 +149,9 @@ def themes() -> Themes:
         cached = None
     if isinstance(cached, Themes):
         return cached
-    built = _build()
+    built = _build_or_default()
+    if built is None:
+        return Themes()
     try:
         cache.set(theme_cache.KEY, built, timeout=theme_cache.TTL)
     except Exception:

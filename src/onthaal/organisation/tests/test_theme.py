@@ -512,3 +512,22 @@ def test_only_current_theme_files_are_served(client, themed, media):
     (media / "theme" / "other.png").write_bytes(png())
     assert client.get(reverse("theme:file", args=["other.png"])).status_code == 404
     assert client.get(reverse("theme:css", args=[999999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_without_an_answering_database_the_pages_get_the_default_look_and_nothing_is_kept(
+    themed, monkeypatch
+):
+    """An error page must render when the database does not answer (a 403 page that needs the
+    theme turned into a 500): the theme is then the default look, and that is not cached."""
+    from django.db import OperationalError
+
+    def unanswered():
+        raise OperationalError("the database did not answer")
+
+    theme_cache_clear()
+    monkeypatch.setattr(theme, "_build", unanswered)
+    assert theme.site_theme() is None
+    assert theme.location_theme(1) is None
+    monkeypatch.undo()
+    assert theme.site_theme() is not None  # read again once it answers
