@@ -77,8 +77,12 @@ def test_the_impact_of_a_request_equals_the_two_boards_it_replaced(zonnedoorn):
 
 
 def _board_queries(client, location) -> int:
+    """The queries of the board's page once what every page keeps in the cache (the
+    organisation's theme) is there: the first request of a test also reads that."""
+    url, week = f"/staff/planning/{location.slug}/", {"week": WEEK.isoformat()}
+    assert client.get(url, week).status_code == 200
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(f"/staff/planning/{location.slug}/", {"week": WEEK.isoformat()})
+        response = client.get(url, week)
     assert response.status_code == 200
     return len(ctx.captured_queries)
 
