@@ -11,6 +11,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from onthaal.eloket.tests.test_pure import camt_file
 from onthaal.mail.samples import text_pdf
@@ -142,11 +143,14 @@ def test_at_phone_width_the_pages_pass_axe_and_show_when_works_live(
     phone.goto(f"{base}/e-loket/product/melding-openbaar-domein/")
     _accessible(phone, "phone-product")
     phone.click("text=Aanvraag invullen")
-    assert phone.locator("#field-uitleg").is_hidden()
+    # The click returns once the form page starts loading; show-when.js runs when it has, so
+    # each state is awaited (up to 5 s) rather than read at once.
+    explanation = phone.locator("#field-uitleg")
+    expect(explanation).to_be_hidden()
     phone.check("#f-wat-3")  # "ander"
-    assert phone.locator("#field-uitleg").is_visible()
+    expect(explanation).to_be_visible()
     phone.check("#f-wat-1")  # "put in de weg": hidden again
-    assert phone.locator("#field-uitleg").is_hidden()
+    expect(explanation).to_be_hidden()
     phone.check("#f-wat-3")
     phone.fill("#f-uitleg", "Een omgevallen verkeersbord")
     phone.fill("#f-waar", "Zonnestraat 21")
