@@ -53,7 +53,7 @@ INSERT INTO reporting_visit (origin, origin_id, location_id, department_id, queu
     product_id, channel, source, service_day, weekday, hour, outcome, arrived_at, called_at,
     started_at, ended_at, wait_seconds, service_seconds, persons, transfers, items,
     booked_minutes)
-SELECT v.origin, c * %(offset)s + v.origin_id,
+SELECT v.origin, c::bigint * %(offset)s + v.origin_id,
        CASE WHEN c %% %(buildings)s = 0 THEN v.location_id
             ELSE (%(locations)s::bigint[])[c %% %(buildings)s] END,
        v.department_id, v.queue_id, v.product_id, v.channel, v.source, v.service_day,
