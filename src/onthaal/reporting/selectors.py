@@ -285,6 +285,14 @@ def rollup_sums(
     source = rollups(scope, hourly=hourly)
     if not keys:
         return {(): _strip(source.aggregate(**_sums(fields)), fields)}
+    return _summed_by(source, keys, fields)
+
+
+def _summed_by(
+    source: Any, keys: Sequence[str], fields: Sequence[str]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """The ORM's ``{(key, ...): sums of fields}`` of the rollup rows ``source`` per
+    combination of ``keys``, in key order."""
     names = [f"k{i}" for i in range(len(keys))]
     rows = (
         source.annotate(**{name: _key(k) for name, k in zip(names, keys, strict=True)})
@@ -310,21 +318,7 @@ def grouped_by(
     ``in_sql=False`` asks the ORM (what the statement is held equal to)."""
     if all((k in COLUMNS or k in FOLDS) and k != "hour" for k in keys):
         return rollup_sums(scope, keys, fields, in_sql=in_sql)
-    names = [f"k{i}" for i in range(len(keys))]
-    rows = (
-        rollups(scope)
-        .annotate(**{name: _key(by) for name, by in zip(names, keys, strict=True)})
-        .values(*names)
-        .annotate(**_sums(fields))
-        .order_by()
-    )
-    out = {
-        tuple(_normal(by, row[name]) for name, by in zip(names, keys, strict=True)): _strip(
-            dict(row), fields
-        )
-        for row in rows
-    }
-    return dict(sorted(out.items()))
+    return _summed_by(rollups(scope), keys, fields)
 
 
 def regroup(
