@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
 from django.db import connection, connections, router, transaction
 from django.db.models import Q, QuerySet
 
@@ -118,6 +119,15 @@ SELECT {columns} FROM "audit_auditevent" ORDER BY "id"
 )
 
 
+def _loads(text: str) -> Any:
+    """JSON text as Python values: orjson, or json where orjson refuses (an integer beyond
+    64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def event_rows() -> Iterator[dict[str, Any]]:
     """Every event as verification reads it, in primary-key order, streamed."""
     using = router.db_for_read(AuditEvent)
@@ -130,7 +140,7 @@ def event_rows() -> Iterator[dict[str, Any]]:
             .iterator(chunk_size=5000)
         )
         return
-    loads = json.loads
+    loads = _loads
     with transaction.atomic(using=using):
         connection.ensure_connection()
         with connection.connection.cursor(name="audit_verify") as cursor:

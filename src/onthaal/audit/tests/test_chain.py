@@ -239,6 +239,38 @@ def test_known_answer_canonical_bytes_and_hash():
     assert chain.event_hash(written) == KNOWN_HASH
 
 
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"alpha": {"a": "Zoë", "b": 2}, "zeta": 1},
+        {"text": 'a\u0001"\\ /<>&\u2028\U0001f600', "ids": [1, "2", None, True]},
+        # Values orjson writes otherwise than json, or refuses: the answer is still json's.
+        {"float": 1e16, "small": 1e-7, "half": 0.5},
+        {"big": 123456789012345678901234567890},
+        {"nan": float("nan"), "inf": float("inf")},
+    ],
+)
+def test_the_fast_hash_check_answers_as_the_canonical_hash(details):
+    fields = {**KNOWN_FIELDS, "details": details}
+    right = chain.event_hash(fields)
+    assert chain.hash_matches(fields, right)
+    assert not chain.hash_matches(fields, "ab" * 32)
+    assert not chain.hash_matches({**fields, "object_id": "43"}, right)
+    # As verification reads it from PostgreSQL: the time already written.
+    written = {**fields, "at": chain.canonical_time(fields["at"])}
+    assert chain.hash_matches(written, right)
+
+
+def test_the_fast_hash_check_is_fast_because_it_writes_the_canonical_bytes():
+    """For the values the log holds, orjson writes exactly the canonical bytes: the fast path
+    is taken, not the fallback."""
+    import orjson
+
+    data = {name: KNOWN_FIELDS.get(name) for name in chain.CHAINED_FIELDS}
+    data["at"] = chain.canonical_time(data["at"])
+    assert orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == KNOWN_CANONICAL.encode()
+
+
 def test_known_answer_genesis_and_head_of_heads():
     assert chain.genesis(0) == chain.GENESIS == "0" * 64
     assert chain.genesis(11) == "0" * 63 + "b"
