@@ -106,7 +106,8 @@ def _env(redis_url: str) -> dict[str, str]:
         "SECRET_KEY": "bench-only-not-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "ONTHAAL_BOOKINGS_PER_IP": "100000",  # the load comes from one address
-        "PYTHONPATH": str(ROOT),
+        # This checkout's code (the venv's editable install may point at another worktree).
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     if not redis_url:
         env.pop("REDIS_URL")
