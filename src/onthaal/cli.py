@@ -28,6 +28,9 @@ from pathlib import Path
 # Commands that read an existing install: on a data dir without a database they would create
 # one (and the data dir) only to fail on its missing tables.
 READS_AN_INSTALL = {"audit", "token", "backup", "worker"}
+# What `onthaal demo` sets unless the shell does (`LOG_LEVEL=INFO make demo` prints a line per
+# task and per request again).
+DEMO_DEFAULTS = {"DEBUG": "1", "LOG_LEVEL": "WARNING"}
 
 
 def _fail(message: str) -> None:
@@ -73,8 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     if len(args) > 1:
         command = args[1]
         if command == "demo":
-            # The demo is a development install: DEBUG on, embedded defaults.
-            os.environ.setdefault("DEBUG", "1")
+            # The demo is a development install: DEBUG on, embedded defaults; warnings and
+            # errors only in the log, so that its instructions stay on the screen.
+            for name, value in DEMO_DEFAULTS.items():
+                os.environ.setdefault(name, value)
         elif command == "practice":
             # Its own data dir and SQLite, never the real database (before settings load).
             from onthaal.help.practice import environment

@@ -446,7 +446,9 @@ MANUAL_BUILD_DIR = Path(os.environ.get("ONTHAAL_MANUAL_DIR") or DATA_DIR / "manu
 # ONTHAAL_PRACTICE: set by `onthaal practice` (the practice environment on the demo
 # municipality, in a data dir of its own): every page carries the "OEFENOMGEVING" banner.
 PRACTICE = env_bool("ONTHAAL_PRACTICE", default=False)
-# E-mail: EMAIL_URL-style split variables. Default: the console backend in DEBUG, SMTP otherwise.
+# E-mail: EMAIL_URL-style split variables. EMAIL_BACKEND default: SMTP; in DEBUG (and so in
+# `make demo`) one file per message in EMAIL_FILE_PATH (default DATA_DIR/sent-mail), see
+# onthaal.core.mailfiles.
 # SMS_BACKEND: "file" (DATA_DIR/sms.log, the default), "console", or the dotted path of a
 # gateway class with send(to, text). See onthaal.appointments.sms.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
@@ -455,10 +457,11 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
 ONTHAAL_TURN_ALERT_AHEAD = int(os.environ.get("ONTHAAL_TURN_ALERT_AHEAD", "3"))
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "onthaal.core.mailfiles.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", "") or DATA_DIR / "sent-mail")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -534,12 +537,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# LOG_LEVEL: of the console log (default INFO). LOG_FORMAT: "json" (one JSON object per line, the
+# LOG_LEVEL: of the console log (default INFO; `onthaal demo` sets WARNING unless it is set, so
+# that its instructions are not pushed off the screen by a line per task). It is the console
+# handler's level too: loggers that set their own level (django-tasks' worker sets INFO on its
+# loggers) do not print under it. LOG_FORMAT: "json" (one JSON object per line, the
 # default with DEBUG off: a request's line, a task's line and every other line carry the request
 # id that the audit events of the same request or task carry, and no personal data — see
 # onthaal.operations.logs) or "text" (the default with DEBUG on). Each line is printed once, by
 # the root's one handler (Django's own console handler of "django" would print it again under
 # DEBUG); a refused request is one line without a traceback (onthaal.core.logfilters).
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or ("text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured('LOG_FORMAT must be "json" or "text".')
@@ -556,11 +563,12 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            "level": LOG_LEVEL,
             "filters": ["client_errors_without_traceback", "request_id"],
             **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},

@@ -20,7 +20,14 @@ from django.http import HttpRequest
 
 REASON = "Oefenomgeving: vrije inloop de hele dag"
 # What a practice environment must not inherit from the shell it is started from.
-NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "EMAIL_BACKEND", "SMS_BACKEND")
+NOT_INHERITED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_HOST",
+    "EMAIL_BACKEND",
+    "EMAIL_FILE_PATH",
+    "SMS_BACKEND",
+)
 
 
 def banner(request: HttpRequest) -> dict[str, Any]:
@@ -39,11 +46,13 @@ def practice_dir(environ: dict[str, str] | os._Environ[str]) -> Path:
 
 def environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
     """The environment of a practice command: its own data dir, SQLite, DEBUG (the demo
-    accounts' passwords), the banner, mail to the console and SMS to a file."""
+    accounts' passwords), the banner, e-mail and SMS to files in its data dir, warnings and
+    errors only in the log."""
     env = {key: value for key, value in environ.items() if key not in NOT_INHERITED}
     env["ONTHAAL_DATA_DIR"] = str(practice_dir(environ))
     env["ONTHAAL_PRACTICE"] = "1"
     env["DEBUG"] = "1"
+    env.setdefault("LOG_LEVEL", "WARNING")  # as `onthaal demo`: its instructions stay visible
     return env
 
 

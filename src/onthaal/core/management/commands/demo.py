@@ -1,5 +1,10 @@
 """One command for the whole demo: migrate, load Zonnedoorn, serve and run the worker.
 
+What a person needs (the accounts, the devices' enrolment links, where to click, where the
+demo's e-mails go) is printed last, once the server answers, so that it stays on the screen:
+`onthaal.cli` runs the demo with ``LOG_LEVEL=WARNING`` (no line per task or request) and
+``DEBUG``'s e-mails go to files (``onthaal.core.mailfiles``), not to the console.
+
 Ctrl-C stops the server and the worker together, and so does TERM (what a service manager
 sends to the command alone).
 """
@@ -11,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from io import StringIO
 from typing import Any
 
 from django.conf import settings
@@ -31,9 +38,18 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Prepare only; do not serve.")
 
     def handle(self, *args: Any, port: int, no_serve: bool, **options: Any) -> None:
+        base = f"http://127.0.0.1:{port}"
+        if "ONTHAAL_PUBLIC_URL" not in os.environ:
+            # The links in the e-mails the demo sends lead to the port it serves on.
+            os.environ["ONTHAAL_PUBLIC_URL"] = settings.ONTHAAL_PUBLIC_URL = base
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready: {}".format(settings.DATABASES["default"]["NAME"]))
-        call_command("load_demo", base_url=f"http://127.0.0.1:{port}")
+        # The accounts and enrolment links are printed at the end, with where to click: the
+        # last thing on the screen once everything has started.
+        loaded = StringIO()
+        call_command("load_demo", base_url=base, stdout=loaded)
+        first, _, accounts = loaded.getvalue().partition("\n")
+        self.stdout.write(first)
         from onthaal.reporting.demo import load_demo_history
         from onthaal.staffing.demo import publish_demo_rosters
 
@@ -44,6 +60,7 @@ class Command(BaseCommand):
         )
 
         if no_serve:  # prepare only: the history loads when the demo is served
+            self.stdout.write(accounts, ending="")
             return
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, _interrupt)
@@ -53,41 +70,23 @@ class Command(BaseCommand):
             subprocess.Popen([*onthaal, "serve", "--port", str(port)], env=env),  # noqa: S603
             subprocess.Popen([*onthaal, "worker"], env=env),  # noqa: S603
         ]
-        base = f"http://127.0.0.1:{port}"
-        self.stdout.write(
-            self.style.SUCCESS(f"\nOnthaal Zonnedoorn runs on {base}/ — Ctrl-C stops it.\n")
-            + "\nWhere to click:\n"
-            f"  {base}/locations/                          opening hours (public)\n"
-            f"  {base}/locations/administratief-centrum/   one location, with iCal and JSON-LD\n"
-            f"  {base}/afspraak/                           make an appointment (public)\n"
-            f"  {base}/e-loket/                           digital counter: request from home (public)\n"
-            f"  {base}/staff/login/                        staff login (accounts above)\n"
-            f"  {base}/kiosk/administratief-centrum/       kiosk: take a ticket (enrol kiosk-ac-1 first)\n"
-            f"  {base}/screen/administratief-centrum/      waiting-room screen (public)\n"
-            f"  {base}/staff/desk/                         desk app (balie; mw at Sociaal Huis)\n"
-            f"  {base}/staff/reception/sociaal-huis/       reception: tickets, hand-off (onthaal)\n"
-            f"  {base}/staff/lead/administratief-centrum/  queues and desks (teamlead)\n"
-            f"  {base}/staff/agenda/administratief-centrum/ appointments of the day (balie)\n"
-            f"  {base}/admin/                              configuration (admin, teamlead)\n"
-            f"  {base}/staff/audit/                        audit log (auditor)\n"
-            f"  {base}/staff/reports/                      figures and advice (manager, teamlead)\n"
-            f"  {base}/staff/e-loket/                     e-loket requests (balie, teamlead; mw for OCMW)\n"
-            f"  {base}/staff/mail/                        mail register (post)\n"
-            f"  {base}/staff/help/                        help and manual per role (every staff member)\n"
-            f"  {base}/staff/planning/administratief-centrum/ staff planning (teamlead)\n"
-            f"  {base}/staff/planning/mine/                my week (every staff member, e.g. sofie)\n"
-            f"  {base}/api/v1/docs/                        API documentation\n"
-            f"  {base}/readyz                             readiness (database, worker, outbox)\n"
-        )
         try:
+            self.stdout.write("Starting the server and the task worker; loading the figures…")
             # Two years of figures, in bulk, while the server starts (it serves without them).
             if visits := load_demo_history():
                 self.stdout.write(f"Two years of figures: {visits} visits.")
+            if _wait_until_served(base, procs):
+                self.stdout.write(accounts, ending="")
+                self.stdout.write(instructions(base))
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
+            # A second signal (make passes on the TERM the whole group got; Ctrl-C twice) must
+            # not interrupt the stopping of the children: they stop within 10 s or are killed.
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_IGN)
             for p in procs:
                 if p.poll() is None:
                     p.send_signal(signal.SIGINT)
@@ -96,3 +95,57 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def _wait_until_served(base: str, procs: list[subprocess.Popen[bytes]]) -> bool:
+    """Wait until the server answers ``/healthz`` (False when a child stopped first)."""
+    while all(p.poll() is None for p in procs):
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def instructions(base: str) -> str:
+    """Where to click, where the demo's e-mails and text messages go, and how to stop it."""
+    lines = [
+        "",
+        "Where to click:",
+        f"  {base}/locations/                          opening hours (public)",
+        f"  {base}/locations/administratief-centrum/   one location, with iCal and JSON-LD",
+        f"  {base}/afspraak/                           make an appointment (public)",
+        f"  {base}/e-loket/                           digital counter: request from home (public)",
+        f"  {base}/staff/login/                        staff login (accounts above)",
+        f"  {base}/kiosk/administratief-centrum/       kiosk: take a ticket (enrol kiosk-ac-1 first)",
+        f"  {base}/screen/administratief-centrum/      waiting-room screen (public)",
+        f"  {base}/staff/desk/                         desk app (balie; mw at Sociaal Huis)",
+        f"  {base}/staff/reception/sociaal-huis/       reception: tickets, hand-off (onthaal)",
+        f"  {base}/staff/lead/administratief-centrum/  queues and desks (teamlead)",
+        f"  {base}/staff/agenda/administratief-centrum/ appointments of the day (balie)",
+        f"  {base}/admin/                              configuration (admin, teamlead)",
+        f"  {base}/staff/audit/                        audit log (auditor)",
+        f"  {base}/staff/reports/                      figures and advice (manager, teamlead)",
+        f"  {base}/staff/e-loket/                     e-loket requests (balie, teamlead; mw for OCMW)",
+        f"  {base}/staff/mail/                        mail register (post)",
+        f"  {base}/staff/help/                        help and manual per role (every staff member)",
+        f"  {base}/staff/planning/administratief-centrum/ staff planning (teamlead)",
+        f"  {base}/staff/planning/mine/                my week (every staff member, e.g. sofie)",
+        f"  {base}/api/v1/docs/                        API documentation",
+        f"  {base}/readyz                             readiness (database, worker, outbox)",
+        "",
+    ]
+    if settings.EMAIL_BACKEND == "onthaal.core.mailfiles.EmailBackend":
+        lines.append(f"E-mails the demo sends: one .eml file each in {settings.EMAIL_FILE_PATH}/")
+    if settings.SMS_BACKEND == "file":
+        lines.append(f"Text messages: {settings.DATA_DIR / 'sms.log'}")
+    if settings.LOG_LEVEL == "WARNING":
+        lines.append(
+            "Log: warnings and errors only (`LOG_LEVEL=INFO make demo` prints every task "
+            "and request)."
+        )
+    lines.append(f"\nOnthaal Zonnedoorn runs on {base}/ — Ctrl-C stops it.")
+    return "\n".join(lines)

@@ -46,7 +46,9 @@ class Command(BaseCommand):
             host=host,
             port=port,
             workers=workers if workers > 1 else None,
-            log_level="info",
+            # LOG_LEVEL (settings): `onthaal demo` serves with WARNING, without the lines of
+            # each start and request (its own instructions stay on the screen).
+            log_level=settings.LOG_LEVEL.lower(),
             # JSON logs: uvicorn's own lines go to the root handler (settings.LOGGING) too.
             log_config=None if settings.LOG_FORMAT == "json" else uvicorn.config.LOGGING_CONFIG,
             access_log=access_log,
