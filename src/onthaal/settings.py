@@ -211,6 +211,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # spent proofs of work) and the screens' live events across app processes. When Redis is
 # unreachable the cache falls back to the database (onthaal.core.cache) and citizens can still
 # book. Without REDIS_URL the cache is in the process's memory (one app process).
+# API_TOKEN_CACHE_SECONDS: seconds an app process keeps what it read of an API token (its
+# user and memberships) before reading it again; a token revoked, a user deactivated or a role
+# changed in another process is refused within this time (at once in the process that made
+# the change). 0: read on every request (onthaal.api.authentication).
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("API_TOKEN_CACHE_SECONDS", "5"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 

@@ -4,15 +4,27 @@ Tokens are stored as their SHA-256 only (``onthaal.accounts.services.tokens``): 
 token is hashed and looked up. Every token request (kiosks, desks, integrations) then asks
 ``onthaal.accounts.access`` about roles without a query of its own: one query on every
 request, written by hand (``onthaal.core.sql``) because it runs on every request.
+
+The rows that query found are kept in the process for ``API_TOKEN_CACHE_SECONDS`` (default 5;
+0: not kept), by the token's hash, and each request builds its own token, user and memberships
+from them (nothing is shared between requests). A save or delete of a token, a user, a
+membership or a department empties what this process keeps (``forget_tokens``), so a token
+revoked, a user deactivated or a role taken away here is refused at once; an app process that
+did not make the change refuses it within ``API_TOKEN_CACHE_SECONDS`` (ADR 0015). The same goes
+for changes that bypass the models' signals (``QuerySet.update``, SQL).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
@@ -56,13 +68,44 @@ class _TokenQuery:
         )
         return [token, user, membership, department], sql
 
+    def __init__(self) -> None:
+        # The token's hash -> (when read, time.monotonic(); the rows). Unknown tokens are not
+        # kept: guessing must not fill the memory.
+        self.kept: dict[str, tuple[float, list[tuple[Any, ...]]]] = {}
+        self.generation = 0  # counts forget(): a read that raced a change is not kept
+        self.lock = threading.Lock()
+
+    def forget(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.kept.clear()
+
+    def _rows(self, key: str) -> list[tuple[Any, ...]]:
+        hashed = digest(key)
+        seconds = settings.API_TOKEN_CACHE_SECONDS
+        now = time.monotonic()
+        kept = self.kept.get(hashed)
+        if kept is not None and 0 <= now - kept[0] < seconds:
+            return kept[1]
+        generation = self.generation
+        with connection.cursor() as cursor:
+            cursor.execute(self.parts[1], [hashed])
+            rows = cursor.fetchall()
+        # Inside a transaction the rows may be its own uncommitted writes: not kept (a test
+        # case's wrapping transaction aside).
+        if rows and seconds > 0 and not _in_own_transaction():
+            with self.lock:
+                if generation == self.generation:
+                    if len(self.kept) >= MAX_KEPT:
+                        self.kept.clear()
+                    self.kept[hashed] = (now, rows)
+        return rows
+
     def token(self, key: str) -> ApiToken | None:
         """The active token whose text is ``key``, with ``user`` and the user's memberships
         (cached where ``access.memberships`` looks); None for an unknown or revoked token."""
-        columns, sql = self.parts
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [digest(key)])
-            rows = cursor.fetchall()
+        columns = self.parts[0]
+        rows = self._rows(key)
         if not rows:
             return None
         found: ApiToken | None = None
@@ -82,7 +125,22 @@ class _TokenQuery:
         return found
 
 
+def _in_own_transaction() -> bool:
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+MAX_KEPT = 10_000  # tokens kept at most (all are dropped when a new one would exceed it)
 _QUERY = _TokenQuery()
+
+
+def forget_tokens(**_: Any) -> None:
+    """Drop the tokens this process keeps (see the module's docstring)."""
+    _QUERY.forget()
+
+
+for _model in (ApiToken, get_user_model(), Membership, Department):
+    post_save.connect(forget_tokens, sender=_model, dispatch_uid=f"forget-tokens-save-{_model}")
+    post_delete.connect(forget_tokens, sender=_model, dispatch_uid=f"forget-tokens-del-{_model}")
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
