@@ -142,33 +142,62 @@ def _clear_redis(redis_cache: RedisCache) -> None:
         client.delete(*batch)
 
 
-# The Redis clients (each with its connection pools) of this process, by server and options.
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
+# The Redis and database backends of this process, by server and parameters.
+_backends: dict[tuple[str, str], tuple[RedisCache, DatabaseCache]] = {}
+_backends_lock = threading.Lock()
+
+
+def _reusing_client_class() -> type:
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    class ReusingRedisCacheClient(RedisCacheClient):
+        """Django's client makes a ``redis.Redis`` (and its table of 170 response callbacks) for
+        every command; this one makes one per connection pool. ``redis.Redis`` is thread-safe:
+        each command takes a connection from the pool."""
+
+        def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+            pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+            clients = self.__dict__.setdefault("_onthaal_clients", {})
+            client = clients.get(id(pool))
+            if client is None:
+                client = clients.setdefault(
+                    id(pool),
+                    self._client(connection_pool=pool),  # type: ignore[attr-defined]
+                )
+            return client
+
+    return ReusingRedisCacheClient
+
+
+def _make(server: str, params: dict[str, Any]) -> tuple[RedisCache, DatabaseCache]:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # redis-py retries a refused connection with back-off for seconds by default: one quick
+    # retry, then the database.
+    options = {"retry": Retry(NoBackoff(), 1), **params.get("OPTIONS", {})}
+    primary = RedisCache(server, {**params, "OPTIONS": options})
+    primary._class = _reusing_client_class()  # type: ignore[attr-defined]
+    fallback = {k: v for k, v in params.items() if k not in ("OPTIONS", "LOCATION")}
+    return primary, _DatabaseFallback(TABLE, fallback)
 
 
 class FailoverCache(BaseCache):
     """Redis (``LOCATION``), and the database when Redis fails. ``OPTIONS`` go to Redis."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         super().__init__(params)
-        # redis-py retries a refused connection with back-off for seconds by default: one
-        # quick retry, then the database.
-        options = {"retry": Retry(NoBackoff(), 1), **params.get("OPTIONS", {})}
-        self.primary = RedisCache(server, {**params, "OPTIONS": options})
         # Django makes a cache backend per request context, and a2wsgi runs every request in
-        # a context of its own: without this, each request opened its own connection pool and
-        # a new TCP connection to Redis (a connect and a SELECT before its first command).
-        # redis-py's pools are thread-safe, so the process's backends share one client.
-        key = (server, repr(sorted(params.get("OPTIONS", {}).items())))
-        with _clients_lock:
-            client = _clients.setdefault(key, self.primary._cache)
-        self.primary.__dict__["_cache"] = client  # RedisCache._cache is a cached_property
-        fallback = {k: v for k, v in params.items() if k not in ("OPTIONS", "LOCATION")}
-        self.fallback = _DatabaseFallback(TABLE, fallback)
+        # a context of its own: without this, each request built both backends again and
+        # opened its own connection pool and a new TCP connection to Redis (a connect and a
+        # SELECT before its first command). redis-py's pools are thread-safe, and so are both
+        # backends, so the process's FailoverCaches share them.
+        key = (server, repr(sorted((k, repr(v)) for k, v in params.items())))
+        backends = _backends.get(key)
+        if backends is None:
+            with _backends_lock:
+                backends = _backends.get(key) or _backends.setdefault(key, _make(server, params))
+        self.primary, self.fallback = backends
 
     def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if health.usable():
