@@ -457,13 +457,36 @@ def test_the_screen_shows_its_locations_organisations_logo(client, themed):
     css, _icons, logos = _theme_links(html)
     assert css[0].startswith(f"/theme/{gemeente.pk}.css")
     assert logos == [f"/theme/{gemeente.logo.name.split('/')[-1]}"]
-    assert f'alt="{gemeente.name}"' in html
-    # Only the OCMW works at the other location: its theme there.
+    # The name is the header's text beside the logo (which then says nothing more).
+    assert f'<p class="screen-organisation" id="screen-organisation">{gemeente.name}</p>' in html
+    assert 'class="screen-logo" src="/theme/' in html and 'alt=""' in html
+    # Only the OCMW works at the other location: its theme and its name there.
     html = client.get(reverse("queue:screen", args=[social.slug])).content.decode()
     css, _icons, logos = _theme_links(html)
     assert css[0].startswith(f"/theme/{ocmw.pk}.css")
     assert logos == [f"/theme/{ocmw.logo.name.split('/')[-1]}"]
-    assert f'alt="{ocmw.name}"' in html
+    assert f'id="screen-organisation">{ocmw.name}</p>' in html
+    assert gemeente.name not in html
+
+
+@pytest.mark.django_db
+def test_without_a_theme_the_screen_and_kiosk_name_their_locations_organisation(client):
+    ocmw = OrganisationFactory(name="OCMW Wachtebeke", kind=Organisation.Kind.OCMW)
+    there, empty = LocationFactory(slug="sociaal-huis-w"), LocationFactory(slug="leeg")
+    DepartmentFactory(organisation=ocmw).locations.add(there)
+    theme_cache_clear()
+
+    html = client.get(reverse("queue:screen", args=[there.slug])).content.decode()
+    assert '<p class="screen-organisation" id="screen-organisation">OCMW Wachtebeke</p>' in html
+    assert "<title>Wachtzaal — " in html and " · OCMW Wachtebeke</title>" in html
+    assert "Zonnedoorn" not in html
+    # A location without departments belongs to no one yet: no name rather than a wrong one.
+    html = client.get(reverse("queue:screen", args=[empty.slug])).content.decode()
+    assert "screen-organisation" not in html and "Zonnedoorn" not in html
+    enrolled(client, there)
+    html = client.get(reverse("queue:kiosk", args=[there.slug])).content.decode()
+    assert '<span class="brand-sub">OCMW Wachtebeke</span>' in html
+    assert "Zonnedoorn" not in html
 
 
 @pytest.mark.django_db

@@ -31,13 +31,18 @@
     var body = document.getElementById("recent");
     body.innerHTML = "";
     state.calls.slice(0, 5).forEach(function (c) {
-      var tr = document.createElement("tr"); tr.appendChild(cell(c.code, "code")); tr.appendChild(cell(c.desk)); body.appendChild(tr);
+      var tr = document.createElement("tr"); tr.appendChild(cell(c.code, "code")); tr.appendChild(cell(c.desk, "desk-label")); body.appendChild(tr);
     });
     var queues = document.getElementById("queues");
     queues.innerHTML = "";
     (state.queues || []).forEach(function (q) {
       var tr = document.createElement("tr");
-      tr.appendChild(cell(q.prefix + " · " + q.name));
+      // The label on one line, as the page renders it: the prefix as a badge, then the name
+      // (cut with an ellipsis by the stylesheet when it is too long for the column).
+      var label = cell(" " + q.name, "queue-label");
+      var prefix = document.createElement("span"); prefix.className = "queue-prefix"; prefix.textContent = q.prefix;
+      label.insertBefore(prefix, label.firstChild);
+      tr.appendChild(label);
       tr.appendChild(cell(String(q.waiting)));
       tr.appendChild(cell(q.wait_minutes === null ? "—" : config.minutes.replace("%(minutes)s", q.wait_minutes)));
       queues.appendChild(tr);
