@@ -16,12 +16,18 @@ import os
 import statistics
 import subprocess
 import sys
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
 from bench.bench_queue import _pct, _server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CLIENTS = 200
 PLACES = 20
@@ -65,13 +71,32 @@ def _overlaps() -> int:
         return int(cursor.fetchone()[0])
 
 
+def _forget_full_times() -> None:
+    """The times the previous run filled are remembered as full in Redis for a few seconds
+    (``appointments.full_times``); its appointments were deleted here, not cancelled, so the
+    server was not told: forget the marks (every day's version) of the server's install."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    for key in client.scan_iter(match="*:appointments:day:*", count=1000):
+        client.delete(key)
+
+
 def _run(port: int, starts: list[str]) -> tuple[Counter[int], list[float], int, int]:
     from onthaal.appointments.models import Appointment
 
     Appointment.objects.filter(name__startswith="Rush ").delete()  # the previous run's
+    _forget_full_times()
     connection.close()
     done = subprocess.run(
-        [sys.executable, str(HERE / "rush_client.py"), str(port), str(CLIENTS), *starts],
+        [
+            sys.executable,
+            str(HERE / "rush_client.py"),
+            str(port),
+            str(CLIENTS),
+            uuid.uuid4().hex[:8],
+            *starts,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -82,6 +107,24 @@ def _run(port: int, starts: list[str]) -> tuple[Counter[int], list[float], int, 
     latencies = [float(d) for _, d in answer["results"]]
     booked = Appointment.objects.filter(name__startswith="Rush ", status="booked").count()
     return statuses, latencies, booked, _overlaps()
+
+
+@contextmanager
+def _measured_server(redis_url: str, measure: Path) -> Iterator[int]:
+    """The same server with each Django request measured inside (``bench/measured_asgi.py``,
+    BENCH_MEASURE=dir, BENCH_CPROFILE=1): uvicorn with 2 workers as ``onthaal serve`` starts
+    it."""
+    from bench.bench_outside import _env, _free_port, _process
+
+    measure.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    serve = [sys.executable, "-m", "uvicorn", "bench.measured_asgi:application", "--port"]
+    serve += [str(port), "--workers", "2", "--lifespan", "off", "--no-access-log"]
+    env = {**_env(redis_url), "ONTHAAL_APP_PROCESSES": "2", "UV_TCP_SINGLE_ACCEPT": "1"}
+    # This checkout's code, not whichever the virtualenv's editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent / "src"), str(HERE.parent)])
+    with _process(serve, env, port, "/api/v1/locations/") as started:
+        yield started
 
 
 def main() -> None:
@@ -95,7 +138,10 @@ def main() -> None:
     connection.close()
     p95s: list[float] = []
     right = True
-    with _server(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")) as port:
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    measure = os.environ.get("BENCH_MEASURE", "")
+    server = _measured_server(redis_url, Path(measure)) if measure else _server(redis_url)
+    with server as port:
         for run in range(1, RUNS + 1):
             statuses, latencies, booked, overlaps = _run(port, starts)
             p95 = _pct(latencies, 0.95) * 1000
@@ -123,3 +169,32 @@ def main() -> None:
         f"result {'right in every run' if right else 'WRONG'} "
         f"(20 booked, 180 x 409, 0 overlaps)"
     )
+    if measure:
+        _inside(Path(measure))
+
+
+def _inside(where: Path) -> None:
+    """What bench/measured_asgi.py saw inside the app processes, per booking answer."""
+    import pstats
+
+    totals: dict[str, dict[str, float]] = {}
+    for path in where.glob("*.json"):
+        for kind, t in json.loads(path.read_text()).items():
+            into = totals.setdefault(kind, dict.fromkeys(t, 0.0))
+            for k, v in t.items():
+                into[k] += v
+    print("inside the app processes, per Django request (ms):")
+    for kind, t in sorted(totals.items()):
+        n = t["n"] or 1
+        wall, cpu, db, lock = (t.get(k, 0.0) / n * 1000 for k in ("wall", "cpu", "db", "lock"))
+        print(
+            f"  {kind}: {int(t['n'])} requests; wall {wall:.2f}, CPU of the thread {cpu:.2f}, "
+            f"in database statements {db:.2f} ({t['statements'] / n:.1f} statements; waiting "
+            f"for the day's lock {lock:.2f}), not running (database, locks, the GIL) "
+            f"{max(0.0, wall - cpu):.2f}"
+        )
+    profiles = [str(p) for p in where.glob("*.prof")]
+    if profiles:
+        print("cProfile of the request threads, by own time (top 25):")
+        stats = pstats.Stats(*profiles, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(25)

@@ -1,12 +1,14 @@
 """The load generator of the booking rush (``bench_rush``), in a process of its own so that
 its work does not share the measured processes' time slices with the server's Python.
 
-    python bench/rush_client.py PORT CLIENTS START [START ...]
+    python bench/rush_client.py PORT CLIENTS TAG START [START ...]
 
 Each client fetches a proof-of-work challenge and solves it (a citizen's browser does this
 before it submits; it is not measured), opens its connection, and waits. Then all clients
 send their booking at the same instant (asyncio, one event loop: 200 open sockets cost the
-generator little) for the START ``n % len(STARTS)``. Printed on stdout, one JSON object:
+generator little) for the START ``n % len(STARTS)``, as citizen ``n`` with an address of its own
+(``rush<n>-<TAG>@example.org``: a run's tag keeps the per-contact limit, which outlives the
+throw-away database in Redis, from counting earlier runs). Printed on stdout, one JSON object:
 ``{"results": [[status, seconds], ...], "wall": seconds}``, seconds from the instant the
 request was written to the last byte of the answer.
 """
@@ -64,7 +66,7 @@ def _solve(made: dict[str, Any]) -> str:
     return base64.b64encode(json.dumps({**payload, "number": found.number}).encode()).decode()
 
 
-async def _prepare(port: int, n: int, start: str) -> bytes:
+async def _prepare(port: int, n: int, tag: str, start: str) -> bytes:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     status, body = await _exchange(
         reader, writer, _request("GET", "/api/v1/appointments/challenge/", port)
@@ -77,7 +79,7 @@ async def _prepare(port: int, n: int, start: str) -> bytes:
         "location": LOCATION,
         "start": start,
         "name": f"Rush {n}",
-        "email": f"rush{n}@example.org",
+        "email": f"rush{n}-{tag}@example.org",
         "altcha": _solve(json.loads(body)),
     }
     return _request("POST", "/api/v1/appointments/", port, json.dumps(booking).encode())
@@ -97,8 +99,8 @@ async def _book(
     writer.close()
 
 
-async def main(port: int, clients: int, starts: list[str]) -> dict[str, Any]:
-    requests = [await _prepare(port, n, starts[n % len(starts)]) for n in range(clients)]
+async def main(port: int, clients: int, tag: str, starts: list[str]) -> dict[str, Any]:
+    requests = [await _prepare(port, n, tag, starts[n % len(starts)]) for n in range(clients)]
     go = asyncio.Event()
     results: list[tuple[int, float]] = []
     tasks = [asyncio.create_task(_book(port, r, go, results)) for r in requests]
@@ -110,5 +112,5 @@ async def main(port: int, clients: int, starts: list[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    port, clients, *starts = sys.argv[1:]
-    print(json.dumps(asyncio.run(main(int(port), int(clients), starts))))
+    port, clients, tag, *starts = sys.argv[1:]
+    print(json.dumps(asyncio.run(main(int(port), int(clients), tag, starts))))
