@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from onthaal.accounts import access
 from onthaal.api.errors import ErrorSerializer, error_body
 from onthaal.api.fields import AwareDateTimeField
-from onthaal.appointments import limits, notify, proof, services
+from onthaal.appointments import full_times, limits, notify, proof, services
 from onthaal.appointments.models import Appointment, BookingChannel, Status
 from onthaal.catalogue.models import Product
 from onthaal.core import client, clock
@@ -174,6 +174,18 @@ def _conflict_with_next(error: Conflict, booking: services.Request, start: dt.da
     that day and the fortnight after it, for the client to ask when it wants alternatives.
     Computing them here made every loser of a booking rush pay a day's slot computation
     (200 citizens on 20 places: p95 5.8-13 s; ``bench/bench_rush.py``)."""
+    return _conflict(
+        error,
+        location=booking.location.slug,
+        products=[p.slug for p in booking.products],
+        persons=booking.persons,
+        start=start,
+    )
+
+
+def _conflict(
+    error: Conflict, *, location: str, products: list[str], persons: int, start: dt.datetime
+) -> Response:
     body = error_body(
         error.code,
         error.message,
@@ -182,9 +194,9 @@ def _conflict_with_next(error: Conflict, booking: services.Request, start: dt.da
     day = start.astimezone(clock.BRUSSELS).date()
     query = urlencode(
         {
-            "product": [p.slug for p in booking.products],
-            "location": booking.location.slug,
-            "persons": booking.persons,
+            "product": products,
+            "location": location,
+            "persons": persons,
             "from": day.isoformat(),
             "to": (day + dt.timedelta(days=13)).isoformat(),
         },
@@ -221,8 +233,10 @@ class ChallengeView(APIView):
 
 
 class AppointmentCreateView(APIView):
-    """Book an appointment (public). 201 with the reference and the manage link; 409 with the
-    next free slots when the time is gone; 400 with field errors. An ``Idempotency-Key``
+    """Book an appointment (public). 201 with the reference and the manage link; 409 with
+    ``next_slots_url``, where to ask for other times, when the time is gone (at once: a time
+    every desk has is refused by the cache, without computing anything); 400 with field
+    errors. An ``Idempotency-Key``
     header makes a repeated request return the first booking. Unless the caller is staff who
     book for callers (``appointments.book``), the request needs a solved proof of work in
     ``altcha`` (see the challenge) and counts in the per-address and per-contact limits."""
@@ -250,18 +264,32 @@ class AppointmentCreateView(APIView):
         data = BookingCreate(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        booking = services.build_request(
-            location=_location(values["location"]),
-            products=_products(values["product"]),
-            persons=values["persons"],
-        )
         key = request.headers.get("Idempotency-Key", "")[:64] or None
+        raw = (values["location"], values["product"], values["persons"])
+        # What this request resolved to lately in this process; else resolve it now, so that
+        # an unknown product or location is a field error before the proof is asked for.
+        known = full_times.known(*raw)
+        booking = None if known is not None else self._resolve(values, raw)
         # Staff who book for callers are trusted; anyone else (a citizen, or a token of a role
         # that does not book, such as an auditor's) pays the proof and counts in the limits.
         staff = access.can(request.user, "appointments.book")
         if not staff:
             proof.require(values["altcha"], idempotency_key=key)
             limits.check(ip=client.address(request), contact=values["email"] or values["phone"])
+        if known is not None and key is None and full_times.known_full(known, values["start"]):
+            # A booking rush on a time every desk has: refused by one cache round trip, after
+            # the proof and the limits (a refusal costs a prober what a booking costs), before
+            # any query. A repeated request (Idempotency-Key) goes the long way: it may be
+            # the one that booked the time.
+            return _conflict(
+                services.taken(),
+                location=known.location_slug,
+                products=list(known.product_slugs),
+                persons=known.persons,
+                start=values["start"],
+            )
+        if booking is None:
+            booking = self._resolve(values, raw)
         try:
             appointment, token = services.book(
                 request=booking,
@@ -287,6 +315,18 @@ class AppointmentCreateView(APIView):
             },
             status=201,
         )
+
+    @staticmethod
+    def _resolve(values: dict[str, Any], raw: tuple[str, list[str], int]) -> services.Request:
+        """The request's location and products from the database, checked; what they
+        resolved to is kept in the process for a quick refusal of the same request later."""
+        booking = services.build_request(
+            location=_location(values["location"]),
+            products=_products(values["product"]),
+            persons=values["persons"],
+        )
+        full_times.remember(*raw, services.known_of(booking))
+        return booking
 
 
 class TokenQuery(serializers.Serializer[Any]):

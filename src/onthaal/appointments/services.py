@@ -28,7 +28,7 @@ from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from onthaal.appointments import followup
+from onthaal.appointments import followup, full_times
 from onthaal.appointments import slots as slotting
 from onthaal.appointments.contact import contact_key
 from onthaal.appointments.models import (
@@ -71,6 +71,18 @@ class Request:
     products: tuple[Product, ...]
     persons: int
     duration: dt.timedelta
+
+
+def known_of(request: Request) -> full_times.Known:
+    """What ``full_times`` keeps of a resolved request (to refuse a full time at once)."""
+    return full_times.Known(
+        location_id=request.location.pk,
+        department_id=request.department.pk,
+        duration=request.duration,
+        location_slug=request.location.slug,
+        product_slugs=tuple(p.slug for p in request.products),
+        persons=request.persons,
+    )
 
 
 def request_of(appointment: Appointment) -> Request:
@@ -522,9 +534,18 @@ def _book(
         raise DomainError(_("The booking is not valid."), fields=errors)
     now = clock.now()
     _not_past(start, now)
+    end = start + request.duration
+    location_id, department_id = request.location.pk, request.department.pk
+    # A rush on a full time: answered by the cache, then by one query, before any lock or
+    # computation; a time found full is remembered (``full_times``).
+    full, version = full_times.lookup(location_id, department_id, start, end)
+    if full:
+        raise taken()
     desks = _desks(request)
-    if _surely_taken([d.pk for d in desks], start, start + request.duration, now):
-        raise _taken()  # a rush on a full time: answered before any lock or computation
+    every_desk, until = _surely_taken([d.pk for d in desks], start, end, now)
+    if every_desk:
+        full_times.mark(location_id, department_id, start, end, version, until=until)
+        raise taken()
     policy = policy_for(request.department)
     override = bool(override_reason) and actor is not None
     if not hold and not override:
@@ -532,7 +553,7 @@ def _book(
     day = start.astimezone(clock.BRUSSELS).date()
     opening = _opening(request, day, day)
     rules = rules_for(policy, request.duration, override=override)
-    end = start + request.duration
+    hold_expires_at = now + dt.timedelta(minutes=policy.hold_minutes) if hold else None
     last_error: IntegrityError | None = None
     for _attempt in range(3):
         reference = new_reference()
@@ -541,7 +562,17 @@ def _book(
             with transaction.atomic():
                 if hold:
                     _check_holds(client, now)
-                desk_id = _free_desk(request, start, end, rules, opening, now, desks=desks)
+                desk_id = _free_desk(
+                    request,
+                    start,
+                    end,
+                    rules,
+                    opening,
+                    now,
+                    desks=desks,
+                    version=version,
+                    expires=hold_expires_at,
+                )
                 appointment = Appointment.objects.create(
                     reference=reference,
                     token_hash=hash_token(token),
@@ -551,9 +582,7 @@ def _book(
                     start=start,
                     end=end,
                     status=Status.HELD if hold else Status.BOOKED,
-                    hold_expires_at=now + dt.timedelta(minutes=policy.hold_minutes)
-                    if hold
-                    else None,
+                    hold_expires_at=hold_expires_at,
                     hold_client=client if hold else "",
                     persons=request.persons,
                     channel=channel,
@@ -591,10 +620,11 @@ def _book(
                 return Appointment.objects.get(idempotency_key=idempotency_key), None
             last_error = error
             continue
-    raise _taken() from last_error
+    raise taken() from last_error
 
 
-def _taken() -> Conflict:
+def taken() -> Conflict:
+    """The refusal of a time that is gone (409 ``slot_taken``)."""
     return Conflict(
         _("This time is no longer free."),
         code="slot_taken",
@@ -615,22 +645,31 @@ def _surely_taken(
     end: dt.datetime,
     now: dt.datetime,
     exclude: int | None = None,
-) -> bool:
+) -> tuple[bool, dt.datetime | None]:
     """True when every desk that could take ``start`` to ``end`` already has an active
     appointment (or a live hold) overlapping it: then no computation can find a desk, and the
     booking is refused at once. One indexed query; it never refuses a time that is free (a
     desk it counts as busy is busy whatever its schedule), so the slot engine still decides
     every other case. This is what keeps a booking rush fast: of 200 citizens on 20 places,
-    180 are answered by this query, not by a day's slot computation (``bench/bench_rush.py``)."""
+    180 are answered by this query, not by a day's slot computation (``bench/bench_rush.py``).
+    With it, when the first live hold in the way expires (None: no hold), after which the
+    time may be free again."""
     if not desk_ids:
-        return False
+        return False, None
     active = Appointment.objects.filter(
         desk_id__in=desk_ids, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
     ).exclude(status=Status.HELD, hold_expires_at__lt=now)
     if exclude is not None:
         active = active.exclude(pk=exclude)
-    busy = set(active.values_list("desk_id", flat=True).distinct())
-    return len(busy) >= len(set(desk_ids))
+    busy: set[int] = set()
+    holds: list[dt.datetime] = []
+    for desk_id, status, hold_expires_at in active.values_list(
+        "desk_id", "status", "hold_expires_at"
+    ):
+        busy.add(desk_id)
+        if status == Status.HELD and hold_expires_at is not None:
+            holds.append(hold_expires_at)
+    return len(busy) >= len(set(desk_ids)), min(holds, default=None)
 
 
 def _free_desk(
@@ -642,6 +681,8 @@ def _free_desk(
     now: dt.datetime,
     exclude: int | None = None,
     desks: Sequence[Desk] | None = None,
+    version: str | None = None,
+    expires: dt.datetime | None = None,
 ) -> int:
     """Inside the booking's (or the move's) transaction: the desk that takes ``start`` to
     ``end``, after the day's lock, from the desks free then (the appointment being moved,
@@ -654,17 +695,24 @@ def _free_desk(
     (schedules, absences, roster), which bookings do not change. After it, one query reads
     the appointments that decide: those in the way (busy, or a time every desk has: refused
     at once) and the day's count per desk (the fill policy). A booking rush queues on this
-    lock: 200 citizens on 20 places (``bench/bench_rush.py``)."""
+    lock: 200 citizens on 20 places (``bench/bench_rush.py``). A time found full here, or
+    made full by this booking once it commits, is marked so under ``version`` (the day's
+    version read before the lock, ``full_times``): the rush's later losers are answered by
+    the cache (until ``expires`` when ours is a hold)."""
     if desks is None:
         desks = _desks(request)
     window_start, window_end = start - rules.buffer, end + rules.buffer
     calendar = desk_calendar(
         desks, window_start, window_end, products=[p.pk for p in request.products]
     )
+    location_id, department_id = request.location.pk, request.department.pk
+    if version is not None and full_times.lookup(location_id, department_id, start, end)[0]:
+        raise taken()  # filled while we read the calendar: not worth a turn in the lock
     _lock_day(request.department.pk, start.astimezone(clock.BRUSSELS).date())
     rows = _day_appointments(desks, start, window_start, window_end)
     busy: dict[int, list[slotting.Span]] = {d.pk: [] for d in desks}
     in_the_way: set[int] = set()
+    holds: list[dt.datetime] = []  # expiries of the live holds in the way
     load: dict[int, int] = {}
     expired_holds: set[int] = set()
     for pk, desk_id, status, hold_expires_at, a_start, a_end, on_day in rows:
@@ -682,8 +730,13 @@ def _free_desk(
         busy[desk_id].append((a_start, a_end))
         if a_start < end and a_end > start:
             in_the_way.add(desk_id)
+            if status == Status.HELD and hold_expires_at is not None:
+                holds.append(hold_expires_at)
+    until = min(holds, default=None)
     if desks and len(in_the_way) >= len(desks):
-        raise _taken()  # the bookings before ours in the lock took every desk: no computation
+        # The bookings before ours in the lock took every desk: no computation.
+        full_times.mark(location_id, department_id, start, end, version, until=until)
+        raise taken()
     resources = with_busy(calendar, busy)
     on_grid = {s.start: s for s in slotting.slots(opening, resources, request.duration, now, rules)}
     slot = on_grid.get(start)
@@ -694,8 +747,15 @@ def _free_desk(
                 code="closed",
                 fields={"start": [_("Choose a time from the list.")]},
             )
-        raise _taken()
+        raise taken()
     desk_id = slotting.choose_resource(slot.resource_ids, load)
+    if version is not None and len(in_the_way | {desk_id}) >= len(desks):
+        # Ours is the last desk free at this time: full once we commit (until ours expires,
+        # when it is a hold).
+        until = min([*holds, expires] if expires is not None else holds, default=None)
+        transaction.on_commit(
+            lambda: full_times.mark(location_id, department_id, start, end, version, until=until)
+        )
     if desk_id in expired_holds:
         Appointment.objects.filter(
             desk_id=desk_id,
@@ -793,7 +853,10 @@ def release_hold(*, reference: str, token: str) -> bool:
         held = by_token(reference, token)
     except NotFound:
         return False
-    return Appointment.objects.filter(pk=held.pk, status=Status.HELD).delete()[0] > 0
+    released = Appointment.objects.filter(pk=held.pk, status=Status.HELD).delete()[0] > 0
+    if released:
+        full_times.changed(held.location_id, held.department_id, held.start)
+    return released
 
 
 def confirm_hold(
@@ -843,7 +906,8 @@ def confirm_hold(
     if held.status == Status.BOOKED:
         return held, None  # confirmed before (a double click)
     # The hold expired: book the same time again if it is still free.
-    Appointment.objects.filter(pk=held.pk, status=Status.HELD).delete()
+    if Appointment.objects.filter(pk=held.pk, status=Status.HELD).delete()[0]:
+        full_times.changed(held.location_id, held.department_id, held.start)
     return book(
         request=request,
         start=held.start,
@@ -864,6 +928,7 @@ def _apply(appointment: Appointment, action: str, **changes: Any) -> Appointment
         raise Conflict(
             _("This appointment can no longer be changed this way."), code="invalid_state"
         )
+    full_times.changed(appointment.location_id, appointment.department_id, appointment.start)
     appointment.refresh_from_db()
     return appointment
 
@@ -942,15 +1007,23 @@ def _reschedule(
     opening = _opening(request, day, day)
     end = start + request.duration
     before = appointment.start
+    version = full_times.version(appointment.location_id, appointment.department_id, day)
     last_error: IntegrityError | None = None
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 desk_id = _free_desk(
-                    request, start, end, rules, opening, now, exclude=appointment.pk
+                    request,
+                    start,
+                    end,
+                    rules,
+                    opening,
+                    now,
+                    exclude=appointment.pk,
+                    version=version,
                 )
                 if reassign and desk_id == old_desk:
-                    raise _taken()
+                    raise taken()
                 updated = Appointment.objects.filter(
                     pk=appointment.pk, status__in=allowed_from
                 ).update(
@@ -961,6 +1034,8 @@ def _reschedule(
                         _("This appointment can no longer be changed this way."),
                         code="invalid_state",
                     )
+                # Its old time (and, moved to another desk, its old desk) is free again.
+                full_times.changed(appointment.location_id, appointment.department_id, before)
                 appointment.refresh_from_db()
                 # Every write the exclusion constraint may make wait comes before the audit
                 # event: the chain's lock is taken last.
@@ -977,7 +1052,7 @@ def _reschedule(
         except IntegrityError as error:
             last_error = error
             continue
-    raise _taken() from last_error
+    raise taken() from last_error
 
 
 CHECK_IN_EARLY = dt.timedelta(minutes=60)

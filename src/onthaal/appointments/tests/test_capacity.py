@@ -349,6 +349,6 @@ def test_the_quick_refusal_never_refuses_a_time_the_agenda_offers(zonnedoorn):
     now = dt.datetime(2027, 3, 23, 10, 0, tzinfo=BRUSSELS)
     offered = services.availability(req, WEDNESDAY_9.date(), WEDNESDAY_9.date())
     assert offered
-    assert not any(services._surely_taken(desks, s.start, s.end, now) for s in offered)
-    assert services._surely_taken(desks, WEDNESDAY_9, WEDNESDAY_9 + req.duration, now)
+    assert not any(services._surely_taken(desks, s.start, s.end, now)[0] for s in offered)
+    assert services._surely_taken(desks, WEDNESDAY_9, WEDNESDAY_9 + req.duration, now)[0]
     assert WEDNESDAY_9 not in {s.start for s in offered}
