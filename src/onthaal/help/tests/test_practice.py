@@ -23,6 +23,9 @@ def test_the_environment_is_its_own_data_dir_without_the_real_database(tmp_path)
     assert env["ONTHAAL_DATA_DIR"] == str(tmp_path / "var-practice")
     assert env["ONTHAAL_PRACTICE"] == "1" and env["DEBUG"] == "1"
     assert not {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST"} & set(env)
+    # As `onthaal demo`: e-mail to files in its own data dir, warnings and errors in the log.
+    assert "EMAIL_FILE_PATH" not in practice.environment({**shell, "EMAIL_FILE_PATH": "/srv/x"})
+    assert env["LOG_LEVEL"] == "WARNING"
     assert env["PATH"] == "/usr/bin"
     own = practice.environment({**shell, "ONTHAAL_PRACTICE_DIR": str(tmp_path / "oefen")})
     assert own["ONTHAAL_DATA_DIR"] == str(tmp_path / "oefen")

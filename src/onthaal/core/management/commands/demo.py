@@ -78,6 +78,9 @@ class Command(BaseCommand):
             if _wait_until_served(base, procs):
                 self.stdout.write(accounts, ending="")
                 self.stdout.write(instructions(base))
+                self.stdout.write(
+                    self.style.SUCCESS(f"\nOnthaal Zonnedoorn runs on {base}/ — Ctrl-C stops it.")
+                )
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -111,7 +114,7 @@ def _wait_until_served(base: str, procs: list[subprocess.Popen[bytes]]) -> bool:
 
 
 def instructions(base: str) -> str:
-    """Where to click, where the demo's e-mails and text messages go, and how to stop it."""
+    """Where to click, and where the demo's e-mails and text messages go."""
     lines = [
         "",
         "Where to click:",
@@ -147,5 +150,4 @@ def instructions(base: str) -> str:
             "Log: warnings and errors only (`LOG_LEVEL=INFO make demo` prints every task "
             "and request)."
         )
-    lines.append(f"\nOnthaal Zonnedoorn runs on {base}/ — Ctrl-C stops it.")
     return "\n".join(lines)
