@@ -27,6 +27,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
@@ -182,6 +184,62 @@ def _make(server: str, params: dict[str, Any]) -> tuple[RedisCache, DatabaseCach
     return primary, _DatabaseFallback(TABLE, fallback)
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def one_round_trip() -> Iterator[None]:
+    """What this thread writes to the shared cache (``set``, ``set_many``) and publishes to
+    Redis on its server (``publish``) inside is sent when it ends, in one pipeline, in order:
+    one round trip instead of one per command (a write's new read version and its live event,
+    ``queue.broker``). A command that fails is handled as it would have been alone: a cache
+    write goes to the database, a publish to its ``on_failure``. Nested: the outermost sends."""
+    if getattr(_batch, "commands", None) is not None:
+        yield
+        return
+    _batch.commands, _batch.client = [], None
+    try:
+        yield
+    finally:
+        commands, client = _batch.commands, _batch.client
+        _batch.commands = _batch.client = None
+        if commands:
+            _send(client, commands)
+
+
+def publish(url: str, channel: str, message: str, on_failure: Callable[[], None]) -> bool:
+    """Queue a PUBLISH into this thread's ``one_round_trip``, when there is one and the shared
+    cache is Redis at ``url`` and usable; False when not (the caller publishes itself)."""
+    from django.core.cache import caches
+
+    batch = getattr(_batch, "commands", None)
+    backend = caches["default"]
+    if batch is None or not isinstance(backend, FailoverCache) or not health.usable():
+        return False
+    if backend.primary._servers != [url]:  # type: ignore[attr-defined]
+        return False
+    _batch.client = backend._write_client()
+    batch.append((("PUBLISH", channel, message), on_failure))
+    return True
+
+
+def _send(client: Any, commands: list[tuple[tuple[Any, ...], Callable[[], None]]]) -> None:
+    try:
+        pipe = client.pipeline(transaction=False)
+        for command, _failure in commands:
+            pipe.execute_command(*command)
+        results = pipe.execute(raise_on_error=False)
+    except _unavailable() as error:
+        health.failed(error)
+        for _command, on_failure in commands:
+            on_failure()
+        return
+    health.answered()
+    for (_command, on_failure), result in zip(commands, results, strict=True):
+        if isinstance(result, Exception):
+            on_failure()
+
+
 class FailoverCache(BaseCache):
     """Redis (``LOCATION``), and the database when Redis fails. ``OPTIONS`` go to Redis."""
 
@@ -229,7 +287,28 @@ class FailoverCache(BaseCache):
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
     ) -> None:
+        batch = getattr(_batch, "commands", None)
+        backend_timeout = self.primary.get_backend_timeout(timeout)
+        if batch is not None and backend_timeout != 0 and health.usable():
+            full = self.primary.make_and_validate_key(key, version=version)
+            command: tuple[Any, ...] = ("SET", full, self._serializer().dumps(value))
+            if backend_timeout is not None:
+                command += ("EX", backend_timeout)
+
+            def on_failure() -> None:
+                health.used_fallback()
+                self.fallback.set(key, value, timeout, version)
+
+            _batch.client = self._write_client()
+            batch.append((command, on_failure))
+            return
         self._run("set", key, value, timeout, version)
+
+    def _serializer(self) -> Any:
+        return self.primary._cache._serializer  # type: ignore[attr-defined]
+
+    def _write_client(self) -> Any:
+        return self.primary._cache.get_client(None, write=True)
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
         return bool(self._run("touch", key, timeout, version))

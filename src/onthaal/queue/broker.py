@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from onthaal.core import cache as shared_cache
 from onthaal.operations import metrics
 from onthaal.queue import snapshots
 
@@ -243,9 +244,22 @@ def reset_broker() -> None:
 def publish_now(location_id: int, event: dict[str, Any]) -> bool:
     """Publish at once; a broker failure is logged, never raised (desks keep working), and the
     event is kept in the database for the worker to publish (``relay_kept``): screens
-    connected to other app processes, whose broker works, must still get it."""
+    connected to other app processes, whose broker works, must still get it. Inside
+    ``shared_cache.one_round_trip`` the event goes out with the cache's writes when it ends
+    (True: sent then, or kept if it fails)."""
+    broker, message = get_broker(), json.dumps(event)
+
+    def failed() -> None:
+        log.warning("live event not published (broker unavailable); kept")
+        _keep(location_id, event)
+
+    channel = channel_for(location_id)
+    if isinstance(broker, RedisBroker) and shared_cache.publish(
+        broker.url, channel, message, failed
+    ):
+        return True
     try:
-        get_broker().publish(channel_for(location_id), json.dumps(event))
+        broker.publish(channel, message)
     except Exception:
         log.warning("live event not published (broker unavailable); kept", exc_info=True)
         _keep(location_id, event)
@@ -307,7 +321,8 @@ def publish(location_id: int, event: dict[str, Any]) -> None:
         snapshots.bump(location_id)
 
     def after_commit() -> None:
-        snapshots.bump(location_id)
-        publish_now(location_id, event)
+        with shared_cache.one_round_trip():  # the new version, then the event: one round trip
+            snapshots.bump(location_id)
+            publish_now(location_id, event)
 
     transaction.on_commit(after_commit)
