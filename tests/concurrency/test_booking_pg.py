@@ -44,6 +44,14 @@ def _overlaps() -> int:
         return int(cursor.fetchone()[0])
 
 
+@pytest.fixture(autouse=True)
+def _every_thread_at_once(monkeypatch):
+    """The threads here stand for as many app processes: each books at once, without the
+    turns one process gives its bookings (``services._booking_turn``), so that the database's
+    guarantees are tried at full concurrency."""
+    monkeypatch.setattr(services, "_turns", threading.BoundedSemaphore(1000))
+
+
 @pytest.fixture
 def request_():
     from onthaal.demo import zonnedoorn
@@ -81,6 +89,46 @@ def test_200_clients_on_20_places_give_20_bookings_and_180_conflicts(request_):
     assert run_at_once(50, work) == []
     assert outcomes == Counter({"booked": 20, "conflict": 180})
     assert Appointment.objects.filter(status=Status.BOOKED).count() == 20
+    assert _overlaps() == 0
+
+
+def test_one_process_works_on_its_turns_of_bookings_and_the_rush_stays_right(request_, monkeypatch):
+    """In one app process, at most ``BOOKING_TURNS`` bookings at once; 40 threads on 8 places
+    still give 8 bookings, 32 conflicts and no overlap."""
+    monkeypatch.setattr(services, "_turns", threading.BoundedSemaphore(services.BOOKING_TURNS))
+    times = [WEDNESDAY, WEDNESDAY + dt.timedelta(minutes=30)]
+    inside, most = 0, 0
+    lock = threading.Lock()
+    book = services._book
+
+    def counted(**kwargs):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            return book(**kwargs)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(services, "_book", counted)
+    outcomes: Counter[str] = Counter()
+
+    def work(n: int) -> None:
+        try:
+            services.book(
+                request=request_, start=times[n % 2], name=f"C {n}", email=f"c{n}@example.org"
+            )
+            result = "booked"
+        except Conflict:
+            result = "conflict"
+        with lock:
+            outcomes[result] += 1
+
+    assert run_at_once(40, work) == []
+    assert outcomes == Counter({"booked": 8, "conflict": 32})
+    assert 1 <= most <= services.BOOKING_TURNS
     assert _overlaps() == 0
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import os
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -482,9 +485,33 @@ def _retry_on_deadlock(fn: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+# ONTHAAL_BOOKING_TURNS: how many bookings one app process works on at once (default 2); the
+# others wait for their turn in the process, holding no database connection.
+BOOKING_TURNS = int(os.environ.get("ONTHAAL_BOOKING_TURNS", "2"))
+_turns = threading.BoundedSemaphore(BOOKING_TURNS)
+
+
+@contextmanager
+def _booking_turn() -> Iterator[None]:
+    """A turn among this process's bookings. Every booking of a department's day waits for
+    the day's lock in turn anyway, and a thread that waits there holds a database connection
+    and, each time the lock or a statement answers, must win Python's GIL back from the
+    process's other request threads: 200 citizens at once on two processes of 16 threads kept
+    every thread busy, and the lock's holder waited for the GIL between its statements. With
+    a few turns per process, the lock's holder runs while the other bookings wait here, and
+    a booking that waited finds its time marked full when the rush took it (``_book``)."""
+    _turns.acquire()
+    try:
+        yield
+    finally:
+        _turns.release()
+
+
 def book(**kwargs: Any) -> tuple[Appointment, str | None]:
-    """Book a time; see ``_book``. Retried when PostgreSQL resolves a deadlock."""
-    return _retry_on_deadlock(lambda: _book(**kwargs))
+    """Book a time; see ``_book``. Retried when PostgreSQL resolves a deadlock; at most
+    ``BOOKING_TURNS`` bookings of a process at once (``_booking_turn``)."""
+    with _booking_turn():
+        return _retry_on_deadlock(lambda: _book(**kwargs))
 
 
 def _book(
