@@ -63,3 +63,25 @@ def test_walk_in_opens_all_day_today_once(db):
     assert {(e.opens.isoformat(), e.closes.isoformat(), e.closed) for e in opened} == {
         ("00:00:00", "23:59:00", False)
     }
+
+
+def test_on_another_port_the_practice_demos_e_mails_link_to_that_port(db, settings, monkeypatch):
+    """`onthaal practice --port 8153` (or PORT=8153): the links in the e-mails its first load
+    of the demo puts in the outbox lead to 8153, not to the default public URL's :8000."""
+    import io
+    import re
+
+    from onthaal.eloket.models import Notification
+
+    settings.PRACTICE = True
+    settings.ONTHAAL_PUBLIC_URL = "http://127.0.0.1:8000"  # the default without the variable
+    monkeypatch.setenv("ONTHAAL_PUBLIC_URL", "")
+    monkeypatch.delenv("ONTHAAL_PUBLIC_URL")  # so that it is absent again after the test
+    monkeypatch.setattr("onthaal.reporting.demo.load_demo_history", lambda: None)
+
+    call_command("practice", "--no-serve", "--port", "8153", stdout=io.StringIO())
+
+    bodies = Notification.objects.values_list("body", flat=True)
+    links = [link for body in bodies for link in re.findall(r"https?://\S+", body)]
+    assert len(links) >= 10
+    assert {link.split("/")[2] for link in links} == {"127.0.0.1:8153"}

@@ -34,8 +34,13 @@ class Command(BaseCommand):
             except RuntimeError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"Practice environment reset: {removed} removed.")
+        base = f"http://127.0.0.1:{port}"
+        if "ONTHAAL_PUBLIC_URL" not in os.environ:
+            # As `onthaal demo`: the links in the e-mails the demo sends lead to the port it
+            # serves on, from its first load on (`demo` below then finds it set).
+            os.environ["ONTHAAL_PUBLIC_URL"] = settings.ONTHAAL_PUBLIC_URL = base
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("load_demo", base_url=f"http://127.0.0.1:{port}")
+        call_command("load_demo", base_url=base)
         opened = practice.open_walk_in_today()
         self.stdout.write(
             f"Practice environment in {settings.DATA_DIR}: walk-in open all day today "
