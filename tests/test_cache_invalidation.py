@@ -107,12 +107,14 @@ def _get(port: int, path: str) -> dict[str, Any]:
     return dict(json.loads(body))
 
 
-def _post(port: int, path: str, token: str) -> tuple[int, dict[str, Any]]:
+def _post(
+    port: int, path: str, token: str, body: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request(
         "POST",
         path,
-        body=b"{}",
+        body=json.dumps(body or {}).encode(),
         headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
     )
     response = conn.getresponse()
@@ -120,7 +122,9 @@ def _post(port: int, path: str, token: str) -> tuple[int, dict[str, Any]]:
 
 
 def _prepare() -> dict[str, Any]:
+    from onthaal.accounts.models import Membership, Role
     from onthaal.accounts.services.tokens import token_create
+    from onthaal.accounts.tests.factories import UserFactory
     from onthaal.demo import zonnedoorn
     from onthaal.queue.models import Queue
     from tests.concurrency.conftest import issue_tickets, open_desk
@@ -132,8 +136,20 @@ def _prepare() -> dict[str, Any]:
     first, second = issue_tickets(queue, 2)
     desk, agent = open_desk(queue, "Balie cache")
     token = token_create(actor=None, user=agent, name="cache-test")[1]
+    receptionist = UserFactory()
+    Membership.objects.create(
+        user=receptionist, department=queue.department, role=Role.RECEPTIONIST
+    )
+    reception = token_create(actor=None, user=receptionist, name="cache-test")[1]
     connection.close()  # the app processes use the database from here
-    return {"queue": queue, "first": first, "second": second, "desk": desk, "token": token}
+    return {
+        "queue": queue,
+        "first": first,
+        "second": second,
+        "desk": desk,
+        "token": token,
+        "reception": reception,
+    }
 
 
 def _read_call_read(reader: int, caller: int, data: dict[str, Any]) -> None:
@@ -161,6 +177,64 @@ def _read_call_read(reader: int, caller: int, data: dict[str, Any]) -> None:
     assert (now["status"], now["desk"], now["position"]) == ("called", data["desk"].name, None)
     other = _get(reader, f"/ticket/{data['second'].public_id}/status.json")
     assert (other["status"], other["position"]) == ("waiting", 0)
+
+
+def _waiting(display: dict[str, Any], prefix: str) -> int:
+    return next(int(q["waiting"]) for q in display["queues"] if q["prefix"] == prefix)
+
+
+def _issue_then_call(reader: int, writer: int, data: dict[str, Any]) -> None:
+    """A ticket issued changes only the waiting counts: the display may show them up to
+    ``WAITING_LAG`` late, a ticket's status and a call never (snapshots)."""
+    from onthaal.queue.snapshots import WAITING_LAG
+
+    queue = data["queue"]
+    display = f"/api/v1/locations/{queue.location_id}/display/"
+    before = _get(reader, display)
+    assert _get(reader, display) == before  # kept
+    started = time.monotonic()
+    body = {"location": queue.location_id, "queue": queue.pk, "source": "reception"}
+    code, issued = _post(writer, "/api/v1/tickets/", data["reception"], body)
+    assert code == 201, issued
+    status_id = issued["status_url"].rstrip("/").rsplit("/", 1)[-1]
+    mine = _get(reader, f"/ticket/{status_id}/status.json")
+    assert (mine["status"], mine["position"]) == ("waiting", 2)  # at once: behind two
+    lagging = _get(reader, display)
+    if time.monotonic() - started < WAITING_LAG / 2:
+        assert lagging == before  # the kept answer: its counts are late, its calls are not
+    time.sleep(WAITING_LAG)
+    later = _get(reader, display)
+    assert _waiting(later, queue.prefix) == _waiting(before, queue.prefix) + 1
+    assert later["waiting"] == before["waiting"] + 1
+    assert later["calls"] == before["calls"]
+
+    code, called = _post(writer, f"/api/v1/desks/{data['desk'].pk}/call-next/", data["token"])
+    assert code == 200, called
+    after = _get(reader, display)  # at once, although a ticket was issued less than a lag ago
+    assert after["calls"][0]["code"] == called["code"]
+    assert after["waiting"] == later["waiting"] - 1
+    assert status_id not in json.dumps(after)  # numbers and desks only
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two app processes share PostgreSQL and Redis"
+)
+def test_an_issue_shows_within_the_lag_and_a_call_at_once_in_another_process_postgresql(
+    tmp_path,
+):
+    data = _prepare()
+    env = _env(tmp_path, redis=True)
+    with _app_process(env) as reader, _app_process(env) as writer:
+        _issue_then_call(reader, writer, data)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the embedded default")
+def test_an_issue_shows_within_the_lag_and_a_call_at_once_in_the_embedded_default_sqlite(
+    tmp_path,
+):
+    data = _prepare()
+    with _app_process(_env(tmp_path, redis=False)) as port:
+        _issue_then_call(port, port, data)
 
 
 @pytest.mark.skipif(

@@ -311,18 +311,19 @@ def relay_kept() -> int:
     return len(kept)
 
 
-def publish(location_id: int, event: dict[str, Any]) -> None:
+def publish(location_id: int, event: dict[str, Any], *, waiting_only: bool = False) -> None:
     """Publish ``event`` to the location's listeners once the current transaction commits.
 
     What the location's readers cache (``snapshots``) gets a new version first, so a screen
     that reads the state on this event, or any read after the write's response, reads it
-    anew; and once more now, for readers inside this transaction (see ``snapshots``)."""
-    if transaction.get_connection().in_atomic_block:
-        snapshots.bump(location_id)
+    anew; ``waiting_only``: the write only added a waiting ticket (the calls version stays, and
+    the display's waiting counts may be ``snapshots.WAITING_LAG`` late). Inside a test case's
+    transaction, where nothing commits, the versions are replaced now (see ``snapshots``)."""
+    snapshots.bump_in_test_case(location_id)
 
     def after_commit() -> None:
         with shared_cache.one_round_trip():  # the new version, then the event: one round trip
-            snapshots.bump(location_id)
+            snapshots.bump(location_id, waiting_only=waiting_only)
             publish_now(location_id, event)
 
     transaction.on_commit(after_commit)

@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -122,32 +123,44 @@ async def respond(scope: dict[str, Any], receive: Any, send: Any, django: Any) -
             await django(scope, receive, send)
             return
         vkey = snapshots.version_key(location_id)
+        ckey = snapshots.calls_version_key(location_id)
         rkey = response_key(location_id, name, _variant(scope))
-        found = store.get_many([vkey, rkey])
-        version = found.get(vkey)
+        found = store.get_many([vkey, ckey, rkey])
+        version, calls_version = found.get(vkey), found.get(ckey)
         entry = found.get(rkey)
-        if version is not None and isinstance(entry, tuple) and entry[0] == version:
+        now = time.time()
+        # The display's waiting counts may be late after an issue; a ticket's status may not.
+        lag = snapshots.WAITING_LAG if display is not None else 0.0
+        if (
+            version is not None
+            and isinstance(entry, tuple)
+            and len(entry) == 4
+            and snapshots.fresh(entry[0], version, calls_version, lag, now)
+        ):
             _, status, headers, body = entry
             await _send_kept(send, scope, status, headers, body)
             return
-        if version is None:
-            token = uuid.uuid4().hex
-            version = token if store.add(vkey, token, timeout=None) else store.get(vkey)
+        version = version if version is not None else _made(store, vkey)
+        calls_version = calls_version if calls_version is not None else _made(store, ckey)
     except shared_cache._unavailable() as error:
         shared_cache.health.failed(error)
         await django(scope, receive, send)
         return
-    flight = (rkey, version)
+    stamp = (version, calls_version, now)
+    # One answer being made per key and versions; for the display, per key and calls version:
+    # one begun less than the lag ago is as good as an answer kept then.
+    flight = (rkey, calls_version) if lag else (rkey, version, calls_version)
     waiting = _in_flight.get(flight)
-    if waiting is not None:  # the same answer is being made: wait for it
-        kept = await asyncio.shield(waiting)
+    if waiting is not None and snapshots.fresh(waiting[0], version, calls_version, lag, now):
+        kept = await asyncio.shield(waiting[1])  # the same answer is being made: wait for it
         if kept is not None:
             await _send_kept(send, scope, *kept)
             return
         await django(scope, receive, send)
         return
     made: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    _in_flight[flight] = made
+    mine = (stamp, made)
+    _in_flight[flight] = mine
     sent: list[dict[str, Any]] = []
 
     async def keep(message: dict[str, Any]) -> None:
@@ -157,24 +170,38 @@ async def respond(scope: dict[str, Any], receive: Any, send: Any, django: Any) -
     try:
         await django(scope, receive, keep)
     finally:
-        del _in_flight[flight]
+        if _in_flight.get(flight) is mine:
+            del _in_flight[flight]
         kept = None
         try:
-            kept = _keep(store, rkey, version, sent)
+            kept = _keep(store, rkey, stamp, sent)
         finally:
             made.set_result(kept)
 
 
-# The answers being made through Django in this process, by key and version: after a write,
-# the screens polling a location wait for one of them rather than each making its own.
-_in_flight: dict[tuple[str, Any], asyncio.Future[Any]] = {}
+# The answers being made through Django in this process, with the versions they are made under:
+# after a write, the screens polling a location wait for one of them rather than each making its
+# own.
+_in_flight: dict[tuple[Any, ...], tuple[tuple[Any, Any, float], asyncio.Future[Any]]] = {}
+
+
+def _made(store: BaseCache, key: str) -> Any:
+    """The version under ``key``, made when there is none."""
+    token = uuid.uuid4().hex
+    return token if store.add(key, token, timeout=None) else store.get(key)
 
 
 def _keep(
-    store: BaseCache, key: str, version: Any, sent: list[dict[str, Any]]
+    store: BaseCache, key: str, stamp: tuple[Any, Any, float], sent: list[dict[str, Any]]
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-    """Keep Django's answer when it is a plain 200 without a cookie; the answer kept."""
-    if version is None or not sent or sent[0].get("type") != "http.response.start":
+    """Keep Django's answer when it is a plain 200 without a cookie, stamped with the versions
+    read before it was made (``snapshots.fresh``); the answer kept."""
+    if (
+        stamp[0] is None
+        or stamp[1] is None
+        or not sent
+        or sent[0].get("type") != "http.response.start"
+    ):
         return None
     start, parts = sent[0], sent[1:]
     headers = [
@@ -186,7 +213,7 @@ def _keep(
         return None
     body = b"".join(p.get("body", b"") for p in parts)
     try:
-        store.set(key, (version, 200, headers, body), timeout=snapshots.TTL)
+        store.set(key, (stamp, 200, headers, body), timeout=snapshots.TTL)
     except shared_cache._unavailable() as error:
         shared_cache.health.failed(error)
     return 200, headers, body

@@ -49,6 +49,8 @@ def live(ticket: Ticket, kind: str) -> None:
             "status": ticket.status,
             "at": clock.now().isoformat(),
         },
+        # A new ticket changes only the waiting counts: the calls on the screens stay cached.
+        waiting_only=kind == "issued",
     )
 
 
