@@ -595,3 +595,71 @@ def test_the_organisation_theme_form_has_no_axe_violations(site, browser, settin
         assert not failures, "\n\n".join(failures)
     finally:
         context.close()
+
+
+LONG_NAME = "Gemeente en OCMW Sint-Martens-Latem-aan-de-Leie"
+# A page of each kind of header: the citizens' (with its menu), the booking form's, a staff
+# member's (the desk, with the staff menu) and the team lead's (the longest staff menu).
+LONG_NAME_PAGES = ("hours:index", "appointments:choose", "queue:desk", "staffing:index")
+# On a phone nothing in the header's row may stick out sideways (a long name that does not
+# give way; the staff menu's closed drop-downs are left out).
+HEADER_OUTSIDE = """() => [...document.querySelectorAll("header .header-row *")]
+  .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > window.innerWidth + 1)
+  .map((e) => (e.innerText || e.tagName).trim().slice(0, 40))"""
+
+
+@pytest.mark.parametrize("variant", ["nl-desktop", "fr-desktop", "nl-phone", "fr-phone"])
+def test_a_long_organisation_name_keeps_the_header_whole(site, browser, settings, variant):
+    """Another install's municipality, with a long name: the headers, titles and footer name it
+    (not the demo's), and the header still fits: one line at desktop width, nothing wider
+    than a phone, 0 axe violations."""
+    from django.urls import reverse
+
+    from onthaal.organisation.models import Organisation
+
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    language, (width, height) = VARIANTS[variant]
+    gemeente = Organisation.objects.get(name="Gemeente Zonnedoorn")
+    ocmw = Organisation.objects.get(name="OCMW Zonnedoorn")
+    gemeente.name, ocmw.name = LONG_NAME, "OCMW Sint-Martens-Latem"
+    gemeente.save(update_fields=["name"])
+    ocmw.save(update_fields=["name"])
+    contexts: dict[str, Any] = {}
+    failures: list[str] = []
+    try:
+        for name in LONG_NAME_PAGES:
+            spec = PAGES[name]
+            if spec.role not in contexts:
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, locale=language, bypass_csp=True
+                )
+                language_cookie = {"name": settings.LANGUAGE_COOKIE_NAME, "value": language}
+                context.add_cookies(
+                    [{**language_cookie, "url": site.url}, *site.cookies[spec.role]]
+                )
+                contexts[spec.role] = context
+            page = contexts[spec.role].new_page()
+            query = spec.query(site.world)
+            url = site.url + reverse(name, kwargs=spec.args(site.world))
+            assert page.goto(url + (f"?{query}" if query else "")).status == 200, url
+            assert page.title().endswith(f" · {LONG_NAME}"), page.title()
+            assert LONG_NAME in page.locator("header .brand").inner_text()
+            footer = page.locator("footer").inner_text()
+            assert "Zonnedoorn" not in page.locator("header").first.inner_text() + footer
+            assert f"{LONG_NAME} {'en' if language == 'nl' else 'et'} OCMW Sint-" in footer
+            if variant.endswith("desktop"):
+                failures.extend(f"{name}: {p}" for p in page.evaluate(HEADER_LINES))
+            else:
+                failures.extend(f"{name}: {e} sticks out" for e in page.evaluate(HEADER_OUTSIDE))
+            results = Axe().run(page)
+            screenshot(page, f"long-name-{variant}-{name.replace(':', '-')}")
+            if results.violations_count:
+                failures.append(f"{name}:\n{results.generate_report()}")
+    finally:
+        for context in contexts.values():
+            context.close()
+        gemeente.name, ocmw.name = "Gemeente Zonnedoorn", "OCMW Zonnedoorn"
+        gemeente.save(update_fields=["name"])
+        ocmw.save(update_fields=["name"])
+    assert not failures, "\n\n".join(failures)

@@ -6,6 +6,9 @@ mostly share one house style), then by name. A kiosk or a waiting-room screen we
 of its location: the first organisation in that order with a department at the location, else
 the site's. Nothing themed: Onthaal's own look (``onthaal.css``).
 
+The same read holds whose site it is (:class:`Site`): every organisation's name in that order,
+so that the headers, titles and footer name the install's own municipality (and OCMW).
+
 The colours reach the pages as a small stylesheet of custom properties (``views.theme_css``),
 since the pages' Content-Security-Policy allows no inline style; the logo and favicon through
 ``views.theme_file``. All of it is read once into :class:`Themes`, cached (``theme_cache``).
@@ -24,6 +27,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 
 from onthaal.organisation import palette, theme_cache, theme_files
 from onthaal.organisation.models import Department, Organisation
@@ -81,10 +86,30 @@ def _content_type(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Site:
+    """Whose site this is: the organisations' names, the municipality first, then by name
+    (an install may have only one). No names on an empty install or when the database did
+    not answer: the pages then say just "Onthaal"."""
+
+    names: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The name the headers and titles show: the municipality's (or the first)."""
+        return self.names[0] if self.names else ""
+
+    @property
+    def administration(self) -> str:
+        """The organisations named together, "Gemeente X en OCMW X" (the footer's)."""
+        return get_text_list(list(self.names), gettext("and"))
+
+
+@dataclass(frozen=True)
 class Themes:
     site: Theme | None = None
     by_organisation: dict[int, Theme] = field(default_factory=dict)
     by_location: dict[int, Theme] = field(default_factory=dict)
+    names: tuple[str, ...] = ()  # every organisation's, in the site's order
 
     def file(self, basename: str) -> str | None:
         """The storage name of a current logo or favicon called ``basename``, else None."""
@@ -112,8 +137,9 @@ def _build() -> Themes:
         for o in organisations
         if o.has_theme
     ]
+    names = tuple(o.name for o in organisations)
     if not ordered:
-        return Themes()
+        return Themes(names=names)
     by_organisation = {t.organisation_id: t for t in ordered}
     rank = {t.organisation_id: i for i, t in enumerate(ordered)}
     through = Department.locations.through.objects.filter(
@@ -124,7 +150,9 @@ def _build() -> Themes:
         known = by_location.get(location_id)
         if known is None or rank[organisation_id] < rank[known.organisation_id]:
             by_location[location_id] = by_organisation[organisation_id]
-    return Themes(site=ordered[0], by_organisation=by_organisation, by_location=by_location)
+    return Themes(
+        site=ordered[0], by_organisation=by_organisation, by_location=by_location, names=names
+    )
 
 
 def _build_or_default() -> Themes | None:
@@ -163,6 +191,11 @@ def site_theme() -> Theme | None:
     return themes().site
 
 
+def site() -> Site:
+    """Whose site this is (read with the themes, and cached with them)."""
+    return Site(names=themes().names)
+
+
 def location_theme(location_id: int | None) -> Theme | None:
     """The theme of a kiosk or screen at ``location_id``."""
     found = themes()
@@ -172,5 +205,6 @@ def location_theme(location_id: int | None) -> Theme | None:
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
-    """Context processor: ``theme``, the site's theme (read when a template uses it)."""
-    return {"theme": SimpleLazyObject(site_theme)}
+    """Context processor: ``theme``, the site's theme, and ``site``, whose site it is (each
+    read when a template uses it)."""
+    return {"theme": SimpleLazyObject(site_theme), "site": SimpleLazyObject(site)}

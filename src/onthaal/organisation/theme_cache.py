@@ -18,7 +18,7 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-KEY = "organisation:themes:v1"
+KEY = "organisation:themes:v2"  # v2: with the organisations' names
 TTL = 300  # seconds
 
 

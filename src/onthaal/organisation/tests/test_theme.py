@@ -489,6 +489,50 @@ def test_without_a_theme_the_screen_and_kiosk_name_their_locations_organisation(
     assert "Zonnedoorn" not in html
 
 
+LONG = "Gemeente en OCMW Sint-Martens-Latem-aan-de-Leie"
+
+
+@pytest.mark.django_db
+def test_the_citizens_and_staff_pages_name_the_installs_own_organisations(client):
+    """Not the demo's "Zonnedoorn": the municipality's name (before the OCMW's, whichever has
+    a theme) in the header and the title, both names in the footer, in the page's language."""
+    ocmw = OrganisationFactory(name="OCMW Sint-Martens-Latem", kind=Organisation.Kind.OCMW)
+    organisation_theme_set(actor=None, organisation=ocmw, primary_colour="#7a1f5c")
+    OrganisationFactory(name=LONG, kind=Organisation.Kind.MUNICIPALITY)
+    theme_cache_clear()
+
+    html = client.get(reverse("hours:index"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert f'<span class="brand-sub"><span class="brand-name">{LONG}</span></span>' in html
+    assert f" · {LONG}</title>" in html
+    assert f"<p>{LONG} en OCMW Sint-Martens-Latem — één lokaal bestuur." in html
+    assert "Zonnedoorn" not in html
+    html = client.get(reverse("hours:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert f"<p>{LONG} et OCMW Sint-Martens-Latem — une seule administration locale." in html
+
+    client.force_login(staff(Role.DESK_AGENT, DepartmentFactory(organisation=ocmw)))
+    html = client.get(reverse("accounts:start"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert f'<span class="brand-name">{LONG}</span> <span>·</span> <span>medewerkers</span>' in html
+    assert f" · {LONG}</title>" in html and "Zonnedoorn" not in html
+
+
+@pytest.mark.django_db
+def test_the_organisations_name_is_read_with_the_themes_and_cached_with_them(
+    client, settings, django_assert_num_queries
+):
+    settings.ONTHAAL_READ_CACHE = "process"  # as in the embedded install (PostgreSQL: "off")
+    gemeente = OrganisationFactory(name="Gemeente Testdorp")
+    theme_cache_clear()
+    client.get(reverse("hours:index"))  # read and cached
+    with django_assert_num_queries(0):
+        assert theme.site().name == "Gemeente Testdorp"
+    gemeente.name = "Gemeente Anderdorp"
+    gemeente.save()  # drops the cache, as a theme's change does
+    html = client.get(reverse("hours:index")).content.decode()
+    assert '<span class="brand-name">Gemeente Anderdorp</span>' in html
+    # One organisation: its name alone in the footer, no "one local administration".
+    assert "<p>Gemeente Anderdorp\n" in html
+
+
 @pytest.mark.django_db
 def test_the_kiosk_wears_its_locations_theme(client, themed):
     _gemeente, ocmw, _shared, social = themed
@@ -539,7 +583,7 @@ def test_only_current_theme_files_are_served(client, themed, media):
 
 @pytest.mark.django_db
 def test_without_an_answering_database_the_pages_get_the_default_look_and_nothing_is_kept(
-    themed, monkeypatch
+    client, themed, monkeypatch
 ):
     """An error page must render when the database does not answer (a 403 page that needs the
     theme turned into a 500): the theme is then the default look, and that is not cached."""
@@ -552,5 +596,10 @@ def test_without_an_answering_database_the_pages_get_the_default_look_and_nothin
     monkeypatch.setattr(theme, "_build", unanswered)
     assert theme.site_theme() is None
     assert theme.location_theme(1) is None
+    # Nor whose site it is: the pages say just "Onthaal" (no name, no wrong one).
+    assert theme.site() == theme.Site() and theme.site().name == ""
+    html = client.get(reverse("hours:index")).content.decode()
+    assert "brand-sub" not in html and "<title>" in html and themed[0].name not in html
     monkeypatch.undo()
     assert theme.site_theme() is not None  # read again once it answers
+    assert theme.site().names == (themed[0].name, themed[1].name)
