@@ -28,6 +28,7 @@ from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
 from onthaal.core.errors import Conflict, DomainError
+from onthaal.organisation import theme
 
 # An appointment may be asked (again) for the survey while it is neither a hold nor closed
 # without a visit; once done, until its invitation is queued.
@@ -132,6 +133,7 @@ def queue_survey_invitation(*, appointment_id: int, survey_url: str, valid_days:
                 "location": appointment.location,
                 "survey_url": survey_url,
                 "valid_days": valid_days,
+                "site": theme.site(),  # who signs: the install's own organisations
             }
             subject = render_to_string("appointments/survey_subject.txt", context).strip()
             body = render_to_string("appointments/survey_email.txt", context)

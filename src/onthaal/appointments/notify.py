@@ -28,6 +28,7 @@ from onthaal.appointments.models import Appointment, AppointmentProduct, Notific
 from onthaal.audit.models import Action
 from onthaal.audit.services import record_event
 from onthaal.core import clock
+from onthaal.organisation import theme
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def _queue(appointment: Appointment, kind: str, manage_url: str = "") -> Notific
             "manage_url": manage_url,
             "kind": kind,
             "items": items,
+            "site": theme.site(),  # who signs: the install's own organisations
         }
         subject = render_to_string("appointments/email_subject.txt", context).strip()
         body = render_to_string("appointments/email.txt", context)

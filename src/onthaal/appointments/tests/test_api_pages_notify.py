@@ -263,6 +263,39 @@ def test_ics_parses_and_shows_nine_oclock_on_the_dst_sundays(client, zonnedoorn)
     assert "09:00" in Notification.objects.get().body
 
 
+def test_the_e_mail_is_signed_by_the_installs_own_organisations(client, zonnedoorn):
+    from onthaal.organisation import theme_cache
+    from onthaal.organisation.models import Organisation
+
+    Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY).update(name="Gemeente Lo")
+    Organisation.objects.filter(kind=Organisation.Kind.OCMW).update(name="OCMW Lo")
+    theme_cache.invalidate()  # update() goes around the models' save
+    from onthaal.hours.models import HoursChannel, OpeningException
+
+    day = dt.date(2027, 4, 4)  # a Sunday, opened for it
+    OpeningException.objects.create(
+        location=zonnedoorn["ac"],
+        date=day,
+        channel=HoursChannel.APPOINTMENT,
+        closed=False,
+        opens=dt.time(9),
+        closes=dt.time(12),
+        reason="test",
+    )
+    booking = services.build_request(
+        location=zonnedoorn["ac"], products=[Product.objects.get(slug="eid-aanvragen")]
+    )
+    appointment, _token = services.book(
+        request=booking,
+        start=dt.datetime(2027, 4, 4, 9, tzinfo=BRUSSELS),
+        name="Jan",
+        email="jan@example.org",
+    )
+    notify.confirmation(appointment, "http://x/manage")
+    body = Notification.objects.latest("pk").body
+    assert body.rstrip().endswith("\nGemeente Lo en OCMW Lo")
+
+
 def test_kiosk_check_in_with_the_reference(client, zonnedoorn):
     z = zonnedoorn
     booking = services.build_request(
