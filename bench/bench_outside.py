@@ -268,11 +268,12 @@ def main() -> None:
             rounds.append(_round(port, hello_port, setup))
     _report(rounds)
     if measure:
-        _inside(Path(measure))
+        inside(Path(measure))
 
 
-def _inside(where: Path) -> None:
-    """What bench/measured_asgi.py saw inside the app processes, per request."""
+def inside(where: Path, *, top: int = 20) -> None:
+    """What bench/measured_asgi.py saw inside the app processes, per request (and the wait for
+    the day's lock, where it measured one: the booking rush)."""
     import pstats
 
     totals: dict[str, dict[str, float]] = {}
@@ -285,13 +286,14 @@ def _inside(where: Path) -> None:
     for kind, t in sorted(totals.items()):
         n = t["n"] or 1
         wall, cpu, db = (t[k] / n * 1000 for k in ("wall", "cpu", "db"))
+        lock = f"; waiting for the day's lock {t['lock'] / n * 1000:.2f}" if "lock" in t else ""
         print(
             f"  {kind}: {int(t['n'])} requests; wall {wall:.2f}, CPU of the thread {cpu:.2f}, "
-            f"in database statements {db:.2f} ({t['statements'] / n:.1f} statements), "
+            f"in database statements {db:.2f} ({t['statements'] / n:.1f} statements{lock}), "
             f"not running (database server, locks, the GIL) {max(0.0, wall - cpu):.2f}"
         )
     profiles = [str(p) for p in where.glob("*.prof")]
     if profiles:
-        print("cProfile of the request threads, by own time (top 20):")
+        print(f"cProfile of the request threads, by own time (top {top}):")
         stats = pstats.Stats(*profiles, stream=sys.stdout)
-        stats.sort_stats("tottime").print_stats(20)
+        stats.sort_stats("tottime").print_stats(top)

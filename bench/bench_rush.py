@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
+from bench.bench_outside import inside
 from bench.bench_queue import _pct, _server
 
 if TYPE_CHECKING:
@@ -170,31 +171,4 @@ def main() -> None:
         f"(20 booked, 180 x 409, 0 overlaps)"
     )
     if measure:
-        _inside(Path(measure))
-
-
-def _inside(where: Path) -> None:
-    """What bench/measured_asgi.py saw inside the app processes, per booking answer."""
-    import pstats
-
-    totals: dict[str, dict[str, float]] = {}
-    for path in where.glob("*.json"):
-        for kind, t in json.loads(path.read_text()).items():
-            into = totals.setdefault(kind, dict.fromkeys(t, 0.0))
-            for k, v in t.items():
-                into[k] += v
-    print("inside the app processes, per Django request (ms):")
-    for kind, t in sorted(totals.items()):
-        n = t["n"] or 1
-        wall, cpu, db, lock = (t.get(k, 0.0) / n * 1000 for k in ("wall", "cpu", "db", "lock"))
-        print(
-            f"  {kind}: {int(t['n'])} requests; wall {wall:.2f}, CPU of the thread {cpu:.2f}, "
-            f"in database statements {db:.2f} ({t['statements'] / n:.1f} statements; waiting "
-            f"for the day's lock {lock:.2f}), not running (database, locks, the GIL) "
-            f"{max(0.0, wall - cpu):.2f}"
-        )
-    profiles = [str(p) for p in where.glob("*.prof")]
-    if profiles:
-        print("cProfile of the request threads, by own time (top 25):")
-        stats = pstats.Stats(*profiles, stream=sys.stdout)
-        stats.sort_stats("tottime").print_stats(25)
+        inside(Path(measure), top=25)
