@@ -500,6 +500,19 @@ def _on_test_database() -> bool:
     return name == str(test_name) if test_name else name.startswith(TEST_DATABASE_PREFIX)
 
 
+# What sticks out of a phone's width, outermost first (its tag, class and text), or nothing.
+TOO_WIDE = """(() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return "";
+  const out = [...document.body.querySelectorAll("*")].filter(
+    (e) => e.getBoundingClientRect().right > width + 1 && !e.closest(".table-scroll")
+  );
+  return out.slice(0, 4).map(
+    (e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px): ${(e.textContent || "").trim().slice(0, 30)}`
+  ).join("; ");
+})()"""
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_page_has_no_axe_violations(site, browser, settings, variant):
     from django.urls import reverse
@@ -545,6 +558,10 @@ def test_every_page_has_no_axe_violations(site, browser, settings, variant):
                 failures.append(f"{name} as {who}: html lang={lang}, not {language}")
             if desktop:
                 failures.extend(f"{name} as {who}: {p}" for p in page.evaluate(HEADER_LINES))
+            else:  # a phone scrolls down, never sideways (a wide table scrolls in its own box)
+                wide = page.evaluate(TOO_WIDE)
+                if wide:
+                    failures.append(f"{name} as {who}: wider than the phone: {wide}")
             results = Axe().run(page)
             screenshot(page, f"every-page-{variant}-{name.replace(':', '-')}")
             if results.violations_count:
