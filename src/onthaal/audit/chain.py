@@ -53,11 +53,18 @@ def canonical(fields: Mapping[str, Any]) -> bytes:
     """The canonical bytes of an event: sorted-key compact JSON of the chained fields, the
     time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC). ``at`` may be given already written so.
     (The time is the only field that is not a JSON value: details are JSON.)"""
+    return json.dumps(
+        _chained_values(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def _chained_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The chained fields of an event as JSON values (the time written as text)."""
     data = {name: fields.get(name) for name in CHAINED_FIELDS}
     at = data["at"]
     if isinstance(at, dt.datetime):
         data["at"] = canonical_time(at)
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return data
 
 
 def canonical_around_prev_hash(fields: Mapping[str, Any]) -> tuple[bytes, bytes]:
@@ -111,12 +118,8 @@ def hash_matches(fields: Mapping[str, Any], expected: str) -> bool:
     null, the details' JSON). Where it would write other bytes (a float it formats otherwise,
     an integer beyond 64 bits, a value it does not serialise) the hashes differ or it refuses,
     and the event is judged by ``event_hash``: the answer is always ``event_hash``'s."""
-    data = {name: fields.get(name) for name in CHAINED_FIELDS}
-    at = data["at"]
-    if isinstance(at, dt.datetime):
-        data["at"] = canonical_time(at)
     try:
-        fast = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        fast = orjson.dumps(_chained_values(fields), option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return event_hash(fields) == expected
     return hashlib.sha256(fast).hexdigest() == expected or event_hash(fields) == expected
